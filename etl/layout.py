@@ -1,0 +1,103 @@
+"""The template layout as data: sheets, columns, labels, aliases, types (etl/layouts/)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LAYOUT_DIR = Path(__file__).parent / "layouts"
+DEFAULT_TEMPLATE_VERSION = "DA33-MN-v1"
+COUNT_TYPES = ("int",)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    sheet: str
+    key: str
+    label_vi: str
+    type: str  # code | text | int | decimal | enum | flag | date
+    required: bool
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.label_vi, *self.aliases)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    kind: str  # key_value | school_table | row_table
+    required_in: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    row_key: str = "ma_truong"
+
+    def column(self, key: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.key == key)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    @property
+    def count_keys(self) -> list[str]:
+        return [c.key for c in self.columns if c.type in COUNT_TYPES]
+
+
+@dataclass(frozen=True)
+class Layout:
+    template_version: str
+    header_search_rows: int
+    sheets: dict[str, SheetSpec]
+    totals_labels: tuple[str, ...]
+    enums: dict[str, dict[str, tuple[str, ...]]]
+    flags: dict[int, tuple[str, ...]]
+
+    @property
+    def table_sheets(self) -> list[SheetSpec]:
+        return [s for s in self.sheets.values() if s.kind != "key_value"]
+
+    @property
+    def school_sheets(self) -> list[SheetSpec]:
+        return [s for s in self.sheets.values() if s.kind == "school_table"]
+
+
+@cache
+def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
+    """Read `layouts/<version>.yaml` and its column list."""
+    spec = yaml.safe_load((LAYOUT_DIR / f"{template_version}.yaml").read_text(encoding="utf-8"))
+    with open(LAYOUT_DIR / spec["columns_file"], encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    sheets = {}
+    for name, sheet in spec["sheets"].items():
+        columns = tuple(
+            ColumnSpec(
+                sheet=name,
+                key=r["key"],
+                label_vi=r["label_vi"],
+                type=r["type"],
+                required=r["column_required"] == "yes",
+                aliases=tuple(a for a in r["aliases"].split("|") if a),
+            )
+            for r in rows
+            if r["sheet"] == name
+        )
+        sheets[name] = SheetSpec(
+            name=name,
+            kind=sheet["kind"],
+            required_in=tuple(sheet["required_in"]),
+            columns=columns,
+            row_key=sheet.get("row_key", "ma_truong"),
+        )
+    return Layout(
+        template_version=spec["template_version"],
+        header_search_rows=spec["header_search_rows"],
+        sheets=sheets,
+        totals_labels=tuple(spec["totals_labels"]),
+        enums={k: {key: tuple(v) for key, v in m.items()} for k, m in spec["enums"].items()},
+        flags={int(k): tuple(v) for k, v in spec["flags"].items()},
+    )
