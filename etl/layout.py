@@ -34,6 +34,7 @@ class SheetSpec:
     kind: str  # key_value | school_table | row_table
     required_in: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
+    table: str  # the warehouse table name (staging.<table>)
     row_key: str = "ma_truong"
 
     def column(self, key: str) -> ColumnSpec:
@@ -91,6 +92,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
             kind=sheet["kind"],
             required_in=tuple(sheet["required_in"]),
             columns=columns,
+            table=sheet["table"],
             row_key=sheet.get("row_key", "ma_truong"),
         )
     return Layout(

@@ -1,0 +1,147 @@
+"""The `tonghop` command line (spec/interfaces.md). Each command is a thin call into the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from etl.config import Settings
+
+
+def _ready(settings: Settings):
+    """A migrated warehouse with the province configuration loaded."""
+    from etl import registry, warehouse
+
+    engine = warehouse.prepare(settings)
+    registry.load_province(engine, settings.province_config())
+    return engine
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.ingest import ingest_files
+
+    engine = _ready(settings)
+    verdicts = ingest_files(engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line()))
+    counts = {s: sum(v.status == s for v in verdicts) for s in ("accepted", "rejected", "duplicate")}
+    print(f"{len(verdicts)} tệp: {counts['accepted']} chấp nhận, {counts['rejected']} bị từ chối, "
+          f"{counts['duplicate']} trùng lặp")
+    return 0
+
+
+def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.rollup import rebuild_marts
+
+    counts = rebuild_marts(_ready(settings))
+    print(f"mart.district_indicator: {counts['district_indicator']} dòng, "
+          f"mart.province_indicator: {counts['province_indicator']} dòng")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.report import write_annual_report, write_phase_report
+
+    engine = _ready(settings)
+    out = Path(args.out) if args.out else settings.reports_dir
+    if args.giai_doan:
+        paths = write_phase_report(engine, settings.province_config(), args.giai_doan, out)
+    else:
+        if not args.nam_hoc:
+            print("cần --nam-hoc YYYY-YYYY hoặc --giai-doan YYYY-YYYY", file=sys.stderr)
+            return 2
+        paths = write_annual_report(engine, settings.province_config(), args.nam_hoc, out)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def cmd_warehouse(args: argparse.Namespace, settings: Settings) -> int:
+    from etl import warehouse
+
+    if args.action == "stop":
+        if settings.warehouse_url:
+            print("WAREHOUSE_URL is set: the server is not managed by tonghop", file=sys.stderr)
+            return 2
+        print("stopped" if warehouse.stop_embedded(settings) else "not running")
+        return 0
+    if args.action == "start":
+        _ready(settings)
+    print(warehouse.libpq_url(settings))
+    return 0
+
+
+def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.template import write_blank_template
+
+    path = write_blank_template(settings.province_config(), args.ma_don_vi, Path(args.out), nam_hoc=args.nam_hoc)
+    print(path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.demo import run_demo
+
+    started = time.perf_counter()
+    summary = run_demo(settings, seed=args.seed)
+    print(summary.text())
+    print(f"xong trong {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.docs import write_data_dictionary
+
+    print(write_data_dictionary(_ready(settings)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tonghop", description="Tổng hợp báo cáo GDMN của các Phòng GD&ĐT.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="the whole job on generated demo data (embedded warehouse by default)")
+    p.add_argument("--seed", type=int, default=2025)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ingest", help="archive, validate, load or quarantine files (or folders of them)")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("rollup", help="rebuild the marts from the current accepted submissions")
+    p.set_defaults(func=cmd_rollup)
+
+    p = sub.add_parser("report", help="annual report files (--nam-hoc) or a phase report (--giai-doan)")
+    p.add_argument("--nam-hoc")
+    p.add_argument("--giai-doan", help="plan phase, e.g. 2021-2025")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("warehouse", help="print the warehouse URL; start or stop the embedded server")
+    p.add_argument("action", choices=["url", "start", "stop"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("template", help="a blank template pre-filled with a district's schools")
+    p.add_argument("--out", required=True)
+    p.add_argument("--ma-don-vi", required=True)
+    p.add_argument("--nam-hoc")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md from the warehouse comments")
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    try:
+        return args.func(args, Settings.from_env())
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"lỗi: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,209 @@
+"""Ingest: archive, record, read, validate, load or quarantine each received file.
+
+Order of work for a batch of files (nothing a district sent is ever lost):
+1. each file is copied byte for byte into $TONGHOP_HOME/archive/ and recorded in dq.submission
+   (committed at once); an identical byte copy of an earlier file is marked `duplicate` and stops here;
+2. the others are read and validated in chunks (one Great Expectations call per suite per chunk);
+3. per chunk, in one transaction: typed rows into staging, findings into dq.issue, verdicts, and the
+   accepted submissions published into core. A rejected file is also copied into quarantine/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl import load
+from etl.config import ProvinceConfig, Settings
+from etl.layout import load_layout
+from etl.model import ParsedWorkbook
+from etl.read import read_workbook
+from etl.validate import validate_workbooks
+
+log = logging.getLogger(__name__)
+ACCEPTED_SUFFIXES = (".xlsx", ".zip")
+CHUNK_SIZE = 100  # files read and validated together; bounds memory on a national night
+
+
+@dataclass
+class Received:
+    path: Path
+    submission_id: int
+    sha256: str
+    archive_path: Path
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What happened to one file: the line `tonghop ingest` prints."""
+
+    file_name: str
+    submission_id: int
+    status: str
+    ma_don_vi: str | None = None
+    nam_hoc: str | None = None
+    ky_bao_cao: str | None = None
+    n_errors: int = 0
+    n_warnings: int = 0
+
+    def line(self) -> str:
+        period = " ".join(x or "?" for x in (self.ma_don_vi, self.nam_hoc, self.ky_bao_cao))
+        return (f"{self.status:<10} #{self.submission_id:<5} {period:<18} {self.file_name}"
+                f"  ({self.n_errors} lỗi, {self.n_warnings} cảnh báo)")
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Each file given, and each .xlsx/.zip under each folder given (sorted, Excel lock files skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES and not p.name.startswith(("~$", "."))
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"không tìm thấy tệp: {path}")
+    return found
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def archive_file(path: Path, sha256: str, settings: Settings) -> Path:
+    """Copy the file byte for byte to archive/<sha[:2]>/<sha>/<name> (idempotent)."""
+    target = settings.archive_dir / sha256[:2] / sha256 / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def receive_file(engine: sa.Engine, path: Path, settings: Settings) -> Received:
+    """Archive and record one file before anything else happens to it."""
+    sha256 = sha256_of(path)
+    archived = archive_file(path, sha256, settings)
+    stat = path.stat()
+    received_at = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
+    with engine.begin() as c:
+        duplicate_of = c.execute(
+            sa.text("select min(submission_id) from dq.submission where sha256 = :sha and status <> 'duplicate'"),
+            {"sha": sha256},
+        ).scalar()
+        submission_id = c.execute(
+            sa.text(
+                "insert into dq.submission (file_name, sha256, size_bytes, archive_path, received_at, status, "
+                "duplicate_of) values (:name, :sha, :size, :archive, :received_at, :status, :dup) "
+                "returning submission_id"
+            ),
+            {"name": path.name, "sha": sha256, "size": stat.st_size, "archive": str(archived),
+             "received_at": received_at, "status": "duplicate" if duplicate_of else "received",
+             "dup": duplicate_of},
+        ).scalar_one()
+    return Received(path, submission_id, sha256, archived, duplicate_of)
+
+
+def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
+    ma_don_vi, nam_hoc, ky = workbook.period
+    n_errors = sum(f.severity == "error" for f in workbook.findings)
+    n_warnings = sum(f.severity == "warning" for f in workbook.findings)
+    status = "rejected" if n_errors or not (ma_don_vi and nam_hoc and ky) else "accepted"
+    return Verdict(received.path.name, received.submission_id, status, ma_don_vi, nam_hoc, ky, n_errors,
+                   n_warnings)
+
+
+def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConfig,
+                   chunk: list[Received]) -> list[Verdict]:
+    layout = load_layout()
+    workbooks = [
+        read_workbook(r.archive_path, max_file_bytes=settings.max_file_bytes,
+                      max_uncompressed_bytes=settings.max_uncompressed_bytes)
+        for r in chunk
+    ]
+    for received, workbook in zip(chunk, workbooks, strict=True):
+        workbook.file_name = received.path.name
+    validate_workbooks(workbooks, province)
+    verdicts = [_verdict_of(r, wb) for r, wb in zip(chunk, workbooks, strict=True)]
+    pairs = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
+    with engine.begin() as c:
+        load.load_staging(c, layout, pairs)
+        load.load_findings(c, [(sid, wb.findings) for sid, wb in pairs])
+        c.execute(
+            sa.text(
+                "update dq.submission set ma_don_vi = :ma_don_vi, nam_hoc = :nam_hoc, ky_bao_cao = :ky, "
+                "template_version = :version, email = :email, status = :status, n_errors = :n_errors, "
+                "n_warnings = :n_warnings, n_infos = :n_infos where submission_id = :sid"
+            ),
+            [
+                {"sid": v.submission_id, "ma_don_vi": v.ma_don_vi, "nam_hoc": v.nam_hoc, "ky": v.ky_bao_cao,
+                 "version": wb.template_version, "email": wb.header.get("email"),
+                 # accepted ones stay 'received' until published (publish.sql sets accepted/superseded)
+                 "status": "rejected" if v.status == "rejected" else "received",
+                 "n_errors": v.n_errors, "n_warnings": v.n_warnings,
+                 "n_infos": sum(f.severity == "info" for f in wb.findings)}
+                for v, wb in zip(verdicts, workbooks, strict=True)
+            ],
+        )
+        load.publish_accepted(c, [v.submission_id for v in verdicts if v.status == "accepted"])
+    for received, verdict in zip(chunk, verdicts, strict=True):
+        if verdict.status == "rejected":
+            quarantined = settings.quarantine_dir / f"{received.submission_id}_{received.path.name}"
+            quarantined.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(received.archive_path, quarantined)
+    return verdicts
+
+
+def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
+                 on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+    """Archive, record, read, validate and load every file; returns one verdict per file."""
+    province = settings.province_config()
+    verdicts: list[Verdict] = []
+
+    def report(verdict: Verdict) -> None:
+        verdicts.append(verdict)
+        if on_verdict:
+            on_verdict(verdict)
+
+    pending: list[Received] = []
+    for path in find_files(paths):
+        received = receive_file(engine, path, settings)
+        if received.duplicate_of:
+            report(Verdict(path.name, received.submission_id, "duplicate"))
+            continue
+        pending.append(received)
+        if len(pending) == CHUNK_SIZE:
+            for verdict in _process_chunk(engine, settings, province, pending):
+                report(verdict)
+            pending = []
+    if pending:
+        for verdict in _process_chunk(engine, settings, province, pending):
+            report(verdict)
+    return verdicts
+
+
+def ingest_landing(engine: sa.Engine, settings: Settings, *,
+                   on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+    """Ingest every new file of the landing folder; each file leaves the landing folder once it has a
+    verdict (its byte copy stays in the archive), so the next scan sees only new arrivals."""
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    files = find_files([settings.landing_dir])
+    verdicts = ingest_files(engine, settings, files, on_verdict=on_verdict)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return verdicts

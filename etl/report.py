@@ -1,0 +1,169 @@
+"""Report files the Sở sends to UBND and the Ministry: annual (one school year) and per plan phase.
+
+The figures come from the marts only, so a report always matches what analysts query. Values are
+shown rounded (1 decimal for %, 2 for ratios); the marts keep them unrounded.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+import xlsxwriter
+
+from etl.config import ProvinceConfig
+
+STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
+MET_VI = {True: "Đạt", False: "Chưa đạt"}
+
+
+def _display(value: object, unit: str) -> object:
+    if value is None or pd.isna(value):
+        return "không có dữ liệu"
+    digits = {"percent": 1, "ratio": 2}.get(unit, 1)
+    rounded = round(float(value), digits)
+    return int(rounded) if unit == "count" and rounded == int(rounded) else rounded
+
+
+def province_indicators(engine: sa.Engine, nam_hoc: str, ky_bao_cao: str = "CN") -> pd.DataFrame:
+    query = sa.text(
+        "select i.indicator, i.label_vi, i.unit, p.numerator, p.denominator, p.value, p.target, "
+        "p.target_nam_hoc, p.met, p.definition from mart.province_indicator p "
+        "join core.indicator i using (indicator) where p.nam_hoc = :nam_hoc and p.ky_bao_cao = :ky "
+        "order by i.indicator"
+    )
+    with engine.connect() as c:
+        return pd.read_sql(query, c, params={"nam_hoc": nam_hoc, "ky": ky_bao_cao})
+
+
+def district_values(engine: sa.Engine, nam_hoc: str, ky_bao_cao: str = "CN") -> pd.DataFrame:
+    query = sa.text(
+        "select d.ma_don_vi, d.ten_don_vi, di.indicator, di.value from mart.district_indicator di "
+        "join core.district d using (ma_don_vi) where di.nam_hoc = :nam_hoc and di.ky_bao_cao = :ky"
+    )
+    with engine.connect() as c:
+        return pd.read_sql(query, c, params={"nam_hoc": nam_hoc, "ky": ky_bao_cao})
+
+
+def reporting_status(engine: sa.Engine, nam_hoc: str) -> pd.DataFrame:
+    query = sa.text(
+        "select r.ma_don_vi, d.ten_don_vi, r.ky_bao_cao, r.deadline, r.status, r.submission_id "
+        "from mart.reporting_status r join core.district d using (ma_don_vi) where r.nam_hoc = :nam_hoc "
+        "order by r.ky_bao_cao, r.ma_don_vi"
+    )
+    with engine.connect() as c:
+        return pd.read_sql(query, c, params={"nam_hoc": nam_hoc})
+
+
+def _write_sheet(book: xlsxwriter.Workbook, name: str, title: str, header: list[str],
+                 rows: list[list[object]]) -> None:
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1})
+    sheet = book.add_worksheet(name)
+    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    sheet.write_row(2, 0, header, bold)
+    for i, row in enumerate(rows):
+        sheet.write_row(3 + i, 0, row)
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 48)
+    sheet.set_column(2, len(header), 14)
+    sheet.freeze_panes(3, 2)
+
+
+def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: str, out_dir: Path) -> list[Path]:
+    """The annual report of a school year (CN round): province indicators against targets, district
+    values, submission status; as an Excel workbook and a CSV of the province figures."""
+    indicators = province_indicators(engine, nam_hoc)
+    if indicators.empty:
+        raise ValueError(f"chưa có số liệu cuối năm (CN) của năm học {nam_hoc} trong kho dữ liệu")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"bao-cao-nam_{province.slug}_{nam_hoc}"
+    xlsx = out_dir / f"{stem}.xlsx"
+    book = xlsxwriter.Workbook(xlsx)
+    ten_tinh = province.meta["ten_tinh"]
+    _write_sheet(
+        book, "Toan tinh", f"{province.meta['ten_so']}: kết quả năm học {nam_hoc} (tổng kết cả năm)",
+        ["Mã chỉ tiêu", "Chỉ tiêu", "Tử số", "Mẫu số", "Giá trị", "Mục tiêu", "Năm học đích", "Đánh giá",
+         "Định nghĩa"],
+        [[r.indicator, r.label_vi, _display(r.numerator, "count"), _display(r.denominator, "count")
+          if r.denominator is not None and not pd.isna(r.denominator) else "",
+          _display(r.value, r.unit), "" if pd.isna(r.target) else float(r.target), r.target_nam_hoc or "",
+          MET_VI.get(r.met, "") if r.met is not None and not pd.isna(r.met) else "", r.definition or ""]
+         for r in indicators.itertuples()],
+    )
+    districts = district_values(engine, nam_hoc)
+    units = dict(zip(indicators.indicator, indicators.unit, strict=True))
+    wide = districts.pivot_table(index=["ma_don_vi", "ten_don_vi"], columns="indicator", values="value",
+                                 aggfunc="first", dropna=False)
+    codes = list(indicators.indicator)
+    _write_sheet(
+        book, "Theo huyen", f"{ten_tinh}: chỉ tiêu theo đơn vị, năm học {nam_hoc}",
+        ["Mã đơn vị", "Đơn vị", *codes],
+        [[ma, ten, *[_display(wide.loc[(ma, ten)].get(code), units[code]) for code in codes]]
+         for ma, ten in wide.index],
+    )
+    status = reporting_status(engine, nam_hoc)
+    _write_sheet(
+        book, "Tinh hinh nop", f"Tình hình nộp báo cáo năm học {nam_hoc}",
+        ["Mã đơn vị", "Đơn vị", "Kỳ", "Hạn nộp", "Tình trạng", "Mã lần nộp"],
+        [[r.ma_don_vi, r.ten_don_vi, r.ky_bao_cao, str(r.deadline), STATUS_VI.get(r.status, r.status),
+          "" if pd.isna(r.submission_id) else int(r.submission_id)] for r in status.itertuples()],
+    )
+    book.close()
+    csv_path = out_dir / f"{stem}.csv"
+    indicators.to_csv(csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
+    return [xlsx, csv_path]
+
+
+def phase_years(engine: sa.Engine, province: ProvinceConfig, giai_doan: str) -> tuple[list[str], str]:
+    """The school years a phase report shows (baseline .. target year) and the target year."""
+    targets = [t for t in province.targets if t["phase"] == giai_doan]
+    if not targets:
+        phases = sorted({t["phase"] for t in province.targets})
+        raise ValueError(f"giai đoạn {giai_doan} không có mục tiêu trong cấu hình; có: {', '.join(phases)}")
+    target_year = max(t["target_nam_hoc"] for t in targets)
+    baselines = [t["baseline_nam_hoc"] for t in targets if t["baseline_nam_hoc"]]
+    first = min(baselines) if baselines else target_year
+    years = [f"{y}-{y + 1}" for y in range(int(first[:4]), int(target_year[:4]) + 1)]
+    return years, target_year
+
+
+def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: str, out_dir: Path) -> list[Path]:
+    """The phase report: for each indicator with a target in the phase, the baseline year, every year of
+    the phase (CN values), the target and whether the target year met it."""
+    years, target_year = phase_years(engine, province, giai_doan)
+    query = sa.text(
+        "select t.indicator, t.label_vi, t.unit, t.nam_hoc, t.value, t.definition from mart.indicator_trend t "
+        "where t.unit_type = 'province' and t.nam_hoc = any(:years)"
+    )
+    with engine.connect() as c:
+        trend = pd.read_sql(query, c, params={"years": years})
+    targets = [t for t in province.targets if t["phase"] == giai_doan and t["unit_type"] == "province"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"bao-cao-giai-doan_{province.slug}_{giai_doan}"
+    rows = []
+    for target in targets:
+        series = trend[trend.indicator == target["indicator"]].set_index("nam_hoc")
+        unit = series.unit.iloc[0] if not series.empty else "percent"
+        label = series.label_vi.iloc[0] if not series.empty else target["indicator"]
+        values = [series.value.get(y) for y in years]
+        final = series.value.get(target_year)
+        goal = float(target["target_value"])
+        met = None
+        if final is not None and not pd.isna(final):
+            met = final <= goal if target["indicator"] == "thieu_gv" else final >= goal
+        rows.append([target["indicator"], label, *[_display(v, unit) for v in values], goal,
+                     MET_VI.get(met, "chưa có số liệu")])
+    header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá"]
+    xlsx = out_dir / f"{stem}.xlsx"
+    book = xlsxwriter.Workbook(xlsx)
+    _write_sheet(book, "Giai doan", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",
+                 header, rows)
+    book.close()
+    csv_path = out_dir / f"{stem}.csv"
+    with open(csv_path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return [xlsx, csv_path]

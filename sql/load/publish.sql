@@ -1,0 +1,114 @@
+-- Publish accepted submissions into core (called by etl.load.publish_accepted inside the load transaction).
+-- Input: temporary table publish_batch (submission_id) of submissions the rules accepted, whose periods
+-- are not locked. Per district and period the latest received one becomes current; every other accepted
+-- one of that period (earlier in the batch, or the previous current) becomes 'superseded'.
+
+create temporary table publish_winner on commit drop as
+select submission_id, ma_don_vi, nam_hoc, ky_bao_cao
+from (
+    select
+        submission.submission_id, submission.ma_don_vi, submission.nam_hoc, submission.ky_bao_cao,
+        row_number() over (
+            partition by submission.ma_don_vi, submission.nam_hoc, submission.ky_bao_cao
+            order by submission.received_at desc, submission.submission_id desc
+        ) as arrival_rank
+    from dq.submission as submission
+    join publish_batch using (submission_id)
+) as ranked
+where arrival_rank = 1;
+
+update dq.submission
+set status = 'superseded'
+where submission_id in (
+    select current_submission.submission_id
+    from core.current_submission
+    join publish_winner using (ma_don_vi, nam_hoc, ky_bao_cao)
+    union all
+    select publish_batch.submission_id
+    from publish_batch
+    where publish_batch.submission_id not in (select submission_id from publish_winner)
+);
+
+update dq.submission
+set status = 'accepted'
+where submission_id in (select submission_id from publish_winner);
+
+delete from core.fact_school_period as fact
+using publish_winner as winner
+where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
+
+delete from core.fact_district_period as fact
+using publish_winner as winner
+where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
+
+delete from core.fact_training_course as fact
+using publish_winner as winner
+where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
+
+insert into core.current_submission (ma_don_vi, nam_hoc, ky_bao_cao, submission_id)
+select ma_don_vi, nam_hoc, ky_bao_cao, submission_id
+from publish_winner
+on conflict (ma_don_vi, nam_hoc, ky_bao_cao) do update set submission_id = excluded.submission_id;
+
+insert into core.fact_district_period
+    (ma_don_vi, nam_hoc, ky_bao_cao, submission_id, nguoi_lap, dien_thoai, email, ngay_lap,
+     dan_so_0_2, dan_so_3_5, dan_so_5)
+select
+    winner.ma_don_vi, winner.nam_hoc, winner.ky_bao_cao, winner.submission_id,
+    thong_tin.nguoi_lap, thong_tin.dien_thoai, thong_tin.email, thong_tin.ngay_lap,
+    coalesce(thong_tin.dan_so_0_2, 0), coalesce(thong_tin.dan_so_3_5, 0), coalesce(thong_tin.dan_so_5, 0)
+from publish_winner as winner
+join staging.thong_tin as thong_tin using (submission_id);
+
+-- The four per-school sheets joined on the school code. TruongLop and DoiNgu list every school (a missing
+-- school is an error, so never published); ratings and training may be empty (HKI): empty counts are 0.
+insert into core.fact_school_period (
+    ma_truong, nam_hoc, ky_bao_cao, ma_don_vi, submission_id, loai_hinh, dat_chuan_qg,
+    so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre, tre_mau_giao, tre_5_tuoi,
+    cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap, cbql_td_trung_cap, cbql_td_cao_dang,
+    cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che, gv_td_duoi_trung_cap, gv_td_trung_cap,
+    gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1, gv_hang_2, gv_hang_3,
+    gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
+    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot,
+    cbql_kha, cbql_dat, cbql_chua_dat, gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro,
+    gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx, cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc,
+    gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct, gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc,
+    cbql_bo_nhiem, cbql_bo_nhiem_co_cc
+)
+select
+    truong_lop.ma_truong, winner.nam_hoc, winner.ky_bao_cao, winner.ma_don_vi, winner.submission_id,
+    coalesce(truong_lop.loai_hinh, school.loai_hinh), coalesce(truong_lop.dat_chuan_qg, 0),
+    coalesce(truong_lop.so_nhom_tre, 0), coalesce(truong_lop.so_lop_mau_giao, 0), coalesce(truong_lop.so_lop_5_tuoi, 0), coalesce(truong_lop.tre_nha_tre, 0),
+    coalesce(truong_lop.tre_mau_giao, 0), coalesce(truong_lop.tre_5_tuoi, 0), coalesce(doi_ngu.cbql_tong, 0), coalesce(doi_ngu.cbql_bien_che, 0),
+    coalesce(doi_ngu.cbql_dang_vien, 0), coalesce(doi_ngu.cbql_td_duoi_trung_cap, 0), coalesce(doi_ngu.cbql_td_trung_cap, 0), coalesce(doi_ngu.cbql_td_cao_dang, 0),
+    coalesce(doi_ngu.cbql_td_dai_hoc, 0), coalesce(doi_ngu.cbql_td_sau_dai_hoc, 0), coalesce(doi_ngu.gv_tong, 0), coalesce(doi_ngu.gv_bien_che, 0),
+    coalesce(doi_ngu.gv_td_duoi_trung_cap, 0), coalesce(doi_ngu.gv_td_trung_cap, 0), coalesce(doi_ngu.gv_td_cao_dang, 0), coalesce(doi_ngu.gv_td_dai_hoc, 0),
+    coalesce(doi_ngu.gv_td_sau_dai_hoc, 0), coalesce(doi_ngu.gv_hang_1, 0), coalesce(doi_ngu.gv_hang_2, 0), coalesce(doi_ngu.gv_hang_3, 0),
+    coalesce(doi_ngu.gv_hang_4, 0), coalesce(doi_ngu.gv_chua_xep_hang, 0), coalesce(doi_ngu.nv_tong, 0), coalesce(doi_ngu.gv_nghi_huu, 0),
+    coalesce(doi_ngu.gv_tuyen_moi, 0), coalesce(danh_gia_chuan.gv_duoc_danh_gia, 0), coalesce(danh_gia_chuan.gv_tot, 0), coalesce(danh_gia_chuan.gv_kha, 0),
+    coalesce(danh_gia_chuan.gv_dat, 0), coalesce(danh_gia_chuan.gv_chua_dat, 0), coalesce(danh_gia_chuan.cbql_duoc_danh_gia, 0), coalesce(danh_gia_chuan.cbql_tot, 0),
+    coalesce(danh_gia_chuan.cbql_kha, 0), coalesce(danh_gia_chuan.cbql_dat, 0), coalesce(danh_gia_chuan.cbql_chua_dat, 0), coalesce(boi_duong.gv_cot_can, 0),
+    coalesce(boi_duong.cbql_cot_can, 0), coalesce(boi_duong.cot_can_bd_ho_tro, 0), coalesce(boi_duong.gv_bd_theo_chuan, 0), coalesce(boi_duong.cbql_bd_theo_chuan, 0),
+    coalesce(boi_duong.gv_hoan_thanh_bdtx, 0), coalesce(boi_duong.cbql_hoan_thanh_bdtx, 0), coalesce(boi_duong.gv_tin_hoc, 0), coalesce(boi_duong.cbql_tin_hoc, 0),
+    coalesce(boi_duong.gv_ngoai_ngu, 0), coalesce(boi_duong.cbql_ngoai_ngu, 0), coalesce(boi_duong.gv_llct, 0), coalesce(boi_duong.cbql_llct, 0),
+    coalesce(boi_duong.gv_bo_nhiem_hang, 0), coalesce(boi_duong.gv_bo_nhiem_hang_co_cc, 0), coalesce(boi_duong.cbql_bo_nhiem, 0), coalesce(boi_duong.cbql_bo_nhiem_co_cc, 0)
+from publish_winner as winner
+join staging.truong_lop as truong_lop using (submission_id)
+join core.school as school on school.ma_truong = truong_lop.ma_truong
+left join staging.doi_ngu as doi_ngu
+    on doi_ngu.submission_id = winner.submission_id and doi_ngu.ma_truong = truong_lop.ma_truong
+left join staging.danh_gia_chuan as danh_gia_chuan
+    on danh_gia_chuan.submission_id = winner.submission_id and danh_gia_chuan.ma_truong = truong_lop.ma_truong
+left join staging.boi_duong as boi_duong
+    on boi_duong.submission_id = winner.submission_id and boi_duong.ma_truong = truong_lop.ma_truong;
+
+insert into core.fact_training_course
+    (ma_don_vi, nam_hoc, ky_bao_cao, course_number, submission_id, ten_lop, hinh_thuc, so_hoc_vien,
+     so_hoan_thanh, kinh_phi, nguon_kinh_phi)
+select
+    winner.ma_don_vi, winner.nam_hoc, winner.ky_bao_cao,
+    row_number() over (partition by winner.submission_id order by course.row_number),
+    winner.submission_id, course.ten_lop, course.hinh_thuc, coalesce(course.so_hoc_vien, 0),
+    coalesce(course.so_hoan_thanh, 0), coalesce(course.kinh_phi, 0), course.nguon_kinh_phi
+from publish_winner as winner
+join staging.lop_boi_duong as course using (submission_id);
