@@ -102,10 +102,16 @@ def receive_file(engine: sa.Engine, path: Path, settings: Settings) -> Received:
     stat = path.stat()
     received_at = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
     with engine.begin() as c:
-        duplicate_of = c.execute(
-            sa.text("select min(submission_id) from dq.submission where sha256 = :sha and status <> 'duplicate'"),
+        earlier = c.execute(
+            sa.text("select submission_id, status from dq.submission where sha256 = :sha and status <> 'duplicate' "
+                    "order by submission_id limit 1"),
             {"sha": sha256},
-        ).scalar()
+        ).first()
+        if earlier is not None and earlier.status == "received":
+            # An interrupted run recorded it but never gave a verdict (its load is one transaction, so
+            # nothing of it was kept): resume it instead of calling it a duplicate.
+            return Received(path, earlier.submission_id, sha256, archived, None)
+        duplicate_of = earlier.submission_id if earlier is not None else None
         submission_id = c.execute(
             sa.text(
                 "insert into dq.submission (file_name, sha256, size_bytes, archive_path, received_at, status, "

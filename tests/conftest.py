@@ -21,3 +21,87 @@ os.environ.update(
         "GX_ANALYTICS_ENABLED": "False",
     }
 )
+
+import uuid  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from etl.config import Settings  # noqa: E402
+
+SAMPLES = SHARED / "data" / "samples"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """libpq URL of the PostgreSQL server the tests use: WAREHOUSE_URL when set, else an embedded one."""
+    from etl import warehouse
+
+    url = os.environ.get("WAREHOUSE_URL")
+    if url:
+        yield warehouse.libpq_url(Settings.from_env())
+        return
+    home = tmp_path_factory.mktemp("embedded")
+    settings = Settings(home=home, province="son-la", warehouse_url=None,
+                        config_dir=ROOT / "config")
+    yield warehouse.start_embedded(settings)
+    warehouse.stop_embedded(settings)
+
+
+@pytest.fixture
+def make_settings(server_url, tmp_path_factory):
+    """Factory of Settings pointing at a fresh, empty database on the test server (dropped afterwards)."""
+    created: list[str] = []
+    admin = sa.create_engine(
+        "postgresql+psycopg" + server_url[len("postgresql"):], isolation_level="AUTOCOMMIT"
+    )
+
+    def make(province: str = "son-la") -> Settings:
+        name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as c:
+            c.exec_driver_sql(f"create database {name}")
+        created.append(name)
+        return Settings(home=tmp_path_factory.mktemp("home"), province=province,
+                        warehouse_url=_with_database(server_url, name), config_dir=ROOT / "config")
+
+    yield make
+    from etl.warehouse import _engine
+
+    _engine.cache_clear()
+    with admin.connect() as c:
+        for name in created:
+            c.exec_driver_sql(f"drop database if exists {name} with (force)")
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def engine(settings):
+    """A migrated warehouse with the Sơn La configuration loaded."""
+    from etl import registry, warehouse
+
+    engine = warehouse.prepare(settings)
+    registry.load_province(engine, settings.province_config())
+    return engine
+
+
+@pytest.fixture
+def use_settings(monkeypatch):
+    """Point the environment (what Settings.from_env reads, as DAG tasks do) at given Settings."""
+
+    def apply(settings: Settings) -> None:
+        monkeypatch.setenv("WAREHOUSE_URL", settings.warehouse_url or "")
+        monkeypatch.setenv("TONGHOP_HOME", str(settings.home))
+        monkeypatch.setenv("TONGHOP_PROVINCE", settings.province)
+
+    return apply

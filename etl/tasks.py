@@ -1,0 +1,54 @@
+"""The thin adapter between Airflow and the library: one function per DAG task, each taking and
+returning plain JSON-serialisable values (XCom) and reading its configuration from the environment,
+so the same call runs from a test, the CLI or a Celery worker."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from etl import registry, warehouse
+from etl.config import Settings
+from etl.ingest import find_files, ingest_files
+from etl.report import write_annual_report
+from etl.rollup import rebuild_marts
+
+
+def _engine(settings: Settings):
+    engine = warehouse.prepare(settings)
+    registry.load_province(engine, settings.province_config())
+    return engine
+
+
+def scan_landing() -> list[str]:
+    """The files waiting in the landing folder."""
+    settings = Settings.from_env()
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    return [str(p) for p in find_files([settings.landing_dir])]
+
+
+def ingest_landing_files(paths: list[str]) -> list[dict]:
+    """Ingest the scanned files; each leaves the landing folder once it has a verdict (archived first)."""
+    settings = Settings.from_env()
+    files = [Path(p) for p in paths if Path(p).exists()]
+    verdicts = ingest_files(_engine(settings), settings, files)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return [asdict(v) for v in verdicts]
+
+
+def rollup() -> dict[str, int]:
+    settings = Settings.from_env()
+    return rebuild_marts(_engine(settings))
+
+
+def write_reports(verdicts: list[dict]) -> list[str]:
+    """Refresh the annual report of every school year touched by tonight's accepted CN files."""
+    settings = Settings.from_env()
+    engine = _engine(settings)
+    years = sorted({v["nam_hoc"] for v in verdicts if v["status"] == "accepted" and v["ky_bao_cao"] == "CN"})
+    paths: list[str] = []
+    for nam_hoc in years:
+        paths += [str(p) for p in write_annual_report(engine, settings.province_config(), nam_hoc,
+                                                      settings.reports_dir)]
+    return paths

@@ -1,0 +1,53 @@
+"""The warehouse: migrations, idempotent registry load, analyst role."""
+
+import sqlalchemy as sa
+
+from etl import migrations, registry, warehouse
+
+
+def test_migrations_create_the_schemas_and_are_idempotent(settings):
+    engine = warehouse.get_engine(settings)
+    assert migrations.pending_revisions(engine) == ["0001_foundation"]
+    assert warehouse.prepare(settings) is engine
+    assert migrations.pending_revisions(engine) == []
+    assert migrations.upgrade(engine) == []
+    with engine.connect() as c:
+        schemas = set(c.execute(sa.text("select nspname from pg_namespace")).scalars())
+    assert {"staging", "core", "mart", "dq"} <= schemas
+
+
+def test_registry_load_is_idempotent_and_complete(engine, settings):
+    registry.load_province(engine, settings.province_config())
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from core.district")).scalar() == 12
+        assert c.execute(sa.text("select count(*) from core.school")).scalar() == 230
+        open_2019 = c.execute(sa.text(
+            "select count(*) from core.school where mo_tu_nam_hoc <= '2019-2020' "
+            "and (dong_tu_nam_hoc is null or '2019-2020' < dong_tu_nam_hoc)")).scalar()
+        assert open_2019 == 228
+        assert c.execute(sa.text("select count(*) from core.target")).scalar() == 23
+        floors = dict(c.execute(sa.text(
+            "select nam_hoc, qualification_floor from core.school_year where nam_hoc in ('2019-2020','2020-2021')")).all())
+    assert floors == {"2019-2020": "trung_cap", "2020-2021": "cao_dang"}
+
+
+def test_libpq_url_is_accepted_by_sqlalchemy(settings):
+    url = warehouse.libpq_url(settings)
+    assert url.startswith("postgresql://")
+    with sa.create_engine(warehouse.sqlalchemy_url(url)).connect() as c:
+        assert c.execute(sa.text("select 1")).scalar() == 1
+
+
+def test_every_analyst_facing_object_has_comments(engine):
+    with engine.connect() as c:
+        missing = c.execute(sa.text(
+            "select n.nspname || '.' || cl.relname from pg_class cl join pg_namespace n on n.oid = cl.relnamespace "
+            "where n.nspname in ('core', 'mart', 'dq', 'staging') and cl.relkind in ('r', 'v') "
+            "and obj_description(cl.oid, 'pg_class') is null")).scalars().all()
+        uncommented_columns = c.execute(sa.text(
+            "select n.nspname || '.' || cl.relname || '.' || a.attname from pg_attribute a "
+            "join pg_class cl on cl.oid = a.attrelid join pg_namespace n on n.oid = cl.relnamespace "
+            "where n.nspname = 'mart' and cl.relkind in ('r', 'v') and a.attnum > 0 and not a.attisdropped "
+            "and col_description(a.attrelid, a.attnum) is null")).scalars().all()
+    assert missing == []
+    assert uncommented_columns == []
