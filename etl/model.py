@@ -48,6 +48,8 @@ class ParsedWorkbook:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     sheet_names: dict[str, str] = field(default_factory=dict)
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # canonical sheet -> template key -> 1-based Excel column the key was read from (for cell references)
+    column_positions: dict[str, dict[str, int]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
     @property
