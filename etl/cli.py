@@ -98,6 +98,26 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_lock(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.locks import lock_period
+
+    lock_period(_ready(settings), args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
+    print(f"đã khóa kỳ {args.ky} năm học {args.nam_hoc}")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.locks import unlock_period
+    from etl.rollup import rebuild_marts
+
+    engine = _ready(settings)
+    published = unlock_period(engine, args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
+    if published:
+        rebuild_marts(engine)
+    print(f"đã mở khóa kỳ {args.ky} năm học {args.nam_hoc}; {len(published)} lần nộp đang giữ được cập nhật")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tonghop", description="Tổng hợp báo cáo GDMN của các Phòng GD&ĐT.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -129,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ma-don-vi", required=True)
     p.add_argument("--nam-hoc")
     p.set_defaults(func=cmd_template)
+
+    for name, func, text in (("lock", cmd_lock, "lock a reported period: later files are held"),
+                             ("unlock", cmd_unlock, "unlock a period (reason required); held files are published")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--nam-hoc", required=True)
+        p.add_argument("--ky", "--ky-bao-cao", dest="ky", required=True, choices=["HKI", "CN"])
+        p.add_argument("--ly-do", required=(name == "unlock"), help="reason, recorded")
+        p.add_argument("--nguoi", help="who (default: the database user)")
+        p.set_defaults(func=func)
 
     p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md from the warehouse comments")
     p.set_defaults(func=cmd_docs)

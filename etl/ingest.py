@@ -15,12 +15,12 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl import load
+from etl import load, locks
 from etl.config import ProvinceConfig, Settings
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
@@ -166,7 +166,14 @@ def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConf
                 for v, wb in zip(verdicts, workbooks, strict=True)
             ],
         )
-        load.publish_accepted(c, [v.submission_id for v in verdicts if v.status == "accepted"])
+        locked = locks.locked_periods(c)
+        accepted = [v for v in verdicts if v.status == "accepted"]
+        held = [v for v in accepted if (v.nam_hoc, v.ky_bao_cao) in locked]
+        if held:
+            c.execute(sa.text("update dq.submission set status = 'held' where submission_id = any(:ids)"),
+                      {"ids": [v.submission_id for v in held]})
+        load.publish_accepted(c, [v.submission_id for v in accepted if v not in held])
+        verdicts = [replace(v, status="held") if v in held else v for v in verdicts]
     for received, verdict in zip(chunk, verdicts, strict=True):
         if verdict.status == "rejected":
             quarantined = settings.quarantine_dir / f"{received.submission_id}_{received.path.name}"
