@@ -1,0 +1,271 @@
+"""Pure normalisation and parsing of single cell values (spec: "Normalisation").
+
+Every function here takes one value as the workbook gives it (a `str` for xlsx cells read as text
+and for CSV cells, or an `int`/`float`/`datetime` when a caller already has a typed value) and
+either returns the canonical form or raises a `ParseError` subclass saying why it cannot.
+Nothing here knows about sheets or rows: the reader adds where a value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# Excel's day 0 in the 1900 date system, shifted by Excel's fictitious 29 Feb 1900 (serial 60).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_MAX_EXCEL_SERIAL = 2_958_465  # 31/12/9999
+_MAX_COUNT = 2**63 - 1  # what an Int64 column can hold
+
+# Spaces a spreadsheet may carry: regular, no-break and narrow no-break, tab and line breaks.
+_WHITESPACE = re.compile(r"[\s\u00a0\u202f\u2007\u200b\ufeff]+")
+_COUNT_PLAIN = re.compile(r"[+-]?\d+")
+_COUNT_TRAILING_ZEROS = re.compile(r"([+-]?\d+)\.0+")
+# Thousands groups: the first group has no leading zero ("0.123" is not 123).
+_COUNT_DOT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+_COUNT_SPACE_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+")
+_DECIMAL_VN = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_DECIMAL_POINT = re.compile(r"[+-]?\d+\.\d+")
+_DECIMAL_SPACE_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+(?:,\d+)?")
+_DATE_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_SERIAL = re.compile(r"\d+(?:\.\d+)?")
+_CODE_FLOAT = re.compile(r"(\d+)\.0+")
+
+
+class ParseError(ValueError):
+    """A cell value that cannot be read as its column's type."""
+
+
+class NotANumber(ParseError):
+    """Not a whole number (counts), not a decimal number, or not a date."""
+
+
+class InvalidValue(ParseError):
+    """A value outside an enumeration or flag's accepted spellings."""
+
+
+def is_blank(value: Any) -> bool:
+    """True for None, NaN and text made only of whitespace: the cell counts as empty."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not _WHITESPACE.sub("", value)
+    return isinstance(value, float) and math.isnan(value)
+
+
+def normalize_label(s: Any) -> str:
+    """NFC, case-folded, whitespace (line breaks and no-break spaces included) collapsed to one space."""
+    text = unicodedata.normalize("NFC", str(s))
+    return _WHITESPACE.sub(" ", text).strip().casefold()
+
+
+def loose_label(s: Any) -> str:
+    """`normalize_label` without diacritics, and `đ` read as `d`: the fallback form for matching."""
+    decomposed = unicodedata.normalize("NFD", normalize_label(s))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare).replace("đ", "d")
+
+
+def compact_label(s: Any) -> str:
+    """`loose_label` with every space and punctuation mark removed (`Trình độ CBQL: TC` -> `trinhdocbqltc`).
+
+    Used to match a label split over two header rows, where the separator between the parts is lost.
+    """
+    return re.sub(r"[\W_]+", "", loose_label(s))
+
+
+def normalize_sheet_name(s: Any) -> str:
+    """Sheet-name form for matching: loose label with all spaces removed (`Thông tin` -> `thongtin`)."""
+    return loose_label(s).replace(" ", "")
+
+
+def _text(value: Any) -> str:
+    return _WHITESPACE.sub(" ", str(value)).strip()
+
+
+def parse_code(value: Any) -> str | None:
+    """A code as text: `116`, `116.0`, `'116` and ` 116 ` give `"116"`; `014` stays `"014"`; empty gives None."""
+    if is_blank(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = _text(value).lstrip("'").strip()
+    if not text:
+        return None
+    integral = _CODE_FLOAT.fullmatch(text)
+    return integral.group(1) if integral else text
+
+
+def _checked_count(number: int, value: Any) -> int:
+    if abs(number) > _MAX_COUNT:
+        raise NotANumber(f"number too large: {value!r}")
+    return number
+
+
+def parse_count(value: Any) -> int:
+    """A whole number (may be negative: the caller reports negatives).
+
+    Accepts ints, integral floats (12.0) and text: `12`, `12.0`, `1.234` / `1 234` (thousands groups of
+    exactly three digits), with surrounding spaces. Raises `NotANumber` for anything else, empty included.
+    """
+    if isinstance(value, bool):
+        raise NotANumber(f"not a whole number: {value!r}")
+    if isinstance(value, int):
+        return _checked_count(value, value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return _checked_count(int(value), value)
+        raise NotANumber(f"not a whole number: {value!r}")
+    if not isinstance(value, str):
+        raise NotANumber(f"not a whole number: {value!r}")
+    text = _WHITESPACE.sub(" ", value).strip()
+    if len(text) > 30:
+        raise NotANumber(f"not a whole number: {value!r}")
+    if _COUNT_PLAIN.fullmatch(text):
+        return _checked_count(int(text), value)
+    if _COUNT_DOT_GROUPS.fullmatch(text):
+        return _checked_count(int(text.replace(".", "")), value)
+    if _COUNT_SPACE_GROUPS.fullmatch(text):
+        return _checked_count(int(text.replace(" ", "")), value)
+    trailing = _COUNT_TRAILING_ZEROS.fullmatch(text)
+    if trailing:
+        return _checked_count(int(trailing.group(1)), value)
+    raise NotANumber(f"not a whole number: {value!r}")
+
+
+def parse_decimal(value: Any) -> float:
+    """A decimal number. Numbers are taken as they are; text follows the Vietnamese convention.
+
+    Text: comma = decimal separator, dot or space = thousands separator (`1.250,5`, `12,5`, `1 250,5`).
+    A single dot that cannot be a thousands separator (`12.5`, `0.125`) is a decimal point.
+    Raises `NotANumber` otherwise.
+    """
+    if isinstance(value, bool):
+        raise NotANumber(f"not a number: {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+        if not math.isfinite(number):
+            raise NotANumber(f"not a number: {value!r}")
+        return number
+    if not isinstance(value, str):
+        raise NotANumber(f"not a number: {value!r}")
+    text = _WHITESPACE.sub(" ", value).strip()
+    if len(text) > 40:
+        raise NotANumber(f"not a number: {value!r}")
+    if _DECIMAL_VN.fullmatch(text):
+        return float(text.replace(".", "").replace(",", "."))
+    if _DECIMAL_SPACE_GROUPS.fullmatch(text):
+        return float(text.replace(" ", "").replace(",", "."))
+    if _DECIMAL_POINT.fullmatch(text):
+        return float(text)
+    raise NotANumber(f"not a number: {value!r}")
+
+
+def _date_from_serial(serial: float, value: Any) -> dt.date:
+    if not (1 <= serial <= _MAX_EXCEL_SERIAL):
+        raise NotANumber(f"not a date: {value!r}")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def _checked_date(year: int, month: int, day: int, value: Any) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise NotANumber(f"not a date: {value!r}") from exc
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date from a datetime/date, an Excel serial number (1900 system), `dd/mm/yyyy` or ISO text.
+
+    Text `dd/mm/yyyy` is read day first (also with `.` or `-`); ISO `yyyy-mm-dd` may carry a time,
+    which is dropped. Raises `NotANumber` for anything else.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise NotANumber(f"not a date: {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise NotANumber(f"not a date: {value!r}")
+        return _date_from_serial(float(value), value)
+    if not isinstance(value, str):
+        raise NotANumber(f"not a date: {value!r}")
+    text = _text(value)
+    if match := _DATE_ISO.fullmatch(text):
+        return _checked_date(int(match[1]), int(match[2]), int(match[3]), value)
+    if match := _DATE_DMY.fullmatch(text):
+        return _checked_date(int(match[3]), int(match[2]), int(match[1]), value)
+    if _SERIAL.fullmatch(text) and len(text) <= 20:
+        return _date_from_serial(float(text), value)
+    raise NotANumber(f"not a date: {value!r}")
+
+
+_LOOKUPS: dict[int, tuple[Mapping[Any, Iterable[str]], dict[str, Any], dict[str, Any]]] = {}
+
+
+def _spelling_lookup(mapping: Mapping[Any, Iterable[str]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Exact (normalised) and loose spelling -> target, built once per mapping object.
+
+    A loose spelling shared by two targets is left out: it would be a guess.
+    """
+    cached = _LOOKUPS.get(id(mapping))
+    if cached is not None and cached[0] is mapping:
+        return cached[1], cached[2]
+    exact: dict[str, Any] = {}
+    loose: dict[str, Any] = {}
+    ambiguous: set[str] = set()
+    for target, spellings in mapping.items():
+        for spelling in (str(target), *spellings):
+            exact.setdefault(normalize_label(spelling), target)
+            key = loose_label(spelling)
+            if loose.get(key, target) != target:
+                ambiguous.add(key)
+            loose.setdefault(key, target)
+    for key in ambiguous:
+        del loose[key]
+    _LOOKUPS[id(mapping)] = (mapping, exact, loose)
+    return exact, loose
+
+
+def _lookup_spelling(value: Any, mapping: Mapping[Any, Iterable[str]]) -> Any:
+    exact, loose = _spelling_lookup(mapping)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    label = normalize_label(value)
+    if label in exact:
+        return exact[label]
+    target = loose.get(loose_label(label))
+    if target is None:
+        raise InvalidValue(f"unknown value: {value!r}")
+    return target
+
+
+def parse_enum(value: Any, mapping: Mapping[str, Iterable[str]]) -> str:
+    """The enumeration key for a written form: `mapping` is key -> accepted spellings (the key itself too).
+
+    Matching is on the normalised form, then without diacritics. Raises `InvalidValue` when nothing
+    matches, empty included.
+    """
+    if is_blank(value):
+        raise InvalidValue("empty value")
+    return str(_lookup_spelling(value, mapping))
+
+
+def parse_flag(value: Any, mapping: Mapping[int, Iterable[str]]) -> int:
+    """0 or 1 for a written flag (`mapping` is 1/0 -> spellings); an empty cell is 0.
+
+    Raises `InvalidValue` for a spelling in neither list.
+    """
+    if is_blank(value):
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    return int(_lookup_spelling(value, mapping))

@@ -1,0 +1,997 @@
+"""Read one district workbook (`.xlsx`, or the `.zip` of one CSV per sheet) into a `ParsedWorkbook`.
+
+The reader is generic: every sheet name, column key, label, type, enumeration and totals label comes
+from the layout (`etl/layouts/`). It never raises for a bad file; what it cannot read, skips or
+ignores becomes a `Finding` (spec: "Severity", "Real-world deviations").
+
+How cells are read, and why:
+
+- Cell values come from fastexcel (calamine, Rust) as text, one Arrow batch per sheet, without header
+  inference: every column is read as a string so codes such as `0010000` keep their zeros, and
+  formula cells give their cached values. Formula errors (`#REF!`) come back as per-cell errors.
+- openpyxl is not used: the only facts calamine does not give are hidden columns and whether a
+  cell is stored as a number or as text. Both are read from the sheet's XML part, and only when
+  needed: hidden columns only for a sheet with a column that is ignored or duplicated, the storage
+  type only for `decimal` columns (a number `1.234` is 1.234; the text `1.234` is 1234 in the
+  Vietnamese convention). A whole workbook therefore costs one calamine pass in the common case.
+- Count cells are read the same whether stored as numbers or text (spec "Numbers"); a number cell
+  holding `1.234` is read as 1234, which is what a district typing `1.234` meant.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+from pandas.arrays import IntegerArray
+
+from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
+from etl.normalize import (
+    InvalidValue,
+    NotANumber,
+    compact_label,
+    is_blank,
+    loose_label,
+    normalize_label,
+    normalize_sheet_name,
+    parse_code,
+    parse_count,
+    parse_date,
+    parse_decimal,
+    parse_enum,
+    parse_flag,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted xlsx and legacy .xls are OLE containers
+_FORMULA_ERRORS = {
+    "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!",
+}
+_CALAMINE_ERRORS = {
+    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "Ref": "#REF!",
+    "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+}
+_STT_LABELS = {"stt", "tt", "so tt", "so thu tu"}  # loose forms of the row-number column's label
+# A school code as written: no spaces, letters, digits and a few separators; notes never look like this.
+_CODE_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]{0,19}")
+_MACHINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_MAX_CSV_CELLS = 2_000_000
+_TYPE_WORDS = {"int": "số nguyên", "decimal": "số", "date": "ngày (dd/mm/yyyy)"}
+
+
+class _FileProblem(Exception):
+    """The whole file cannot be read: becomes the workbook's single error finding."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+# ---------------------------------------------------------------- public entry point
+
+
+def read_workbook(
+    path: Path,
+    *,
+    layout: Layout | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+) -> ParsedWorkbook:
+    """Read a district workbook; never raises for a bad file.
+
+    A file that cannot be read at all (corrupt, truncated, password-protected, not a workbook, too
+    large, a zip bomb) gives a `ParsedWorkbook` with one error finding (`unreadable_file` or
+    `file_too_large`) and nothing else. Otherwise every sheet of the layout found in the file is read
+    (`header`, `tables`, `totals`, `header_rows`, `sheet_names`), with a finding for everything
+    skipped, ignored or unreadable.
+    """
+    path = Path(path)
+    layout = layout or load_layout()
+    try:
+        source = _open_source(path, max_file_bytes, max_uncompressed_bytes)
+        result = ParsedWorkbook(file_name=path.name)
+        _WorkbookReader(source, layout, result).read()
+        return result
+    except _FileProblem as problem:
+        return _unreadable(path, problem.rule, problem.message)
+    except Exception as exc:  # a malformed file can fail deep inside the xlsx/zip/csv libraries
+        log.warning("unreadable workbook %s", path, exc_info=True)
+        message = f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
+        return _unreadable(path, "unreadable_file", message)
+
+
+def _unreadable(path: Path, rule: str, message: str) -> ParsedWorkbook:
+    return ParsedWorkbook(file_name=path.name, findings=[Finding("error", rule, message)])
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ---------------------------------------------------------------- sources: xlsx and zip of CSVs
+
+
+@dataclass
+class Grid:
+    """One sheet as text cells: `columns[c][r]` is the cell at row r (0 = Excel row 1), or None.
+
+    Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal.
+    `hidden_columns` and `number_rows` are computed only when called.
+    """
+
+    name: str
+    columns: list[list[str | None]]
+    errors: dict[tuple[int, int], str]
+    col_offset: int = 0
+    hidden_columns: Callable[[], frozenset[int]] = lambda: frozenset()
+    number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset()
+
+    @cached_property
+    def rows(self) -> list[tuple[str | None, ...]]:
+        return list(zip(*self.columns, strict=True))
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def letter(self, c: int) -> str:
+        return column_letter(self.col_offset + c)
+
+
+def column_letter(index: int) -> str:
+    """Excel column letters of a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -> _XlsxSource | _CsvZipSource:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise _FileProblem("unreadable_file", f"Tệp không đọc được: không mở được tệp ({_short(exc)}).") from exc
+    if size > max_file_bytes:
+        raise _FileProblem(
+            "file_too_large", f"Tệp quá lớn: {size:,} byte, vượt giới hạn {max_file_bytes:,} byte.".replace(",", ".")
+        )
+    if size == 0:
+        raise _FileProblem("unreadable_file", "Tệp không đọc được: tệp rỗng.")
+    if head.startswith(_OLE_MAGIC):
+        raise _FileProblem(
+            "unreadable_file",
+            "Tệp không đọc được: tệp được đặt mật khẩu hoặc là định dạng Excel cũ (.xls). "
+            "Hãy bỏ mật khẩu và lưu lại dưới dạng Excel Workbook (.xlsx).",
+        )
+    if not (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC)):
+        raise _FileProblem(
+            "unreadable_file",
+            "Tệp không đọc được: không phải tệp Excel (.xlsx) hay tệp .zip chứa các tệp CSV của biểu mẫu.",
+        )
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _FileProblem(
+            "unreadable_file", f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
+        ) from exc
+    with archive:
+        members = archive.infolist()
+        names = {m.filename for m in members}
+        uncompressed = sum(m.file_size for m in members)
+    if uncompressed > max_uncompressed_bytes:
+        raise _FileProblem(
+            "file_too_large",
+            f"Tệp quá lớn khi giải nén: {uncompressed:,} byte, vượt giới hạn {max_uncompressed_bytes:,} byte."
+            .replace(",", "."),
+        )
+    if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
+        return _XlsxSource(path)
+    csv_members = [m for m in members if m.filename.lower().endswith(".csv") and not m.is_dir()]
+    if not csv_members:
+        raise _FileProblem(
+            "unreadable_file", "Tệp không đọc được: tệp .zip không chứa bảng tính Excel hay tệp CSV nào."
+        )
+    return _CsvZipSource(path, csv_members, [m.filename for m in members if m not in csv_members],
+                         max_uncompressed_bytes)
+
+
+class _XlsxSource:
+    """An .xlsx read with fastexcel; the XML parts are opened only for hidden columns and cell types."""
+
+    def __init__(self, path: Path) -> None:
+        import fastexcel  # imported here so that the CSV path and the tests of pure functions stay light
+
+        self.path = path
+        self._reader = fastexcel.read_excel(str(path))
+        self.sheet_names: list[str] = list(self._reader.sheet_names)
+        self.other_members: list[str] = []
+
+    def load(self, name: str) -> Grid:
+        sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+        batch, cell_errors = sheet.to_arrow_with_errors()
+        columns = [column.to_pylist() for column in batch.columns]
+        infos = sheet.available_columns() if columns else []
+        col_offset = infos[0].absolute_index if infos else 0
+        errors: dict[tuple[int, int], str] = {}
+        for error in cell_errors.errors if cell_errors else ():
+            match = re.search(r"Error\((\w+)\)", error.detail)
+            errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
+        _move_error_literals(columns, errors)
+        parts = _SheetXml(self.path, name)
+        return Grid(
+            name=name,
+            columns=columns,
+            errors=errors,
+            col_offset=col_offset,
+            hidden_columns=lambda: frozenset(c - col_offset for c in parts.hidden_columns()),
+            number_rows=lambda c: parts.number_rows(c + col_offset),
+        )
+
+
+def _move_error_literals(columns: list[list[str | None]], errors: dict[tuple[int, int], str]) -> None:
+    """Error literals typed or exported as text (`#REF!` in a CSV) are formula errors too."""
+    for c, column in enumerate(columns):
+        for r, cell in enumerate(column):
+            if cell is not None and cell[:1] == "#" and cell.strip().upper() in _FORMULA_ERRORS:
+                errors[(r, c)] = cell.strip().upper()
+                column[r] = None
+
+
+class _SheetXml:
+    """Facts calamine does not give, read from one worksheet's XML part on first use."""
+
+    def __init__(self, path: Path, sheet_name: str) -> None:
+        self.path = path
+        self.sheet_name = sheet_name
+
+    @cached_property
+    def _xml(self) -> bytes:
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(_sheet_part(archive, self.sheet_name))
+
+    def hidden_columns(self) -> frozenset[int]:
+        """0-based absolute indices of the columns marked hidden (or of zero width)."""
+        cols = re.search(rb"<(?:\w+:)?cols>(.*?)</(?:\w+:)?cols>", self._xml, re.S)
+        hidden: set[int] = set()
+        for attrs in re.findall(rb"<(?:\w+:)?col\b([^>]*)>", cols[1] if cols else b""):
+            values = dict(re.findall(rb'(\w+)="([^"]*)"', attrs))
+            if values.get(b"hidden") in (b"1", b"true") or values.get(b"width") in (b"0", b"0.0"):
+                first, last = int(values.get(b"min", b"1")), int(values.get(b"max", b"1"))
+                hidden.update(range(first - 1, min(last, first + 512)))  # a range to XFD is not a real column
+        return frozenset(hidden)
+
+    def number_rows(self, column: int) -> frozenset[int]:
+        """0-based rows whose cell in this absolute column is stored as a number (no `t`, or `t="n"`)."""
+        letters = column_letter(column).encode()
+        rows: set[int] = set()
+        for attrs in re.findall(rb"<(?:\w+:)?c\b([^>]*)>", self._xml):
+            ref = re.search(rb'\br="([A-Z]+)(\d+)"', attrs)
+            if ref and ref[1] == letters:
+                kind = re.search(rb'\bt="(\w+)"', attrs)
+                if kind is None or kind[1] == b"n":
+                    rows.add(int(ref[2]) - 1)
+        return frozenset(rows)
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
+    """The zip member holding a worksheet, from xl/workbook.xml and its relationships."""
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    for sheet in workbook.iter(f"{ns_main}sheet"):
+        if sheet.get("name") == sheet_name:
+            target = targets.get(sheet.get(f"{ns_rel}id"), "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    raise KeyError(sheet_name)
+
+
+class _CsvZipSource:
+    """The CSV variant: one UTF-8 CSV per sheet, named `<SheetName>.csv`, inside a zip."""
+
+    def __init__(self, path: Path, members: list[zipfile.ZipInfo], other_members: list[str], limit: int) -> None:
+        self.path = path
+        self._members = {Path(m.filename).stem: m for m in members}
+        self.sheet_names = list(self._members)
+        self.other_members = [m for m in other_members if not m.endswith("/")]
+        self._limit = limit
+
+    def load(self, name: str) -> Grid:
+        with zipfile.ZipFile(self.path) as archive, archive.open(self._members[name]) as f:
+            data = f.read(self._limit + 1)  # bounded even if the zip headers lie about sizes
+        if len(data) > self._limit:
+            raise _FileProblem("file_too_large", "Tệp quá lớn khi giải nén: vượt giới hạn cho phép.")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _FileProblem(
+                "unreadable_file", f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8."
+            ) from exc
+        rows = _csv_rows(text)
+        width = max((len(r) for r in rows), default=0)
+        columns: list[list[str | None]] = [[None] * len(rows) for _ in range(width)]
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                columns[c][r] = cell if cell != "" else None
+        errors: dict[tuple[int, int], str] = {}
+        _move_error_literals(columns, errors)
+
+        def number_rows(c: int) -> frozenset[int]:
+            # A CSV is a machine export: a plain `12.5` is a number as an Excel cell would be.
+            return frozenset(r for r, cell in enumerate(columns[c]) if cell and _MACHINE_NUMBER.fullmatch(cell))
+
+        return Grid(name=name, columns=columns, errors=errors, number_rows=number_rows)
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows = []
+    cells = 0
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        cells += len(row)
+        if cells > _MAX_CSV_CELLS:
+            raise _FileProblem("file_too_large", "Tệp CSV quá lớn: quá nhiều ô.")
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- label matching (per layout sheet)
+
+
+class _Matcher:
+    """Maps header texts of one sheet to template keys: by key, by label, then loosely.
+
+    Tiers: normalised text, then without diacritics, then without spaces and punctuation; a loose
+    form shared by two keys is dropped (it would be a guess). Results are memoised: the same labels
+    come back in every district's file.
+    """
+
+    def __init__(self, spec: SheetSpec) -> None:
+        self.spec = spec
+        self.keys = {c.key for c in spec.columns}
+        self._tiers: list[tuple[Callable[[str], str], dict[str, str]]] = []
+        for form in (normalize_label, loose_label, compact_label):
+            table: dict[str, str] = {}
+            clashes: set[str] = set()
+            for column in spec.columns:
+                for text in (column.key, *column.labels):
+                    token = form(text)
+                    if table.setdefault(token, column.key) != column.key:
+                        clashes.add(token)
+            self._tiers.append((form, {t: k for t, k in table.items() if t not in clashes}))
+        self._memo: dict[str, str | None] = {}
+
+    def match(self, text: str | None) -> str | None:
+        """The key a header text names, or None."""
+        if text is None:
+            return None
+        if text in self._memo:
+            return self._memo[text]
+        key = None
+        stripped = text.strip()
+        if stripped and not stripped[0].isdigit():
+            for form, table in self._tiers:
+                key = table.get(form(stripped))
+                if key:
+                    break
+        if len(self._memo) < 50_000:
+            self._memo[text] = key
+        return key
+
+    def is_key(self, text: str | None) -> bool:
+        return text is not None and text.strip() in self.keys
+
+
+_MATCHERS: dict[int, tuple[SheetSpec, _Matcher]] = {}
+
+
+def _matcher(spec: SheetSpec) -> _Matcher:
+    cached = _MATCHERS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, _Matcher(spec))
+        _MATCHERS[id(spec)] = cached
+    return cached[1]
+
+
+def _is_stt(text: str | None) -> bool:
+    return text is not None and loose_label(text).strip(" .:") in _STT_LABELS
+
+
+# ---------------------------------------------------------------- header detection
+
+
+@dataclass
+class _Header:
+    """Where a table's header is and which column holds which key."""
+
+    first_row: int  # 0-based row of the (first) label row
+    data_start: int  # 0-based first row after the header (and its key row)
+    keys: dict[str, list[int]]  # key -> grid columns naming it
+    labels: dict[int, str]  # grid column -> header text as written (for messages)
+
+
+def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, str]:
+    return {c: key for c, cell in enumerate(row) if (key := matcher.match(cell))}
+
+
+def _combined_matches(upper: tuple[str | None, ...], lower: tuple[str | None, ...],
+                      matcher: _Matcher) -> tuple[dict[int, str], dict[int, str]]:
+    """Matches of a header written over two rows, with the merged group label carried rightwards.
+
+    A column is matched by its lower cell, by its upper cell when the lower one is empty (a label
+    merged vertically), or by "upper + lower" (`Trình độ CBQL` over `dưới TC`); the carried group
+    label is only ever accepted when the combination is exactly a template label.
+    """
+    matches: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    group: str | None = None
+    for c, (top, bottom) in enumerate(zip(upper, lower, strict=True)):
+        if not is_blank(top):
+            group = top
+        if not is_blank(bottom) and (key := matcher.match(bottom)):
+            matches[c], labels[c] = key, bottom
+        elif is_blank(bottom) and not is_blank(top) and (key := matcher.match(top)):
+            matches[c], labels[c] = key, top
+        elif group is not None and not is_blank(bottom) and (key := matcher.match(f"{group} {bottom}")):
+            matches[c], labels[c] = key, f"{group} {bottom}"
+    return matches, labels
+
+
+def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
+    """The label row (or pair of rows) naming the most template columns within the first rows."""
+    rows = grid.rows[:search_rows]
+    singles = [_row_matches(row, matcher) for row in rows]
+    best = max(range(len(rows)), key=lambda r: len(set(singles[r].values())), default=None)
+    if best is None or not singles[best]:
+        return None
+    first, last = best, best
+    matches = singles[best]
+    labels = {c: rows[best][c] or "" for c in range(grid.width) if not is_blank(rows[best][c])}
+    for upper in (best - 1, best):
+        lower = upper + 1
+        if upper < 0 or lower >= len(grid.rows):
+            continue
+        pair, pair_labels = _combined_matches(grid.rows[upper], grid.rows[lower], matcher)
+        if len(set(pair.values())) > len(set(matches.values())):
+            first, last, matches = upper, lower, pair
+            labels = {c: _header_text(grid.rows[upper], grid.rows[lower], c) for c in range(grid.width)}
+            labels = {c: t for c, t in labels.items() if t} | pair_labels
+    data_start = last + 1
+    if data_start < len(grid.rows) and _is_key_row(grid.rows[data_start], matcher):
+        data_start += 1
+    keys: dict[str, list[int]] = {}
+    for c, key in sorted(matches.items()):
+        keys.setdefault(key, []).append(c)
+    return _Header(first_row=first, data_start=data_start, keys=keys, labels=labels)
+
+
+def _header_text(upper: tuple[str | None, ...], lower: tuple[str | None, ...], c: int) -> str:
+    parts = [cell.strip() for cell in (upper[c], lower[c]) if not is_blank(cell)]
+    return " / ".join(p for p in parts if p)
+
+
+def _is_key_row(row: tuple[str | None, ...], matcher: _Matcher) -> bool:
+    filled = [cell for cell in row if not is_blank(cell)]
+    hits = sum(matcher.is_key(cell) for cell in filled)
+    return hits > 0 and hits * 2 >= len(filled)
+
+
+# ---------------------------------------------------------------- the workbook reader
+
+
+@dataclass
+class _TableColumns:
+    """The grid columns a table reads, after duplicates and ignored columns are settled."""
+
+    by_key: dict[str, int] = field(default_factory=dict)
+    ignored: set[int] = field(default_factory=set)  # STT and extra columns: never data
+    stt: set[int] = field(default_factory=set)  # row-number columns: a row with only these is blank
+
+
+class _WorkbookReader:
+    def __init__(self, source: _XlsxSource | _CsvZipSource, layout: Layout, result: ParsedWorkbook) -> None:
+        self.source = source
+        self.layout = layout
+        self.result = result
+        self.findings = result.findings
+        self._totals_exact = {normalize_label(t) for t in layout.totals_labels}
+        self._totals_loose = {loose_label(t) for t in layout.totals_labels}
+
+    # -- workbook level
+
+    def read(self) -> None:
+        matched = self._match_sheets()
+        info_spec = next((s for s in self.layout.sheets.values() if s.kind == "key_value"), None)
+        if info_spec is not None and info_spec.name in matched:
+            self._read_key_value(self.source.load(matched[info_spec.name]), info_spec)
+        self.result.template_version = self.result.header.get("phien_ban")
+        for spec in self.layout.table_sheets:
+            if spec.name in matched:
+                grid = self.source.load(matched[spec.name])
+                self._read_table(grid, spec, required=self._required(spec))
+        self._report_missing_sheets(matched)
+
+    def _round(self) -> str | None:
+        return self.result.header.get("ky_bao_cao")
+
+    def _required(self, spec: SheetSpec) -> bool:
+        """Required in the round read from ThongTin; in every round when the round is unknown."""
+        rounds = self.layout.enums.get("ky_bao_cao", {}).keys()
+        current = self._round()
+        if current is None:
+            return bool(spec.required_in) and all(r in spec.required_in for r in rounds)
+        return current in spec.required_in
+
+    def _match_sheets(self) -> dict[str, str]:
+        """Canonical sheet name -> sheet name as written; reports ignored and duplicate sheets."""
+        wanted = {normalize_sheet_name(name): name for name in self.layout.sheets}
+        matched: dict[str, str] = {}
+        for name in self.source.sheet_names:
+            canonical = wanted.get(normalize_sheet_name(name))
+            if canonical is None:
+                self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
+            elif canonical in matched:
+                self._add("error", "duplicate_sheet",
+                          f"Có hai trang tính cùng là '{canonical}': '{matched[canonical]}' và '{name}'; "
+                          f"chỉ đọc '{matched[canonical]}'. Hãy xoá trang thừa.", sheet=name)
+            else:
+                matched[canonical] = name
+        for member in self.source.other_members:
+            self._add("info", "ignored_sheet", f"Tệp '{member}' trong tệp nén không thuộc biểu mẫu, đã bỏ qua.")
+        self.result.sheet_names.update(matched)
+        return matched
+
+    def _report_missing_sheets(self, matched: dict[str, str]) -> None:
+        for spec in self.layout.sheets.values():
+            if spec.name not in matched and self._required(spec):
+                period = f" (kỳ báo cáo {self._round()})" if self._round() else ""
+                self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.")
+
+    def _add(self, severity: str, rule: str, message: str, *, sheet: str | None = None,
+             row: int | None = None, key: str | None = None, value: Any = None) -> None:
+        text = None if value is None else str(value)
+        self.findings.append(Finding(severity, rule, message, sheet, row, key, text))
+
+    # -- ThongTin (key/value)
+
+    def _read_key_value(self, grid: Grid, spec: SheetSpec) -> None:
+        matcher = _matcher(spec)
+        seen: dict[str, int] = {}
+        for r, row in enumerate(grid.rows):
+            filled = [c for c, cell in enumerate(row) if not is_blank(cell) or (r, c) in grid.errors]
+            if not filled:
+                continue
+            label_col = filled[0]
+            key = matcher.match(row[label_col])
+            if key is None:
+                text = " | ".join(row[c] or grid.errors.get((r, c), "") for c in filled)
+                self._add("info", "ignored_row",
+                          f"Dòng {r + 1} của trang '{grid.name}' không ứng với mục nào của biểu mẫu, đã bỏ qua.",
+                          sheet=grid.name, row=r + 1, value=_clip(text))
+                continue
+            column = spec.column(key)
+            value_col = next((c for c in filled if c > label_col), None)
+            if key in seen:
+                self._add("error", "duplicate_value",
+                          f"Mục '{column.label_vi}' được ghi hai lần (dòng {seen[key] + 1} và dòng {r + 1}); "
+                          f"chỉ giữ một dòng.", sheet=grid.name, row=r + 1, key=key)
+                continue
+            seen[key] = r
+            if value_col is None:
+                continue
+            if (r, value_col) in grid.errors:
+                self._formula_error(grid, r, value_col, column)
+                continue
+            value = self._parse_header_value(grid, r, row[value_col], column)
+            if value is not None:
+                self.result.header[key] = value
+        for column in spec.columns:
+            if column.required and column.key not in self.result.header and not self._has_finding(column.key):
+                where = f" (dòng {seen[column.key] + 1})" if column.key in seen else ""
+                self._add("error", "missing_value",
+                          f"Thiếu thông tin bắt buộc '{column.label_vi}'{where} trong trang '{grid.name}'.",
+                          sheet=grid.name, row=seen[column.key] + 1 if column.key in seen else None,
+                          key=column.key)
+
+    def _has_finding(self, key: str) -> bool:
+        return any(f.column_key == key and f.severity == "error" for f in self.findings)
+
+    def _parse_header_value(self, grid: Grid, r: int, cell: str | None, column: ColumnSpec) -> Any:
+        try:
+            value = self._parse_cell(cell, column, is_number=False)
+        except (NotANumber, InvalidValue) as exc:
+            self._bad_value(grid.name, r, column, cell, exc)
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            self._negative(grid.name, r, column, cell)
+        return value
+
+    def _parse_cell(self, cell: Any, column: ColumnSpec, *, is_number: bool) -> Any:
+        """A non-table cell (ThongTin) or a rare table cell, typed by the column's type."""
+        kind = column.type
+        if kind == "int":
+            return parse_count(cell)
+        if kind == "decimal":
+            return parse_decimal(float(cell) if is_number else cell)
+        if kind == "date":
+            return parse_date(cell)
+        if kind == "code":
+            return parse_code(cell)
+        if kind == "enum":
+            return parse_enum(cell, self.layout.enums[column.key])
+        if kind == "flag":
+            return parse_flag(cell, self.layout.flags)
+        return None if is_blank(cell) else " ".join(str(cell).split())
+
+    # -- findings about cells
+
+    def _bad_value(self, sheet: str, r: int, column: ColumnSpec, cell: Any, exc: Exception) -> None:
+        if isinstance(exc, InvalidValue):
+            choices = ", ".join(self.layout.enums.get(column.key, {}).keys()) if column.type == "enum" else ""
+            hint = f"; giá trị hợp lệ: {choices}" if choices else ""
+            if is_blank(cell):
+                self._add("error", "missing_value",
+                          f"Thiếu giá trị ở cột '{column.label_vi}', dòng {r + 1}{hint}.",
+                          sheet=sheet, row=r + 1, key=column.key)
+            else:
+                self._add("error", "invalid_value",
+                          f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không hợp lệ{hint}.",
+                          sheet=sheet, row=r + 1, key=column.key, value=cell)
+            return
+        word = _TYPE_WORDS.get(column.type, "số")
+        self._add("error", "not_a_number",
+                  f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không phải {word} hợp lệ.",
+                  sheet=sheet, row=r + 1, key=column.key, value=cell)
+
+    def _negative(self, sheet: str, r: int, column: ColumnSpec, cell: Any) -> None:
+        self._add("error", "negative",
+                  f"Giá trị âm '{cell}' ở cột '{column.label_vi}', dòng {r + 1}: số liệu phải từ 0 trở lên.",
+                  sheet=sheet, row=r + 1, key=column.key, value=cell)
+
+    def _formula_error(self, grid: Grid, r: int, c: int, column: ColumnSpec | None) -> None:
+        literal = grid.errors[(r, c)]
+        where = f"cột '{column.label_vi}'" if column else f"cột {grid.letter(c)}"
+        self._add("error", "formula_error",
+                  f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có lỗi công thức {literal}; "
+                  f"hãy sửa công thức hoặc nhập số liệu.",
+                  sheet=grid.name, row=r + 1, key=column.key if column else None, value=literal)
+
+    # -- per-school and per-course tables
+
+    def _read_table(self, grid: Grid, spec: SheetSpec, *, required: bool) -> None:
+        if not grid.columns or all(is_blank(cell) for col in grid.columns for cell in col) and not grid.errors:
+            if required:
+                self._add("error", "missing_sheet",
+                          f"Trang tính bắt buộc '{grid.name}' không có dữ liệu.", sheet=grid.name)
+            return
+        matcher = _matcher(spec)
+        header = _find_header(grid, matcher, self.layout.header_search_rows)
+        if header is None:
+            self._add("error" if required else "warning", "header_not_found",
+                      f"Không tìm thấy dòng tiêu đề cột trong {self.layout.header_search_rows} dòng đầu của "
+                      f"trang tính '{grid.name}'; trang này chưa được đọc.", sheet=grid.name)
+            return
+        self.result.header_rows[spec.name] = header.first_row + 1
+        columns = self._settle_columns(grid, spec, header)
+        _TableReader(self, grid, spec, header, columns).read()
+
+    def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
+        settled = _TableColumns()
+        needs_hidden = any(len(cols) > 1 for cols in header.keys.values()) or any(
+            c not in {c for cols in header.keys.values() for c in cols} and not _is_stt(text)
+            for c, text in header.labels.items()
+        )
+        hidden = grid.hidden_columns() if needs_hidden else frozenset()
+        for key, cols in header.keys.items():
+            column = spec.column(key)
+            visible = [c for c in cols if c not in hidden]
+            chosen = visible if len(cols) > 1 and visible else cols
+            settled.by_key[key] = chosen[0]
+            if len(chosen) > 1:
+                letters = ", ".join(grid.letter(c) for c in chosen)
+                self._add("error", "duplicate_column",
+                          f"Cột '{column.label_vi}' xuất hiện nhiều lần (cột {letters}) trong trang tính "
+                          f"'{grid.name}'; hãy giữ lại một cột.", sheet=grid.name, key=key)
+            for c in cols:
+                if c not in chosen:
+                    settled.ignored.add(c)
+                    self._add("info", "ignored_column",
+                              f"Cột ẩn {grid.letter(c)} '{header.labels.get(c, '')}' trùng cột "
+                              f"'{column.label_vi}', đã bỏ qua.", sheet=grid.name, key=key,
+                              value=header.labels.get(c))
+        used = set(settled.by_key.values())
+        for c, text in sorted(header.labels.items()):
+            if c in used or c in settled.ignored:
+                continue
+            settled.ignored.add(c)
+            if _is_stt(text):
+                settled.stt.add(c)
+                message = f"Cột số thứ tự '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
+            elif c in hidden:
+                message = f"Cột ẩn '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
+            else:
+                message = f"Cột '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
+            self._add("info", "ignored_column", message, sheet=grid.name, row=header.first_row + 1,
+                      value=_clip(text))
+        for column in spec.columns:
+            if column.required and column.key not in settled.by_key:
+                self._add("error", "missing_column",
+                          f"Thiếu cột bắt buộc '{column.label_vi}' ({column.key}) trong trang tính '{grid.name}'.",
+                          sheet=grid.name, key=column.key)
+        return settled
+
+    def is_totals_label(self, cell: str | None) -> bool:
+        if cell is None or len(cell) > 40:
+            return False
+        text = normalize_label(cell).strip(" :.")
+        return text in self._totals_exact or loose_label(text) in self._totals_loose
+
+
+class _TableReader:
+    """Reads the rows of one table sheet below its header into columns, totals and findings."""
+
+    def __init__(self, owner: _WorkbookReader, grid: Grid, spec: SheetSpec, header: _Header,
+                 columns: _TableColumns) -> None:
+        self.owner = owner
+        self.grid = grid
+        self.spec = spec
+        self.header = header
+        self.by_key = columns.by_key
+        self.ignored = columns.ignored
+        self.stt = columns.stt
+        self.row_col = columns.by_key.get(spec.row_key)
+        self.row_is_code = spec.column(spec.row_key).type == "code"
+        self.specs = [spec.column(key) for key in spec.keys if key in columns.by_key]
+        self.values: dict[str, list[Any]] = {c.key: [] for c in self.specs}
+        self.row_numbers: list[int] = []
+        self.bad: dict[str, bool] = {}  # key -> some cell unreadable (its column sum is not comparable)
+        self._number_rows: dict[int, frozenset[int]] = {}
+
+    def read(self) -> None:
+        if self.row_col is None:
+            self._store()  # without the row key no row can be told apart; missing_column says so
+            return
+        totals: tuple[int, dict[str, Any]] | None = None
+        rows = self.grid.rows
+        for r in range(self.header.data_start, len(rows)):
+            row = rows[r]
+            kind = self._classify(r, row)
+            if kind == "data":
+                self._read_data_row(r, row)
+            elif kind == "totals":
+                if totals is None:
+                    totals = (r, self._read_totals_row(r, row))
+                else:
+                    self.owner._add("warning", "ignored_row",
+                                    f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
+                                    f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
+                                    sheet=self.grid.name, row=r + 1)
+            elif kind == "second_table":
+                self.owner._add("error", "unexpected_layout",
+                                f"Trang tính '{self.grid.name}' có một bảng thứ hai bắt đầu ở dòng {r + 1}; "
+                                f"mỗi trang chỉ được có một bảng. Các dòng từ dòng {r + 1} chưa được đọc.",
+                                sheet=self.grid.name, row=r + 1)
+                break
+        frame = self._store()
+        if totals is not None:
+            self._check_totals(frame, *totals)
+
+    # -- row classification
+
+    def _classify(self, r: int, row: tuple[str | None, ...]) -> str:
+        """`data`, `totals`, `second_table` or `other` (blank, notes and unlabelled rows are reported here)."""
+        key_cell = row[self.row_col]
+        if not is_blank(key_cell):
+            if self.row_is_code:
+                code = parse_code(key_cell)
+                if code is not None and _CODE_SHAPE.fullmatch(code) and not (
+                    code[0].isalpha() and self.owner.is_totals_label(code)
+                ):
+                    return "data"
+            elif not self.owner.is_totals_label(key_cell) and self._has_other_template_cell(r, row):
+                return "data"
+        errors = self.grid.errors
+        filled = [c for c, cell in enumerate(row)
+                  if (not is_blank(cell) or (r, c) in errors) and not (c in self.stt and _is_stt_cell(cell))]
+        if not filled:
+            return "blank"
+        if any(self.owner.is_totals_label(row[c]) for c in filled):
+            return "totals"
+        if self._is_repeated_header(row):
+            return "second_table"
+        numeric = [c for c in filled if c not in self.ignored and ((r, c) in errors or _looks_numeric(row[c]))]
+        if numeric:
+            for c in numeric:
+                if (r, c) in errors:
+                    self.owner._formula_error(self.grid, r, c, self._column_at(c))
+            what = "mã trường" if self.row_is_code else f"'{self.spec.column(self.spec.row_key).label_vi}'"
+            self.owner._add("error", "unlabelled_row",
+                            f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng không có {what} "
+                            f"và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng.",
+                            sheet=self.grid.name, row=r + 1, key=self.spec.row_key, value=_clip(key_cell))
+        else:
+            text = " | ".join(row[c] or "" for c in filled)
+            self.owner._add("info", "ignored_row",
+                            f"Dòng {r + 1} của trang '{self.grid.name}' chỉ có chữ (ghi chú, chữ ký...), "
+                            f"đã bỏ qua.", sheet=self.grid.name, row=r + 1, value=_clip(text))
+        return "other"
+
+    def _has_other_template_cell(self, r: int, row: tuple[str | None, ...]) -> bool:
+        return any(c != self.row_col and (not is_blank(row[c]) or (r, c) in self.grid.errors)
+                   for c in self.by_key.values())
+
+    def _is_repeated_header(self, row: tuple[str | None, ...]) -> bool:
+        matcher = _matcher(self.spec)
+        hits = {key for cell in row if (key := matcher.match(cell))}
+        return len(hits) >= 2 and len(hits) * 2 >= len(self.by_key)
+
+    def _column_at(self, c: int) -> ColumnSpec | None:
+        key = next((k for k, col in self.by_key.items() if col == c), None)
+        return self.spec.column(key) if key else None
+
+    # -- data rows
+
+    def _read_data_row(self, r: int, row: tuple[str | None, ...]) -> None:
+        self.row_numbers.append(r + 1)
+        errors = self.grid.errors
+        for column in self.specs:
+            c = self.by_key[column.key]
+            cell = row[c]
+            if errors and (r, c) in errors:
+                self.owner._formula_error(self.grid, r, c, column)
+                self.values[column.key].append(None)
+                self.bad[column.key] = True
+                continue
+            if column.type == "int":
+                # The common case first: a plain run of ASCII digits, or an empty cell (= 0).
+                if cell is None:
+                    self.values[column.key].append(0)
+                    continue
+                if cell.isascii() and cell.isdigit() and len(cell) < 19:
+                    self.values[column.key].append(int(cell))
+                    continue
+                if is_blank(cell):
+                    self.values[column.key].append(0)
+                    continue
+            self.values[column.key].append(self._parse_table_cell(r, c, cell, column))
+
+    def _parse_table_cell(self, r: int, c: int, cell: str | None, column: ColumnSpec) -> Any:
+        kind = column.type
+        if kind == "decimal" and is_blank(cell):
+            return None  # no amount given: left empty, not invented as 0
+        if kind in ("text", "code", "date") and is_blank(cell):
+            return None
+        try:
+            value = self.owner._parse_cell(cell, column, is_number=kind == "decimal" and self._is_number(r, c))
+        except (NotANumber, InvalidValue) as exc:
+            self.owner._bad_value(self.grid.name, r, column, cell, exc)
+            self.bad[column.key] = True
+            return None
+        if kind in ("int", "decimal") and value < 0:
+            self.owner._negative(self.grid.name, r, column, cell)
+        return value
+
+    def _is_number(self, r: int, c: int) -> bool:
+        if c not in self._number_rows:
+            self._number_rows[c] = self.grid.number_rows(c)
+        return r in self._number_rows[c]
+
+    # -- totals row
+
+    def _read_totals_row(self, r: int, row: tuple[str | None, ...]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for column in self.specs:
+            if column.type not in ("int", "decimal"):
+                continue
+            c = self.by_key[column.key]
+            if (r, c) in self.grid.errors:
+                self.owner._formula_error(self.grid, r, c, column)
+                continue
+            cell = row[c]
+            if is_blank(cell):
+                continue
+            try:
+                if column.type == "int":
+                    values[column.key] = parse_count(cell)
+                else:
+                    values[column.key] = parse_decimal(float(cell) if self._is_number(r, c) else cell)
+            except NotANumber:
+                self.owner._add("warning", "not_a_number",
+                                f"Dòng tổng cộng (dòng {r + 1}), cột '{column.label_vi}': giá trị '{cell}' "
+                                f"không phải số nên không đối chiếu được.",
+                                sheet=self.grid.name, row=r + 1, key=column.key, value=cell)
+        self.owner.result.totals[self.spec.name] = {"row": r + 1, "values": values}
+        return values
+
+    def _check_totals(self, frame: pd.DataFrame, r: int, values: dict[str, Any]) -> None:
+        for key, written in values.items():
+            if self.bad.get(key):
+                continue
+            total = frame[key].sum()
+            same = abs(float(total) - float(written)) < 1e-6 * max(1.0, abs(float(total)))
+            if not same:
+                label = self.spec.column(key).label_vi
+                shown = int(total) if self.spec.column(key).type == "int" else round(float(total), 6)
+                self.owner._add("warning", "totals_row_mismatch",
+                                f"Dòng tổng cộng (dòng {r + 1}), cột '{label}': ghi {written} nhưng tổng các "
+                                f"dòng là {shown}.", sheet=self.grid.name, row=r + 1, key=key,
+                                value=self.grid.rows[r][self.by_key[key]])
+
+    # -- the DataFrame
+
+    def _store(self) -> pd.DataFrame:
+        frame = _build_frame(self.specs, self.values, self.row_numbers)
+        self.owner.result.tables[self.spec.name] = frame
+        return frame
+
+
+def _build_frame(specs: Iterable[ColumnSpec], values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
+    """One column per template key present (counts and flags Int64, decimals float, others str) + `_row`."""
+    data: dict[str, Any] = {}
+    for column in specs:
+        cells = values[column.key]
+        if column.type in ("int", "flag"):
+            data[column.key] = _int_array(cells)
+        elif column.type == "decimal":
+            data[column.key] = np.array([np.nan if v is None else v for v in cells], dtype=np.float64)
+        elif column.type == "date":
+            data[column.key] = pd.array(cells, dtype=object)
+        else:
+            data[column.key] = pd.array(cells, dtype="str")
+    data[ROW_NUMBER] = np.array(rows, dtype=np.int64)
+    return pd.DataFrame(data, copy=False)
+
+
+def _int_array(cells: list[int | None]) -> IntegerArray:
+    if None not in cells:
+        return IntegerArray(np.array(cells, dtype=np.int64), np.zeros(len(cells), dtype=bool))
+    mask = np.array([v is None for v in cells], dtype=bool)
+    return IntegerArray(np.array([0 if v is None else v for v in cells], dtype=np.int64), mask)
+
+
+def _looks_numeric(cell: str | None) -> bool:
+    """A cell that carries a quantity: a number as text in any of the accepted spellings."""
+    if is_blank(cell):
+        return False
+    try:
+        parse_decimal(cell)
+    except NotANumber:
+        return False
+    return True
+
+
+def _is_stt_cell(cell: str | None) -> bool:
+    """A row-number cell (`1`, `12.`): content of the STT column that carries no data."""
+    return cell is None or cell.strip().rstrip(".").isdigit()
+
+
+def _clip(text: str | None, limit: int = 120) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,672 @@
+"""etl/read.py: the shared samples read to expected.json, and each real-world deviation read right or reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from etl.layout import load_layout
+from etl.model import ParsedWorkbook
+from etl.read import read_workbook
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
+LAYOUT = load_layout()
+SCHOOL_SHEETS = [s.name for s in LAYOUT.school_sheets]
+
+
+# ---------------------------------------------------------------- workbook builder (also used by the other test files)
+
+
+@dataclass(frozen=True)
+class F:
+    """A formula cell with its cached value."""
+
+    formula: str
+    cached: Any
+
+
+Book = dict[str, list[list[Any]]]  # sheet name -> rows of cells (None = empty cell)
+
+
+def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | None = None,
+               merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None) -> Path:
+    """Write a workbook with xlsxwriter: str as text, numbers as numbers, dates as Excel dates, `F` as formulas."""
+    wb = xlsxwriter.Workbook(str(path))
+    date_format = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for name, rows in book.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                if cell is None:
+                    continue
+                if isinstance(cell, F):
+                    ws.write_formula(r, c, cell.formula, None, cell.cached)
+                elif isinstance(cell, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(cell, dt.time()), date_format)
+                elif isinstance(cell, str):
+                    ws.write_string(r, c, cell)
+                else:
+                    ws.write_number(r, c, cell)
+        for c in (hidden_cols or {}).get(name, []):
+            ws.set_column(c, c, None, None, {"hidden": True})
+        for r1, c1, r2, c2, text in (merges or {}).get(name, []):
+            ws.merge_range(r1, c1, r2, c2, text)
+    wb.close()
+    return path
+
+
+def thongtin_rows(ky_bao_cao: str = "CN", **overrides: Any) -> list[list[Any]]:
+    values = {
+        "phien_ban": "DA33-MN-v1", "ma_don_vi": "118", "ten_don_vi": "Phòng GD&ĐT huyện Quỳnh Nhai",
+        "nam_hoc": "2019-2020", "ky_bao_cao": ky_bao_cao, "nguoi_lap": "Vì Thị Xuân",
+        "dien_thoai": "0212 3800 697", "email": "a@example.org", "ngay_lap": "2020-06-16",
+        "dan_so_0_2": 4367, "dan_so_3_5": 5104, "dan_so_5": 1723,
+    } | overrides
+    spec = LAYOUT.sheets["ThongTin"]
+    return [[spec.column(k).label_vi, v] for k, v in values.items() if v is not ...]
+
+
+def school_code(i: int) -> str:
+    return f"14118{i + 1:03d}"
+
+
+def table_values(sheet: str, n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """n valid rows of a table sheet, typed as the reader should return them."""
+    rng = random.Random(f"{sheet}-{seed}")
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {}
+        for column in LAYOUT.sheets[sheet].columns:
+            if column.type == "int":
+                row[column.key] = rng.randint(0, 60)
+            elif column.type == "code":
+                row[column.key] = school_code(i)
+            elif column.type == "enum":
+                row[column.key] = sorted(LAYOUT.enums[column.key])[i % len(LAYOUT.enums[column.key])]
+            elif column.type == "flag":
+                row[column.key] = i % 2
+            elif column.type == "decimal":
+                row[column.key] = rng.randint(0, 5000) / 10
+            elif column.key == "ten_lop":
+                row[column.key] = f"Lớp bồi dưỡng số {i + 1}"
+            else:
+                row[column.key] = f"Trường Mầm non số {i + 1}"
+        rows.append(row)
+    return rows
+
+
+def table_rows(sheet: str, values: list[dict[str, Any]], *, key_row: bool = False) -> list[list[Any]]:
+    spec = LAYOUT.sheets[sheet]
+    rows: list[list[Any]] = [[c.label_vi for c in spec.columns]]
+    if key_row:
+        rows.append([c.key for c in spec.columns])
+    rows.extend([row[c.key] for c in spec.columns] for row in values)
+    return rows
+
+
+def valid_book(n: int = 3, ky_bao_cao: str = "CN") -> tuple[Book, dict[str, list[dict[str, Any]]]]:
+    book: Book = {"ThongTin": thongtin_rows(ky_bao_cao)}
+    expected = {}
+    for sheet in [*SCHOOL_SHEETS, "LopBoiDuong"]:
+        expected[sheet] = table_values(sheet, n)
+        book[sheet] = table_rows(sheet, expected[sheet])
+    return book, expected
+
+
+def read(tmp_path: Path, book: Book, name: str = "book.xlsx", **kwargs: Any) -> ParsedWorkbook:
+    return read_workbook(write_xlsx(tmp_path / name, book, **kwargs))
+
+
+def findings(wb: ParsedWorkbook, rule: str) -> list[tuple[str, str | None, int | None, str | None, str | None]]:
+    return [(f.severity, f.sheet, f.row_number, f.column_key, f.value) for f in wb.findings if f.rule == rule]
+
+
+def errors(wb: ParsedWorkbook) -> list[str]:
+    return [f"{f.rule}: {f.message}" for f in wb.findings if f.severity == "error"]
+
+
+def col(sheet: str, key: str) -> int:
+    return LAYOUT.sheets[sheet].keys.index(key)
+
+
+# ---------------------------------------------------------------- the shared samples
+
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))["files"]
+
+
+@pytest.fixture(scope="module")
+def samples() -> dict[str, ParsedWorkbook]:
+    return {entry["file"]: read_workbook(SAMPLES / entry["file"]) for entry in EXPECTED}
+
+
+def _sum(wb: ParsedWorkbook, key: str) -> int:
+    return int(sum(int(t[key].sum()) for t in wb.tables.values() if key in t.columns and key != "ma_truong"))
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_sample_thongtin_and_no_errors(samples: dict[str, ParsedWorkbook], entry: dict[str, Any]) -> None:
+    wb = samples[entry["file"]]
+    assert errors(wb) == []
+    assert wb.template_version == "DA33-MN-v1"
+    expected = dict(entry["thongtin"])
+    expected["ngay_lap"] = dt.date.fromisoformat(expected["ngay_lap"])
+    assert {k: wb.header.get(k) for k in expected} == expected
+    assert wb.period == (entry["ma_don_vi"], entry["nam_hoc"], entry["ky_bao_cao"])
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_sample_district_totals(samples: dict[str, ParsedWorkbook], entry: dict[str, Any]) -> None:
+    wb = samples[entry["file"]]
+    school_keys = [k for s in LAYOUT.school_sheets for k in s.count_keys]
+    read_totals = {k: int(wb.tables[s.name][k].sum()) if s.name in wb.tables else 0
+                   for s in LAYOUT.school_sheets for k in s.count_keys}
+    read_totals["so_truong"] = len(wb.tables["TruongLop"])
+    read_totals["dat_chuan_qg"] = int(wb.tables["TruongLop"]["dat_chuan_qg"].sum())
+    assert set(entry["district_totals"]) == {*school_keys, "so_truong", "dat_chuan_qg"}
+    assert read_totals == entry["district_totals"]
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_sample_courses(samples: dict[str, ParsedWorkbook], entry: dict[str, Any]) -> None:
+    wb = samples[entry["file"]]
+    empty = pd.DataFrame(columns=["so_hoc_vien", "so_hoan_thanh", "kinh_phi", "hinh_thuc"])
+    courses = wb.tables.get("LopBoiDuong", empty)
+    expected = entry["courses"]
+    assert len(courses) == expected["n"]
+    assert int(courses["so_hoc_vien"].sum()) == expected["so_hoc_vien"]
+    assert int(courses["so_hoan_thanh"].sum()) == expected["so_hoan_thanh"]
+    assert round(Decimal(str(float(courses["kinh_phi"].sum()))), 6) == Decimal(expected["kinh_phi"])
+    by_form = {k: int((courses["hinh_thuc"] == k).sum()) for k in expected["by_hinh_thuc"]}
+    assert by_form == expected["by_hinh_thuc"]
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_sample_header_and_totals_rows(samples: dict[str, ParsedWorkbook], entry: dict[str, Any]) -> None:
+    wb = samples[entry["file"]]
+    for sheet, row in entry.get("header_rows", {}).items():
+        assert wb.header_rows[sheet] == row, sheet
+    assert {s: t["row"] for s, t in wb.totals.items()} == entry.get("totals_rows", {})
+    assert findings(wb, "totals_row_mismatch") == []
+
+
+def test_sample_totals_rows_hold_the_written_sums(samples: dict[str, ParsedWorkbook]) -> None:
+    totals = samples["quynh-nhai_2019-2020_CN.xlsx"].totals["TruongLop"]["values"]
+    assert totals["tre_mau_giao"] == 4848  # written as the text `4.848`
+    assert totals["so_lop_mau_giao"] == 188
+
+
+def test_csv_variant_reads_the_same_tables_as_the_xlsx(samples: dict[str, ParsedWorkbook]) -> None:
+    from_zip = samples["sop-cop_2019-2020_CN.zip"]
+    from_xlsx = samples["sop-cop_2019-2020_CN.xlsx"]
+    assert from_zip.header == from_xlsx.header
+    for sheet, table in from_xlsx.tables.items():
+        pd.testing.assert_frame_equal(from_zip.tables[sheet].drop(columns="_row"), table.drop(columns="_row"))
+
+
+def test_sample_tables_have_the_documented_dtypes(samples: dict[str, ParsedWorkbook]) -> None:
+    wb = samples["sop-cop_2019-2020_CN.xlsx"]
+    truong = wb.tables["TruongLop"]
+    assert truong["so_nhom_tre"].dtype == "Int64"
+    assert truong["dat_chuan_qg"].dtype == "Int64"
+    assert pd.api.types.is_string_dtype(truong["ma_truong"])
+    assert truong["ma_truong"].tolist()[0] == "14127001"  # written as a number
+    assert list(truong.columns) == [*LAYOUT.sheets["TruongLop"].keys, "_row"]
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].dtype == "float64"
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist()[0] == 11.4  # the text `11,4`
+    assert truong["_row"].tolist() == list(range(2, 10))
+
+
+def test_sample_ignored_things_are_reported_as_info(samples: dict[str, ParsedWorkbook]) -> None:
+    van_ho = samples["van-ho_2019-2020_CN.xlsx"]
+    note = ("info", "TruongLop", 11, None, "Ghi chú: số liệu tính đến ngày 31/5/2020.")
+    assert note in findings(van_ho, "ignored_row")
+    hidden = [f for f in van_ho.findings if f.rule == "ignored_column" and f.sheet == "DoiNgu"]
+    assert len(hidden) == 1 and "ẩn" in hidden[0].message and "cột C" in hidden[0].message
+    stt = [f for f in samples["quynh-nhai_2019-2020_CN.xlsx"].findings if f.rule == "ignored_column"]
+    assert {f.sheet for f in stt} == {*SCHOOL_SHEETS, "LopBoiDuong"} and all(f.value == "STT" for f in stt)
+
+
+# ---------------------------------------------------------------- a valid hand-built workbook
+
+
+def test_valid_book_reads_back_every_value(tmp_path: Path) -> None:
+    book, expected = valid_book(4)
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    for sheet, rows in expected.items():
+        table = wb.tables[sheet].drop(columns="_row")
+        assert table.to_dict("records") == rows, sheet
+
+
+# ---------------------------------------------------------------- labels, sheet names, header position
+
+
+def test_labels_in_nfd_with_double_spaces_line_breaks_and_capitals(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    header = book["TruongLop"][0]
+    header[col("TruongLop", "tre_nha_tre")] = unicodedata.normalize("NFD", "Số trẻ  nhà trẻ")
+    header[col("TruongLop", "so_lop_mau_giao")] = "SỐ LỚP\nMẪU GIÁO"
+    header[col("TruongLop", "ten_truong")] = " tên   trường "
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"]["tre_nha_tre"].tolist() == [r["tre_nha_tre"] for r in expected["TruongLop"]]
+    assert wb.tables["TruongLop"]["so_lop_mau_giao"].tolist() == [r["so_lop_mau_giao"] for r in expected["TruongLop"]]
+
+
+@pytest.mark.parametrize("name", ["Thông tin", "THONG TIN", "thong_tin_x", "ThongTin"])
+def test_sheet_names_match_after_normalisation(tmp_path: Path, name: str) -> None:
+    book, _ = valid_book(1)
+    book = {name if k == "ThongTin" else k: v for k, v in book.items()}
+    wb = read(tmp_path, book)
+    if name == "thong_tin_x":
+        assert findings(wb, "ignored_sheet") == [("info", name, None, None, None)]
+        assert any(f.rule == "missing_sheet" for f in wb.findings)
+    else:
+        assert wb.sheet_names["ThongTin"] == name
+        assert wb.header["ma_don_vi"] == "118"
+
+
+def test_merged_title_rows_above_the_header(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    book["DoiNgu"] = [["PHÒNG GD&ĐT"], ["ĐỘI NGŨ - NĂM HỌC 2019-2020"], [], *book["DoiNgu"]]
+    wb = read(tmp_path, book, merges={"DoiNgu": [(0, 0, 0, 8, "PHÒNG GD&ĐT"), (1, 0, 1, 8, "ĐỘI NGŨ")]})
+    assert errors(wb) == []
+    assert wb.header_rows["DoiNgu"] == 4
+    assert wb.tables["DoiNgu"]["_row"].tolist() == [5, 6]
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+
+
+def test_header_beyond_the_search_rows_is_reported(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["BoiDuong"] = [[] for _ in range(15)] + book["BoiDuong"]
+    book["BoiDuong"][0] = ["BỒI DƯỠNG"]
+    wb = read(tmp_path, book)
+    assert findings(wb, "header_not_found") == [("error", "BoiDuong", None, None, None)]
+    assert "BoiDuong" not in wb.tables
+
+
+def test_label_split_over_two_merged_header_rows(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    spec = LAYOUT.sheets["DoiNgu"]
+    upper, lower = [], []
+    for column in spec.columns:
+        if column.label_vi.startswith("Trình độ CBQL: "):
+            first = column.key == "cbql_td_duoi_trung_cap"
+            upper.append("Trình độ CBQL" if first else None)
+            lower.append(column.label_vi.removeprefix("Trình độ CBQL: "))
+        else:
+            upper.append(column.label_vi)
+            lower.append(None)
+    start = col("DoiNgu", "cbql_td_duoi_trung_cap")
+    book["DoiNgu"] = [upper, lower, *book["DoiNgu"][1:]]
+    wb = read(tmp_path, book, merges={"DoiNgu": [(0, start, 0, start + 4, "Trình độ CBQL")]})
+    assert errors(wb) == []
+    assert wb.header_rows["DoiNgu"] == 1
+    for key in ("cbql_td_duoi_trung_cap", "cbql_td_dai_hoc", "cbql_td_sau_dai_hoc"):
+        assert wb.tables["DoiNgu"][key].tolist() == [r[key] for r in expected["DoiNgu"]], key
+    assert wb.tables["DoiNgu"]["_row"].tolist() == [3, 4]
+
+
+def test_older_rating_names_are_the_same_columns(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    header = book["DanhGiaChuan"][0]
+    header[col("DanhGiaChuan", "gv_tot")] = "GV xếp loại Xuất sắc"
+    header[col("DanhGiaChuan", "gv_dat")] = "GV xếp loại Trung bình"
+    header[col("DanhGiaChuan", "cbql_chua_dat")] = "CBQL xếp loại Kém"
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["DanhGiaChuan"]["gv_tot"].tolist() == [r["gv_tot"] for r in expected["DanhGiaChuan"]]
+
+
+def test_columns_in_any_order_with_a_key_row(tmp_path: Path) -> None:
+    book, expected = valid_book(3)
+    rows = table_rows("DoiNgu", expected["DoiNgu"], key_row=True)
+    rows = [list(reversed(r)) for r in rows]
+    book["DoiNgu"] = rows
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["DoiNgu"].drop(columns="_row").to_dict("records") == expected["DoiNgu"]
+    assert wb.tables["DoiNgu"]["_row"].tolist() == [3, 4, 5]
+
+
+# ---------------------------------------------------------------- numbers, codes, dates, enumerations
+
+
+def test_numbers_as_text_with_thousands_separators_and_trailing_zero(tmp_path: Path) -> None:
+    book, _ = valid_book(4)
+    c = col("TruongLop", "tre_mau_giao")
+    for r, text in zip(range(1, 5), ["1.234", "1 234", "12.0", "2.345.678"], strict=True):
+        book["TruongLop"][r][c] = text
+    book["TruongLop"][1][col("TruongLop", "so_nhom_tre")] = 12.0
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [1234, 1234, 12, 2345678]
+    assert wb.tables["TruongLop"]["so_nhom_tre"].tolist()[0] == 12
+
+
+def test_vietnamese_decimal_comma_in_kinh_phi(tmp_path: Path) -> None:
+    book, _ = valid_book(4)
+    c = col("LopBoiDuong", "kinh_phi")
+    for r, value in zip(range(1, 5), ["12,5", "1.250,5", 1.234, "0,125"], strict=True):
+        book["LopBoiDuong"][r][c] = value
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [12.5, 1250.5, 1.234, 0.125]
+
+
+def test_codes_as_numbers_and_leading_zeros(tmp_path: Path) -> None:
+    book, _ = valid_book(3)
+    c = col("TruongLop", "ma_truong")
+    book["TruongLop"][1][c] = 14118001
+    book["TruongLop"][2][c] = "0010000"
+    book["TruongLop"][3][c] = "'14118003"
+    book["ThongTin"][1][1] = 118
+    wb = read(tmp_path, book)
+    assert wb.tables["TruongLop"]["ma_truong"].tolist() == ["14118001", "0010000", "14118003"]
+    assert wb.header["ma_don_vi"] == "118"
+
+
+@pytest.mark.parametrize("written", [dt.date(2020, 6, 16), 43998, "16/06/2020", "2020-06-16", "43998"])
+def test_ngay_lap_as_excel_date_serial_dmy_or_iso(tmp_path: Path, written: Any) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows(ngay_lap=written)
+    wb = read(tmp_path, book)
+    assert wb.header["ngay_lap"] == dt.date(2020, 6, 16)
+
+
+@pytest.mark.parametrize(
+    ("written", "key"), [("Cả năm", "CN"), ("Cuối năm", "CN"), ("Học kỳ I", "HKI"), ("hki", "HKI")]
+)
+def test_ky_bao_cao_labels(tmp_path: Path, written: str, key: str) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows(ky_bao_cao=written)
+    assert read(tmp_path, book).header["ky_bao_cao"] == key
+
+
+def test_enum_labels_and_flags(tmp_path: Path) -> None:
+    book, _ = valid_book(4)
+    written = [("Công lập", "x"), ("TƯ THỤC", "Có"), ("Dân lập", "Không"), ("cong_lap", None)]
+    for r, (kind, flag) in enumerate(written, 1):
+        book["TruongLop"][r][col("TruongLop", "loai_hinh")] = kind
+        book["TruongLop"][r][col("TruongLop", "dat_chuan_qg")] = flag
+    book["TruongLop"][1][col("TruongLop", "dat_chuan_qg")] = "Đạt"
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"]["loai_hinh"].tolist() == ["cong_lap", "tu_thuc", "dan_lap", "cong_lap"]
+    assert wb.tables["TruongLop"]["dat_chuan_qg"].tolist() == [1, 1, 0, 0]
+
+
+def test_invalid_enum_and_flag_values(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    book["TruongLop"][1][col("TruongLop", "loai_hinh")] = "abc"
+    book["TruongLop"][2][col("TruongLop", "dat_chuan_qg")] = "có lẽ"
+    wb = read(tmp_path, book)
+    assert findings(wb, "invalid_value") == [
+        ("error", "TruongLop", 2, "loai_hinh", "abc"), ("error", "TruongLop", 3, "dat_chuan_qg", "có lẽ")]
+    assert findings(wb, "not_a_number") == []
+
+
+def test_not_a_number_and_negative(tmp_path: Path) -> None:
+    book, _ = valid_book(3)
+    c = col("DoiNgu", "gv_tong")
+    book["DoiNgu"][1][c] = "12,5"
+    book["DoiNgu"][2][c] = -3
+    book["DoiNgu"][3][c] = "mười"
+    book["LopBoiDuong"][1][col("LopBoiDuong", "kinh_phi")] = "12,5 triệu"
+    wb = read(tmp_path, book)
+    assert findings(wb, "not_a_number") == [
+        ("error", "DoiNgu", 2, "gv_tong", "12,5"), ("error", "DoiNgu", 4, "gv_tong", "mười"),
+        ("error", "LopBoiDuong", 2, "kinh_phi", "12,5 triệu")]
+    assert findings(wb, "negative") == [("error", "DoiNgu", 3, "gv_tong", "-3")]
+    gv_tong = wb.tables["DoiNgu"]["gv_tong"]
+    assert gv_tong.isna().tolist() == [True, False, True] and gv_tong[1] == -3
+
+
+def test_empty_count_cell_is_zero(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    book["BoiDuong"][1][col("BoiDuong", "gv_llct")] = None
+    book["BoiDuong"][2][col("BoiDuong", "gv_llct")] = "  "
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["BoiDuong"]["gv_llct"].tolist() == [0, 0]
+
+
+# ---------------------------------------------------------------- rows: totals, blanks, notes, unlabelled
+
+
+def _with_totals(book: Book, sheet: str, values: list[dict[str, Any]], *, off_by: int = 0) -> int:
+    spec = LAYOUT.sheets[sheet]
+    row: list[Any] = [None] * len(spec.columns)
+    row[col(sheet, "ten_truong")] = "Tổng cộng"
+    for key in spec.count_keys:
+        row[col(sheet, key)] = sum(v[key] for v in values)
+    row[col(sheet, spec.count_keys[0])] += off_by
+    book[sheet].append(row)
+    return len(book[sheet])
+
+
+def test_totals_row_is_excluded_and_checked(tmp_path: Path) -> None:
+    book, expected = valid_book(3)
+    totals_row = _with_totals(book, "TruongLop", expected["TruongLop"])
+    wb = read(tmp_path, book)
+    assert errors(wb) == [] and findings(wb, "totals_row_mismatch") == []
+    assert len(wb.tables["TruongLop"]) == 3
+    assert wb.totals["TruongLop"]["row"] == totals_row
+    assert wb.totals["TruongLop"]["values"]["tre_mau_giao"] == sum(r["tre_mau_giao"] for r in expected["TruongLop"])
+
+
+def test_totals_row_mismatch_is_a_warning(tmp_path: Path) -> None:
+    book, expected = valid_book(3)
+    totals_row = _with_totals(book, "TruongLop", expected["TruongLop"], off_by=5)
+    written = sum(r["so_nhom_tre"] for r in expected["TruongLop"]) + 5
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert findings(wb, "totals_row_mismatch") == [("warning", "TruongLop", totals_row, "so_nhom_tre", str(written))]
+
+
+def test_totals_label_cong_in_the_code_column(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    row: list[Any] = [None] * len(LAYOUT.sheets["DoiNgu"].columns)
+    row[col("DoiNgu", "ma_truong")] = "Cộng"
+    row[col("DoiNgu", "gv_tong")] = sum(r["gv_tong"] for r in expected["DoiNgu"])
+    book["DoiNgu"].append(row)
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert len(wb.tables["DoiNgu"]) == 2 and wb.totals["DoiNgu"]["row"] == 4
+
+
+def test_blank_rows_between_schools_and_notes_block(tmp_path: Path) -> None:
+    book, expected = valid_book(3)
+    rows = book["TruongLop"]
+    book["TruongLop"] = [rows[0], rows[1], [], [None, "   "], rows[2], rows[3], [], [None, "Ghi chú: số liệu đến 31/5"],
+                         [None, "Người lập biểu"]]
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"]["_row"].tolist() == [2, 5, 6]
+    assert [r for _, _, r, _, _ in findings(wb, "ignored_row")] == [8, 9]
+
+
+def test_unlabelled_row_is_an_error_never_dropped(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    row: list[Any] = [None] * len(LAYOUT.sheets["DoiNgu"].columns)
+    row[col("DoiNgu", "ten_truong")] = "Trường MN mới"
+    row[col("DoiNgu", "gv_tong")] = 12
+    book["DoiNgu"].insert(2, row)
+    wb = read(tmp_path, book)
+    assert findings(wb, "unlabelled_row") == [("error", "DoiNgu", 3, "ma_truong", None)]
+    assert wb.tables["DoiNgu"]["_row"].tolist() == [2, 4]
+
+
+def test_course_rows_need_ten_lop(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    book["LopBoiDuong"][2][col("LopBoiDuong", "ten_lop")] = None
+    wb = read(tmp_path, book)
+    assert findings(wb, "unlabelled_row") == [("error", "LopBoiDuong", 3, "ten_lop", None)]
+    assert len(wb.tables["LopBoiDuong"]) == 1
+
+
+def test_second_table_on_the_same_sheet_is_reported(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    second = table_rows("BoiDuong", table_values("BoiDuong", 2, seed=9))
+    book["BoiDuong"] += [[], ["Bảng 2: số liệu năm trước"], *second]
+    wb = read(tmp_path, book)
+    assert findings(wb, "unexpected_layout") == [("error", "BoiDuong", 6, None, None)]
+    assert len(wb.tables["BoiDuong"]) == 2
+
+
+# ---------------------------------------------------------------- columns: STT, hidden, extra, missing, duplicate
+
+
+def test_stt_hidden_and_extra_columns_are_ignored_and_reported(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    rows = book["TruongLop"]
+    rows[0] = ["STT", *rows[0], "Ghi chú", "Cột phụ"]
+    for i, row in enumerate(rows[1:], 1):
+        rows[i] = [i, *row, "điểm trường xa", 99]
+    wb = read(tmp_path, book, hidden_cols={"TruongLop": [len(rows[0]) - 2]})
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
+    ignored = [f for f in wb.findings if f.rule == "ignored_column"]
+    assert [(f.severity, f.value) for f in ignored] == [("info", "STT"), ("info", "Ghi chú"), ("info", "Cột phụ")]
+    assert "ẩn" in ignored[1].message and "ẩn" not in ignored[2].message
+
+
+def test_missing_required_column_names_its_label(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    c = col("DoiNgu", "nv_tong")
+    book["DoiNgu"] = [row[:c] + row[c + 1:] for row in book["DoiNgu"]]
+    wb = read(tmp_path, book)
+    assert findings(wb, "missing_column") == [("error", "DoiNgu", None, "nv_tong", None)]
+    assert "Tổng số nhân viên" in next(f.message for f in wb.findings if f.rule == "missing_column")
+    assert "nv_tong" not in wb.tables["DoiNgu"].columns
+
+
+def test_unknown_label_is_reported_not_guessed(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    book["DoiNgu"][0][col("DoiNgu", "gv_bien_che")] = "GV hợp đồng"
+    wb = read(tmp_path, book)
+    assert ("info", "DoiNgu", 1, None, "GV hợp đồng") in findings(wb, "ignored_column")
+    assert findings(wb, "missing_column") == [("error", "DoiNgu", None, "gv_bien_che", None)]
+
+
+def test_duplicate_visible_column_is_an_error(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    for row in book["DoiNgu"]:
+        row.append(row[col("DoiNgu", "gv_tong")])
+    wb = read(tmp_path, book)
+    assert findings(wb, "duplicate_column") == [("error", "DoiNgu", None, "gv_tong", None)]
+
+
+def test_hidden_duplicate_column_gives_way_to_the_visible_one(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    c = col("DoiNgu", "gv_tong")
+    for i, row in enumerate(book["DoiNgu"]):
+        row.insert(c, row[c] if i == 0 else 999)
+    wb = read(tmp_path, book, hidden_cols={"DoiNgu": [c]})
+    assert errors(wb) == []
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+
+
+# ---------------------------------------------------------------- formulas
+
+
+def test_formula_cached_values_are_used(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    c = col("DoiNgu", "gv_tong")
+    first, last = col("DoiNgu", "gv_td_duoi_trung_cap"), col("DoiNgu", "gv_td_sau_dai_hoc")
+    for r in (1, 2):
+        book["DoiNgu"][r][c] = F(f"=SUM({chr(65 + first)}{r + 1}:{chr(65 + last)}{r + 1})", 77)
+    wb = read(tmp_path, book)
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [77, 77]
+
+
+@pytest.mark.parametrize("literal", ["#REF!", "#DIV/0!", "#N/A", "#VALUE!"])
+def test_formula_error_is_an_error_on_that_cell(tmp_path: Path, literal: str) -> None:
+    book, _ = valid_book(2)
+    book["TruongLop"][2][col("TruongLop", "tre_5_tuoi")] = F("=1/0" if literal == "#DIV/0!" else "=#REF!", literal)
+    wb = read(tmp_path, book)
+    assert findings(wb, "formula_error") == [("error", "TruongLop", 3, "tre_5_tuoi", literal)]
+    assert wb.tables["TruongLop"]["tre_5_tuoi"].isna().tolist() == [False, True]
+
+
+# ---------------------------------------------------------------- sheets and ThongTin
+
+
+def test_missing_sheets_depend_on_the_round(tmp_path: Path) -> None:
+    book, _ = valid_book(1, ky_bao_cao="HKI")
+    del book["DanhGiaChuan"], book["LopBoiDuong"]
+    assert errors(read(tmp_path, book, "hki.xlsx")) == []
+    book["ThongTin"] = thongtin_rows("CN")
+    assert findings(read(tmp_path, book, "cn.xlsx"), "missing_sheet") == [("error", None, None, None, None)]
+    del book["DoiNgu"]
+    messages = [f.message for f in read(tmp_path, book, "cn2.xlsx").findings if f.rule == "missing_sheet"]
+    assert len(messages) == 2 and any("DoiNgu" in m for m in messages)
+
+
+def test_empty_danh_gia_chuan_in_hki_is_fine(tmp_path: Path) -> None:
+    book, _ = valid_book(2, ky_bao_cao="HKI")
+    book["DanhGiaChuan"] = book["DanhGiaChuan"][:1]
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert len(wb.tables["DanhGiaChuan"]) == 0
+    assert wb.tables["DanhGiaChuan"]["gv_tot"].dtype == "Int64"
+
+
+def test_thongtin_empty_required_value_unknown_row_and_bad_values(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = [["BÁO CÁO THÔNG TIN CHUNG"], *thongtin_rows(nguoi_lap=None, dan_so_5="nhiều", dan_so_0_2=-1)]
+    wb = read(tmp_path, book)
+    assert findings(wb, "missing_value") == [("error", "ThongTin", 7, "nguoi_lap", None)]
+    assert findings(wb, "ignored_row") == [("info", "ThongTin", 1, None, "BÁO CÁO THÔNG TIN CHUNG")]
+    assert findings(wb, "not_a_number") == [("error", "ThongTin", 13, "dan_so_5", "nhiều")]
+    assert findings(wb, "negative") == [("error", "ThongTin", 11, "dan_so_0_2", "-1")]
+    assert "dan_so_5" not in wb.header
+
+
+def test_thongtin_missing_row_and_invalid_round(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows(ky_bao_cao="Quý 3", email=..., phien_ban=...)
+    wb = read(tmp_path, book)
+    assert findings(wb, "invalid_value") == [("error", "ThongTin", 4, "ky_bao_cao", "Quý 3")]
+    assert ("error", "ThongTin", None, "phien_ban", None) in findings(wb, "missing_value")
+    assert wb.template_version is None
+    assert "email" not in wb.header
+
+
+def test_population_with_space_thousands(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows(dan_so_0_2="1 679", dan_so_3_5="2.544")
+    wb = read(tmp_path, book)
+    assert (wb.header["dan_so_0_2"], wb.header["dan_so_3_5"]) == (1679, 2544)
+
+
+def test_unknown_sheet_is_ignored_as_info(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["Sheet1"] = [["ghi chú"]]
+    wb = read(tmp_path, book)
+    assert findings(wb, "ignored_sheet") == [("info", "Sheet1", None, None, None)]
+    assert errors(wb) == []
+
+
+def test_zip_csv_variant_with_bom_and_semicolons(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    path = tmp_path / "csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, rows in book.items():
+            text = "\n".join(";".join("" if c is None else str(c) for c in row) for row in rows)
+            archive.writestr(f"{sheet}.csv", "\ufeff" + text)
+    wb = read_workbook(path)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [r["kinh_phi"] for r in expected["LopBoiDuong"]]
