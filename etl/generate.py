@@ -13,8 +13,9 @@ teacher from 2021-2022 on). How they are made:
   the schools' expected values (the school year's trend × the school's total, tilted by the school's
   own quality), then split over the schools by largest remainder within each school's bound. Every
   sum and ≤ rule holds exactly and district totals follow the trends smoothly;
-* the baseline workbooks allocate the published province totals of 2018-2019 in the same way over
-  all schools of the province, with the 2018-2019 model values as weights.
+* the baseline workbooks split the published province totals of 2018-2019 over the districts and
+  then over their schools in the same way, with the 2018-2019 model values as weights, so each
+  baseline district looks like the model's district of that year.
 
 Trends run from the baseline school year 2018-2019: qualification, ratings, certificates and nursery
 enrolment rise; rank IV is abolished from 2021-2022 (Thông tư 01/2021/TT-BGDĐT), its teachers move to
@@ -228,7 +229,7 @@ def _gv_qualification(t: int) -> tuple[float, ...]:
 def _cbql_qualification(t: int) -> tuple[float, ...]:
     """Managers by qualification (dưới TC, TC, CĐ, ĐH, trên ĐH)."""
     tc = 0.426 * 0.85**t
-    dh = min(0.454 + 0.035 * t, 0.85)
+    dh = min(0.454 + 0.045 * t, 0.85)
     return (0.0, tc, 1 - tc - dh, dh, 0.0)
 
 
@@ -303,29 +304,54 @@ _DERIVED: tuple[Split | Subset, ...] = (
 )
 
 
-def _fill_split(
-    rule: Split, rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int]
-) -> None:
+Groups = dict[str, list[int]]  # group (district) -> indices of its rows
+
+
+def _group_totals(total: int | None, expected: Sequence[float], caps: Sequence[int], groups: Groups) -> list[int]:
+    """Each group's total of a column: `total` split over the groups by their expected sums within their
+    room, or, when no total is given, each group's expected sum rounded (what a district alone gets)."""
+    sums = [sum(expected[i] for i in rows) for rows in groups.values()]
+    if total is None:
+        return [round(x) for x in sums]
+    return allocate(total, sums, [sum(caps[i] for i in rows) for rows in groups.values()])
+
+
+def _allocate_in_groups(group_totals: Sequence[int], expected: Sequence[float], caps: Sequence[int],
+                        groups: Groups) -> list[int]:
+    """Each group's total split over its rows by their expected values, each row within its cap."""
+    out = [0] * len(caps)
+    for total, rows in zip(group_totals, groups.values(), strict=True):
+        for i, v in zip(rows, allocate(total, [expected[i] for i in rows], [caps[i] for i in rows]), strict=True):
+            out[i] = v
+    return out
+
+
+def _fill_split(rule: Split, rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int],
+                groups: Groups) -> None:
     """Fill the parts of `rule` in every row; their totals over `rows` are `totals` where given."""
     wholes = [int(r[rule.whole]) for r in rows]
     shares = [max(s, 0.0) for s in rule.shares(t)]
     expected = []
     for whole, q in zip(wholes, quality, strict=True):
         raw = [s * q**tilt for s, tilt in zip(shares, rule.tilts, strict=True)]
-        mass = sum(raw)
-        expected.append([whole * x / mass for x in raw])
-    if all(p in totals for p in rule.parts):
-        part_totals = [totals[p] for p in rule.parts]
-        if sum(part_totals) != sum(wholes):
-            raise ValueError(f"the parts of {rule.whole} add up to {sum(part_totals)}, not {sum(wholes)}")
-    else:
-        sums = [sum(e[k] for e in expected) for k in range(len(rule.parts))]
-        part_totals = allocate(sum(wholes), sums, [sum(wholes)] * len(rule.parts))
+        expected.append([whole * x / sum(raw) for x in raw])
+    columns = [[e[k] for e in expected] for k in range(len(rule.parts))]
+    given = all(p in totals for p in rule.parts)
+    if given and sum(totals[p] for p in rule.parts) != sum(wholes):
+        raise ValueError(f"the parts of {rule.whole} add up to {sum(totals[p] for p in rule.parts)}, not {sum(wholes)}")
+    # without given totals, each group's parts are its expected sums rounded to add up to its whole
+    rounded = [
+        allocate(sum(wholes[i] for i in members), [sum(c[i] for i in members) for c in columns],
+                 [sum(wholes[i] for i in members)] * len(columns))
+        for members in groups.values()
+    ]
     room = list(wholes)
     # the largest part takes what is left in each school, so the sum rule holds exactly
-    order = sorted(range(len(rule.parts)), key=lambda k: (part_totals[k], k))
+    order = sorted(range(len(rule.parts)), key=lambda k: (sum(columns[k]), k))
     for k in order[:-1]:
-        values = allocate(part_totals[k], [e[k] for e in expected], room)
+        group_totals = (_group_totals(totals[rule.parts[k]], columns[k], room, groups) if given
+                        else [parts[k] for parts in rounded])
+        values = _allocate_in_groups(group_totals, columns[k], room, groups)
         for r, v in zip(rows, values, strict=True):
             r[rule.parts[k]] = v
         room = [x - v for x, v in zip(room, values, strict=True)]
@@ -333,35 +359,35 @@ def _fill_split(
         r[rule.parts[order[-1]]] = v
 
 
-def _fill_subset(
-    rule: Subset, rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int]
-) -> None:
+def _fill_subset(rule: Subset, rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int],
+                 groups: Groups) -> None:
     """Fill column `rule.key` in every row; its total over `rows` is `totals[rule.key]` where given."""
     share = min(max(rule.share(t), 0.0), 1.0)
-    caps = [
-        0 if rule.public_only and r["loai_hinh"] != "cong_lap" else sum(int(r[b]) for b in rule.bound)
-        for r in rows
-    ]
+    caps = [0 if rule.public_only and r["loai_hinh"] != "cong_lap" else sum(int(r[b]) for b in rule.bound)
+            for r in rows]
     expected = [min(cap, cap * share * q**rule.tilt) for cap, q in zip(caps, quality, strict=True)]
-    total = totals.get(rule.key, round(sum(expected)))
-    for r, v in zip(rows, allocate(total, expected, caps), strict=True):
+    group_totals = _group_totals(totals.get(rule.key), expected, caps, groups)
+    for r, v in zip(rows, _allocate_in_groups(group_totals, expected, caps, groups), strict=True):
         r[rule.key] = v
 
 
-def fill_derived(
-    rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int] | None = None
-) -> None:
-    """Fill every column that counts part of a school's people, over the schools of `rows` taken together.
+def fill_derived(rows: list[Row], quality: Sequence[float], t: int, totals: Mapping[str, int] | None = None,
+                 groups: Sequence[str] | None = None) -> None:
+    """Fill every column that counts part of a school's people (year index `t`).
 
-    A column's total over `rows` is `totals[column]` where given, else the rounded sum of the schools'
-    expected values for year index `t`. Every sum and ≤ rule of the template holds in every row.
+    `groups` names each row's district (default: one district). A district's total of a column is the
+    rounded sum of its schools' expected values, as a district generated alone gets; where `totals`
+    gives the column's total over all `rows`, that total is split over the districts by their expected
+    sums instead. Every sum and ≤ rule of the template holds in every row.
     """
-    totals = totals or {}
+    members: Groups = {}
+    for i, group in enumerate(groups or [""] * len(rows)):
+        members.setdefault(group, []).append(i)
     for rule in _DERIVED:
         if isinstance(rule, Split):
-            _fill_split(rule, rows, quality, t, totals)
+            _fill_split(rule, rows, quality, t, totals or {}, members)
         else:
-            _fill_subset(rule, rows, quality, t, totals)
+            _fill_subset(rule, rows, quality, t, totals or {}, members)
 
 
 # ---------------------------------------------------------------- schools
@@ -673,13 +699,14 @@ def generate_baseline_province(province: ProvinceConfig, out_dir: Path, *, seed:
         rows += district_rows
         quality += district_quality
         owner += [district["ma_don_vi"]] * len(district_rows)
-    _rescale_base_columns(rows)
+    _rescale_base_columns(rows, owner)
     public_cbql = sum(int(r["cbql_tong"]) for r in rows if r["loai_hinh"] == "cong_lap")
     fill_derived(
         rows,
         quality,
         t,
         {**_BASELINE_TOTALS, "cbql_bien_che": public_cbql, "gv_bien_che": _BASELINE_BIEN_CHE - public_cbql},
+        groups=owner,
     )
     by_district = {
         d["ma_don_vi"]: [r for r, o in zip(rows, owner, strict=True) if o == d["ma_don_vi"]]
@@ -704,17 +731,23 @@ def generate_baseline_province(province: ProvinceConfig, out_dir: Path, *, seed:
     return paths
 
 
-def _rescale_base_columns(rows: list[Row]) -> None:
-    """Replace the model's classes, children and staff by the baseline totals, split by the model values.
+def _rescale_base_columns(rows: list[Row], owner: Sequence[str]) -> None:
+    """Replace the model's classes, children and staff by the baseline totals: each total split over the
+    districts, then over their schools, in proportion to the model values.
 
     Bounds keep children at most 45 a class and five-year-olds among the kindergarten children; the
     five-year-old classes are then refitted to the new counts.
     """
+    groups: Groups = {}
+    for i, code in enumerate(owner):
+        groups.setdefault(code, []).append(i)
     share_lop_5_tuoi = [int(r["so_lop_5_tuoi"]) / int(r["so_lop_mau_giao"]) for r in rows]
     for key in _BASE_COLUMNS:
         total = _BASELINE_TOTALS[key]
+        model = [float(r[key]) for r in rows]
         caps = [_baseline_bound(key, r, total) for r in rows]
-        for r, v in zip(rows, allocate(total, [float(r[key]) for r in rows], caps), strict=True):
+        values = _allocate_in_groups(_group_totals(total, model, caps, groups), model, caps, groups)
+        for r, v in zip(rows, values, strict=True):
             r[key] = v
     for r, share in zip(rows, share_lop_5_tuoi, strict=True):
         r["so_lop_5_tuoi"] = _classes_5_tuoi(int(r["so_lop_mau_giao"]), int(r["tre_5_tuoi"]), share)
