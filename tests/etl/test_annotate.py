@@ -1,0 +1,141 @@
+"""The annotated copy of a district workbook: highlighted cells, comments, the "Lỗi cần sửa" sheet."""
+
+import unicodedata
+import zipfile
+
+import openpyxl
+import pytest
+
+from etl.annotate import (
+    AUTHOR,
+    ERROR_COLOR,
+    ERRORS_SHEET,
+    WARNING_COLOR,
+    annotate_workbook,
+    canonical_sheet,
+    column_label,
+)
+
+
+def district_workbook(path):
+    """A small DA33-MN-v1-like workbook: ThongTin key/value, DoiNgu with title rows and a shuffled,
+    NFD-labelled header (so the column must be found by its header, not by its template position)."""
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "Thông tin"
+    for row in (("Phiên bản biểu mẫu", "DA33-MN-v1"), ("Mã đơn vị", "118"), ("Năm học", "2019-2020"),
+                ("Kỳ báo cáo", "CN")):
+        info.append(row)
+    staff = wb.create_sheet("Đội ngũ")
+    staff.merge_cells("A1:E1")
+    staff["A1"] = "BIỂU ĐỘI NGŨ CBQL, GIÁO VIÊN"
+    staff["A2"] = "Phòng GD&ĐT huyện Quỳnh Nhai"
+    # header on row 4: STT, Mã trường, Tổng số  giáo viên (NFD, double space, capitals), GV trong biên chế
+    staff.append([])
+    staff.append(["STT", "Mã trường", unicodedata.normalize("NFD", "TỔNG SỐ  giáo\nviên"), "GV trong biên chế",
+                  "Tổng số CBQL"])
+    staff.append(["", "ma_truong", "gv_tong", "gv_bien_che", "cbql_tong"])
+    staff.append([1, "14118001", 20, 25, 3])
+    staff.append([2, "14118002", 12, 10, 2])
+    staff["D6"].comment = openpyxl.comments.Comment("số liệu tạm tính", "Phòng GD")
+    wb.save(path)
+    return path
+
+
+FINDINGS = [
+    {"severity": "error", "rule": "exceeds_total", "sheet": "Đội ngũ", "row_number": 6,
+     "column_key": "gv_bien_che", "value": "25",
+     "message": "GV trong biên chế (25) lớn hơn Tổng số giáo viên (20)"},
+    {"severity": "warning", "rule": "teacher_ratio", "sheet": "Đội ngũ", "row_number": 7,
+     "column_key": "gv_tong", "value": "12", "message": "Số giáo viên bình quân một lớp là 6,0"},
+    {"severity": "error", "rule": "wrong_period", "sheet": "Thông tin", "row_number": 3,
+     "column_key": "nam_hoc", "value": "2019-2020", "message": "Năm học không đúng kỳ tiếp nhận"},
+    {"severity": "error", "rule": "unknown_column_thing", "sheet": "Đội ngũ", "row_number": 7,
+     "column_key": "gv_hang_4", "value": "x", "message": "Cột không có trong biểu"},
+    {"severity": "error", "rule": "missing_school", "sheet": "Đội ngũ", "row_number": None,
+     "column_key": "ma_truong", "value": "14118003", "message": "Thiếu trường 14118003 (Trường MN Chiềng Ơn)"},
+    {"severity": "error", "rule": "missing_sheet", "sheet": None, "row_number": None, "column_key": None,
+     "value": None, "message": "Thiếu trang tính BoiDuong"},
+    {"severity": "info", "rule": "ignored_column", "sheet": "Đội ngũ", "row_number": 4, "column_key": "stt",
+     "value": "STT", "message": "Cột STT được bỏ qua"},
+]
+
+
+def rgb(cell):
+    return cell.fill.fgColor.rgb if cell.fill and cell.fill.fill_type == "solid" else None
+
+
+def test_cells_are_highlighted_and_commented_where_the_header_says(tmp_path):
+    source = district_workbook(tmp_path / "Quỳnh Nhai CN.xlsx")
+    out = annotate_workbook(source, FINDINGS, tmp_path / "out" / "annotated.xlsx")
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == ERRORS_SHEET and wb.active.title == ERRORS_SHEET
+    staff = wb["Đội ngũ"]
+    # gv_bien_che is in column D (label "GV trong biên chế"), gv_tong in column C (NFD, other case, spaces)
+    assert rgb(staff["D6"]) == ERROR_COLOR
+    assert rgb(staff["C7"]) == WARNING_COLOR
+    assert staff["D6"].comment.author == AUTHOR
+    assert "lớn hơn Tổng số giáo viên" in staff["D6"].comment.text
+    assert "Số liệu chi tiết không được lớn hơn số tổng" in staff["D6"].comment.text  # the rule expected
+    assert "số liệu tạm tính" in staff["D6"].comment.text  # the district's own note is kept
+    assert "bình quân" in staff["C7"].comment.text
+    # a column not in the sheet: comment on column A of that row (error wins over nothing)
+    assert rgb(staff["A7"]) == ERROR_COLOR and "Cột không có trong biểu" in staff["A7"].comment.text
+    # untouched cells stay as they were, values included
+    assert rgb(staff["C6"]) is None and staff["C6"].comment is None and staff["C6"].value == 20
+    assert staff["E6"].value == 3
+    # ThongTin is key/value: the value column B
+    assert rgb(wb["Thông tin"]["B3"]) == ERROR_COLOR
+    assert "Năm học không đúng kỳ tiếp nhận" in wb["Thông tin"]["B3"].comment.text
+    # info findings are not marked
+    assert rgb(staff["A4"]) is None
+
+
+def test_the_errors_sheet_lists_every_error_and_warning(tmp_path):
+    source = district_workbook(tmp_path / "in.xlsx")
+    out = annotate_workbook(source, FINDINGS, tmp_path / "annotated.xlsx")
+    ws = openpyxl.load_workbook(out)[ERRORS_SHEET]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == 6  # the info finding is not listed
+    by_message = {r[7]: r for r in rows}
+    missing = by_message["Thiếu trường 14118003 (Trường MN Chiềng Ơn)"]
+    assert missing[1:4] == ("Lỗi", "Đội ngũ", None) and missing[5] == "Mã trường" and missing[6] == "14118003"
+    assert "Mọi trường đang hoạt động" in missing[8]
+    assert by_message["Thiếu trang tính BoiDuong"][2] in ("", None)
+    over = by_message["GV trong biên chế (25) lớn hơn Tổng số giáo viên (20)"]
+    assert over[3:7] == (6, "D6", "GV trong biên chế", "25")
+    link_row = next(r for r in ws.iter_rows(min_row=2) if r[7].value == over[7])
+    assert link_row[4].hyperlink.location == "'Đội ngũ'!D6"
+
+
+def test_reannotating_an_annotated_copy_replaces_the_errors_sheet(tmp_path):
+    first = annotate_workbook(district_workbook(tmp_path / "in.xlsx"), FINDINGS[:1], tmp_path / "a1.xlsx")
+    second = annotate_workbook(first, FINDINGS[1:2], tmp_path / "a2.xlsx")
+    wb = openpyxl.load_workbook(second)
+    assert wb.sheetnames.count(ERRORS_SHEET) == 1
+    assert [r[7] for r in wb[ERRORS_SHEET].iter_rows(min_row=2, values_only=True)] == [FINDINGS[1]["message"]]
+
+
+@pytest.mark.parametrize("kind", ["zip", "garbage"])
+def test_a_csv_or_unreadable_submission_gets_only_the_errors_sheet(tmp_path, kind):
+    source = tmp_path / ("bao-cao.zip" if kind == "zip" else "hong.xlsx")
+    if kind == "zip":
+        with zipfile.ZipFile(source, "w") as z:
+            z.writestr("ThongTin.csv", "key,value\nma_don_vi,118\n")
+    else:
+        source.write_bytes(b"not an xlsx at all")
+    out = annotate_workbook(source, FINDINGS, tmp_path / "errors.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == [ERRORS_SHEET]
+    assert wb[ERRORS_SHEET].max_row == 1 + 6
+    assert all(r[4] in ("", None) for r in wb[ERRORS_SHEET].iter_rows(min_row=2, values_only=True))
+
+
+def test_layout_lookups():
+    assert canonical_sheet("THONG  TIN") == "ThongTin"
+    assert canonical_sheet("Đội ngũ") == "DoiNgu"
+    assert canonical_sheet("Ghi chú") is None
+    assert column_label("Đội ngũ", "gv_tong") == "Tổng số giáo viên"
+    assert column_label(None, "so_lop_5_tuoi") == "Trong đó: lớp 5 tuổi"
+    assert column_label("DoiNgu", "not_a_key") == "not_a_key"
