@@ -21,9 +21,9 @@ Trends run from the baseline school year 2018-2019: qualification, ratings, cert
 enrolment rise; rank IV is abolished from 2021-2022 (Thông tư 01/2021/TT-BGDĐT), its teachers move to
 rank III and those still below the new qualification standard wait unranked.
 
-Rounds: `HKI` carries the same schools, classes and staff as `CN` of its school year, a little fewer
-children (some enrol during the year), and an empty DanhGiaChuan (header rows only): teachers and
-managers are rated against the standards at the end of the school year.
+Rounds: `HKI` carries the values of `CN` of its school year (schools, classes, staff, training, courses)
+except a little fewer children (some enrol during the year), and an empty DanhGiaChuan (header rows
+only): teachers and managers are rated against the standards at the end of the school year.
 """
 
 from __future__ import annotations
@@ -180,8 +180,9 @@ def allocate(total: int, weights: Sequence[float], caps: Sequence[int]) -> list[
             floors = {i: left * weight[i] // mass for i in weight}
             rest = left - sum(floors.values())
             order = sorted(weight, key=lambda i: (-(left * weight[i] % mass), i))
+            lucky = set(order[:rest])
             for i in weight:
-                out[i] = floors[i] + (1 if i in order[:rest] else 0)
+                out[i] = floors[i] + (1 if i in lucky else 0)
             return out
         for i in full:
             out[i] = caps[i]
@@ -262,6 +263,7 @@ def _rising(start: float, step: float, ceiling: float) -> Callable[[int], float]
 
 
 def _constant(share: float) -> Callable[[int], float]:
+    """A share that stays the same every year."""
     return lambda t: share
 
 
