@@ -63,11 +63,26 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted xlsx and legacy .xls are OLE containers
 _FORMULA_ERRORS = {
-    "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#REF!",
+    "#DIV/0!",
+    "#N/A",
+    "#VALUE!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
 }
 _CALAMINE_ERRORS = {
-    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "Ref": "#REF!",
-    "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "Ref": "#REF!",
+    "Value": "#VALUE!",
+    "GettingData": "#GETTING_DATA",
 }
 _STT_LABELS = {"stt", "tt", "so tt", "so thu tu"}  # loose forms of the row-number column's label
 # A school code as written: no spaces, letters, digits and a few separators; notes never look like this.
@@ -205,8 +220,9 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     if uncompressed > max_uncompressed_bytes:
         raise _FileProblem(
             "file_too_large",
-            f"Tệp quá lớn khi giải nén: {uncompressed:,} byte, vượt giới hạn {max_uncompressed_bytes:,} byte."
-            .replace(",", "."),
+            f"Tệp quá lớn khi giải nén: {uncompressed:,} byte, vượt giới hạn {max_uncompressed_bytes:,} byte.".replace(
+                ",", "."
+            ),
         )
     if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
         return _XlsxSource(path)
@@ -215,8 +231,9 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
         raise _FileProblem(
             "unreadable_file", "Tệp không đọc được: tệp .zip không chứa bảng tính Excel hay tệp CSV nào."
         )
-    return _CsvZipSource(path, csv_members, [m.filename for m in members if m not in csv_members],
-                         max_uncompressed_bytes)
+    return _CsvZipSource(
+        path, csv_members, [m.filename for m in members if m not in csv_members], max_uncompressed_bytes
+    )
 
 
 class _XlsxSource:
@@ -440,8 +457,9 @@ def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, st
     return {c: key for c, cell in enumerate(row) if (key := matcher.match(cell))}
 
 
-def _combined_matches(upper: tuple[str | None, ...], lower: tuple[str | None, ...],
-                      matcher: _Matcher) -> tuple[dict[int, str], dict[int, str]]:
+def _combined_matches(
+    upper: tuple[str | None, ...], lower: tuple[str | None, ...], matcher: _Matcher
+) -> tuple[dict[int, str], dict[int, str]]:
     """Matches of a header written over two rows, with the merged group label carried rightwards.
 
     A column is matched by its lower cell, by its upper cell when the lower one is empty (a label
@@ -557,9 +575,13 @@ class _WorkbookReader:
             if canonical is None:
                 self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
             elif canonical in matched:
-                self._add("error", "duplicate_sheet",
-                          f"Có hai trang tính cùng là '{canonical}': '{matched[canonical]}' và '{name}'; "
-                          f"chỉ đọc '{matched[canonical]}'. Hãy xoá trang thừa.", sheet=name)
+                self._add(
+                    "error",
+                    "duplicate_sheet",
+                    f"Có hai trang tính cùng là '{canonical}': '{matched[canonical]}' và '{name}'; "
+                    f"chỉ đọc '{matched[canonical]}'. Hãy xoá trang thừa.",
+                    sheet=name,
+                )
             else:
                 matched[canonical] = name
         for member in self.source.other_members:
@@ -573,8 +595,17 @@ class _WorkbookReader:
                 period = f" (kỳ báo cáo {self._round()})" if self._round() else ""
                 self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.")
 
-    def _add(self, severity: str, rule: str, message: str, *, sheet: str | None = None,
-             row: int | None = None, key: str | None = None, value: Any = None) -> None:
+    def _add(
+        self,
+        severity: str,
+        rule: str,
+        message: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        key: str | None = None,
+        value: Any = None,
+    ) -> None:
         text = None if value is None else str(value)
         self.findings.append(Finding(severity, rule, message, sheet, row, key, text))
 
@@ -591,16 +622,27 @@ class _WorkbookReader:
             key = matcher.match(row[label_col])
             if key is None:
                 text = " | ".join(row[c] or grid.errors.get((r, c), "") for c in filled)
-                self._add("info", "ignored_row",
-                          f"Dòng {r + 1} của trang '{grid.name}' không ứng với mục nào của biểu mẫu, đã bỏ qua.",
-                          sheet=grid.name, row=r + 1, value=_clip(text))
+                self._add(
+                    "info",
+                    "ignored_row",
+                    f"Dòng {r + 1} của trang '{grid.name}' không ứng với mục nào của biểu mẫu, đã bỏ qua.",
+                    sheet=grid.name,
+                    row=r + 1,
+                    value=_clip(text),
+                )
                 continue
             column = spec.column(key)
             value_col = next((c for c in filled if c > label_col), None)
             if key in seen:
-                self._add("error", "duplicate_value",
-                          f"Mục '{column.label_vi}' được ghi hai lần (dòng {seen[key] + 1} và dòng {r + 1}); "
-                          f"chỉ giữ một dòng.", sheet=grid.name, row=r + 1, key=key)
+                self._add(
+                    "error",
+                    "duplicate_value",
+                    f"Mục '{column.label_vi}' được ghi hai lần (dòng {seen[key] + 1} và dòng {r + 1}); "
+                    f"chỉ giữ một dòng.",
+                    sheet=grid.name,
+                    row=r + 1,
+                    key=key,
+                )
                 continue
             seen[key] = r
             if value_col is None:
@@ -614,10 +656,14 @@ class _WorkbookReader:
         for column in spec.columns:
             if column.required and column.key not in self.result.header and not self._has_finding(column.key):
                 where = f" (dòng {seen[column.key] + 1})" if column.key in seen else ""
-                self._add("error", "missing_value",
-                          f"Thiếu thông tin bắt buộc '{column.label_vi}'{where} trong trang '{grid.name}'.",
-                          sheet=grid.name, row=seen[column.key] + 1 if column.key in seen else None,
-                          key=column.key)
+                self._add(
+                    "error",
+                    "missing_value",
+                    f"Thiếu thông tin bắt buộc '{column.label_vi}'{where} trong trang '{grid.name}'.",
+                    sheet=grid.name,
+                    row=seen[column.key] + 1 if column.key in seen else None,
+                    key=column.key,
+                )
 
     def _has_finding(self, key: str) -> bool:
         return any(f.column_key == key and f.severity == "error" for f in self.findings)
@@ -656,46 +702,80 @@ class _WorkbookReader:
             choices = ", ".join(self.layout.enums.get(column.key, {}).keys()) if column.type == "enum" else ""
             hint = f"; giá trị hợp lệ: {choices}" if choices else ""
             if is_blank(cell):
-                self._add("error", "missing_value",
-                          f"Thiếu giá trị ở cột '{column.label_vi}', dòng {r + 1}{hint}.",
-                          sheet=sheet, row=r + 1, key=column.key)
+                self._add(
+                    "error",
+                    "missing_value",
+                    f"Thiếu giá trị ở cột '{column.label_vi}', dòng {r + 1}{hint}.",
+                    sheet=sheet,
+                    row=r + 1,
+                    key=column.key,
+                )
             else:
-                self._add("error", "invalid_value",
-                          f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không hợp lệ{hint}.",
-                          sheet=sheet, row=r + 1, key=column.key, value=cell)
+                self._add(
+                    "error",
+                    "invalid_value",
+                    f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không hợp lệ{hint}.",
+                    sheet=sheet,
+                    row=r + 1,
+                    key=column.key,
+                    value=cell,
+                )
             return
         word = _TYPE_WORDS.get(column.type, "số")
-        self._add("error", "not_a_number",
-                  f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không phải {word} hợp lệ.",
-                  sheet=sheet, row=r + 1, key=column.key, value=cell)
+        self._add(
+            "error",
+            "not_a_number",
+            f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không phải {word} hợp lệ.",
+            sheet=sheet,
+            row=r + 1,
+            key=column.key,
+            value=cell,
+        )
 
     def _negative(self, sheet: str, r: int, column: ColumnSpec, cell: Any) -> None:
-        self._add("error", "negative",
-                  f"Giá trị âm '{cell}' ở cột '{column.label_vi}', dòng {r + 1}: số liệu phải từ 0 trở lên.",
-                  sheet=sheet, row=r + 1, key=column.key, value=cell)
+        self._add(
+            "error",
+            "negative",
+            f"Giá trị âm '{cell}' ở cột '{column.label_vi}', dòng {r + 1}: số liệu phải từ 0 trở lên.",
+            sheet=sheet,
+            row=r + 1,
+            key=column.key,
+            value=cell,
+        )
 
     def _formula_error(self, grid: Grid, r: int, c: int, column: ColumnSpec | None) -> None:
         literal = grid.errors[(r, c)]
         where = f"cột '{column.label_vi}'" if column else f"cột {grid.letter(c)}"
-        self._add("error", "formula_error",
-                  f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có lỗi công thức {literal}; "
-                  f"hãy sửa công thức hoặc nhập số liệu.",
-                  sheet=grid.name, row=r + 1, key=column.key if column else None, value=literal)
+        self._add(
+            "error",
+            "formula_error",
+            f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có lỗi công thức {literal}; "
+            f"hãy sửa công thức hoặc nhập số liệu.",
+            sheet=grid.name,
+            row=r + 1,
+            key=column.key if column else None,
+            value=literal,
+        )
 
     # -- per-school and per-course tables
 
     def _read_table(self, grid: Grid, spec: SheetSpec, *, required: bool) -> None:
         if not grid.columns or all(is_blank(cell) for col in grid.columns for cell in col) and not grid.errors:
             if required:
-                self._add("error", "missing_sheet",
-                          f"Trang tính bắt buộc '{grid.name}' không có dữ liệu.", sheet=grid.name)
+                self._add(
+                    "error", "missing_sheet", f"Trang tính bắt buộc '{grid.name}' không có dữ liệu.", sheet=grid.name
+                )
             return
         matcher = _matcher(spec)
         header = _find_header(grid, matcher, self.layout.header_search_rows)
         if header is None:
-            self._add("error" if required else "warning", "header_not_found",
-                      f"Không tìm thấy dòng tiêu đề cột trong {self.layout.header_search_rows} dòng đầu của "
-                      f"trang tính '{grid.name}'; trang này chưa được đọc.", sheet=grid.name)
+            self._add(
+                "error" if required else "warning",
+                "header_not_found",
+                f"Không tìm thấy dòng tiêu đề cột trong {self.layout.header_search_rows} dòng đầu của "
+                f"trang tính '{grid.name}'; trang này chưa được đọc.",
+                sheet=grid.name,
+            )
             return
         self.result.header_rows[spec.name] = header.first_row + 1
         columns = self._settle_columns(grid, spec, header)
@@ -715,16 +795,26 @@ class _WorkbookReader:
             settled.by_key[key] = chosen[0]
             if len(chosen) > 1:
                 letters = ", ".join(grid.letter(c) for c in chosen)
-                self._add("error", "duplicate_column",
-                          f"Cột '{column.label_vi}' xuất hiện nhiều lần (cột {letters}) trong trang tính "
-                          f"'{grid.name}'; hãy giữ lại một cột.", sheet=grid.name, key=key)
+                self._add(
+                    "error",
+                    "duplicate_column",
+                    f"Cột '{column.label_vi}' xuất hiện nhiều lần (cột {letters}) trong trang tính "
+                    f"'{grid.name}'; hãy giữ lại một cột.",
+                    sheet=grid.name,
+                    key=key,
+                )
             for c in cols:
                 if c not in chosen:
                     settled.ignored.add(c)
-                    self._add("info", "ignored_column",
-                              f"Cột ẩn {grid.letter(c)} '{header.labels.get(c, '')}' trùng cột "
-                              f"'{column.label_vi}', đã bỏ qua.", sheet=grid.name, key=key,
-                              value=header.labels.get(c))
+                    self._add(
+                        "info",
+                        "ignored_column",
+                        f"Cột ẩn {grid.letter(c)} '{header.labels.get(c, '')}' trùng cột "
+                        f"'{column.label_vi}', đã bỏ qua.",
+                        sheet=grid.name,
+                        key=key,
+                        value=header.labels.get(c),
+                    )
         used = set(settled.by_key.values())
         for c, text in sorted(header.labels.items()):
             if c in used or c in settled.ignored:
@@ -737,13 +827,16 @@ class _WorkbookReader:
                 message = f"Cột ẩn '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
             else:
                 message = f"Cột '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
-            self._add("info", "ignored_column", message, sheet=grid.name, row=header.first_row + 1,
-                      value=_clip(text))
+            self._add("info", "ignored_column", message, sheet=grid.name, row=header.first_row + 1, value=_clip(text))
         for column in spec.columns:
             if column.required and column.key not in settled.by_key:
-                self._add("error", "missing_column",
-                          f"Thiếu cột bắt buộc '{column.label_vi}' ({column.key}) trong trang tính '{grid.name}'.",
-                          sheet=grid.name, key=column.key)
+                self._add(
+                    "error",
+                    "missing_column",
+                    f"Thiếu cột bắt buộc '{column.label_vi}' ({column.key}) trong trang tính '{grid.name}'.",
+                    sheet=grid.name,
+                    key=column.key,
+                )
         return settled
 
     def is_totals_label(self, cell: str | None) -> bool:
@@ -756,8 +849,9 @@ class _WorkbookReader:
 class _TableReader:
     """Reads the rows of one table sheet below its header into columns, totals and findings."""
 
-    def __init__(self, owner: _WorkbookReader, grid: Grid, spec: SheetSpec, header: _Header,
-                 columns: _TableColumns) -> None:
+    def __init__(
+        self, owner: _WorkbookReader, grid: Grid, spec: SheetSpec, header: _Header, columns: _TableColumns
+    ) -> None:
         self.owner = owner
         self.grid = grid
         self.spec = spec
@@ -788,15 +882,23 @@ class _TableReader:
                 if totals is None:
                     totals = (r, self._read_totals_row(r, row))
                 else:
-                    self.owner._add("warning", "ignored_row",
-                                    f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
-                                    f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
-                                    sheet=self.grid.name, row=r + 1)
+                    self.owner._add(
+                        "warning",
+                        "ignored_row",
+                        f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
+                        f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
+                        sheet=self.grid.name,
+                        row=r + 1,
+                    )
             elif kind == "second_table":
-                self.owner._add("error", "unexpected_layout",
-                                f"Trang tính '{self.grid.name}' có một bảng thứ hai bắt đầu ở dòng {r + 1}; "
-                                f"mỗi trang chỉ được có một bảng. Các dòng từ dòng {r + 1} chưa được đọc.",
-                                sheet=self.grid.name, row=r + 1)
+                self.owner._add(
+                    "error",
+                    "unexpected_layout",
+                    f"Trang tính '{self.grid.name}' có một bảng thứ hai bắt đầu ở dòng {r + 1}; "
+                    f"mỗi trang chỉ được có một bảng. Các dòng từ dòng {r + 1} chưa được đọc.",
+                    sheet=self.grid.name,
+                    row=r + 1,
+                )
                 break
         frame = self._store()
         if totals is not None:
@@ -810,15 +912,20 @@ class _TableReader:
         if not is_blank(key_cell):
             if self.row_is_code:
                 code = parse_code(key_cell)
-                if code is not None and _CODE_SHAPE.fullmatch(code) and not (
-                    code[0].isalpha() and self.owner.is_totals_label(code)
+                if (
+                    code is not None
+                    and _CODE_SHAPE.fullmatch(code)
+                    and not (code[0].isalpha() and self.owner.is_totals_label(code))
                 ):
                     return "data"
-            elif not self.owner.is_totals_label(key_cell) and self._has_other_template_cell(r, row):
+            elif not self.owner.is_totals_label(key_cell) and self._has_row_values(r, row):
                 return "data"
         errors = self.grid.errors
-        filled = [c for c, cell in enumerate(row)
-                  if (not is_blank(cell) or (r, c) in errors) and not (c in self.stt and _is_stt_cell(cell))]
+        filled = [
+            c
+            for c, cell in enumerate(row)
+            if (not is_blank(cell) or (r, c) in errors) and not (c in self.stt and _is_stt_cell(cell))
+        ]
         if not filled:
             return "blank"
         if any(self.owner.is_totals_label(row[c]) for c in filled):
@@ -831,20 +938,50 @@ class _TableReader:
                 if (r, c) in errors:
                     self.owner._formula_error(self.grid, r, c, self._column_at(c))
             what = "mã trường" if self.row_is_code else f"'{self.spec.column(self.spec.row_key).label_vi}'"
-            self.owner._add("error", "unlabelled_row",
-                            f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng không có {what} "
-                            f"và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng.",
-                            sheet=self.grid.name, row=r + 1, key=self.spec.row_key, value=_clip(key_cell))
+            self.owner._add(
+                "error",
+                "unlabelled_row",
+                f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng không có {what} "
+                f"và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng.",
+                sheet=self.grid.name,
+                row=r + 1,
+                key=self.spec.row_key,
+                value=_clip(key_cell),
+            )
         else:
             text = " | ".join(row[c] or "" for c in filled)
-            self.owner._add("info", "ignored_row",
-                            f"Dòng {r + 1} của trang '{self.grid.name}' chỉ có chữ (ghi chú, chữ ký...), "
-                            f"đã bỏ qua.", sheet=self.grid.name, row=r + 1, value=_clip(text))
+            self.owner._add(
+                "info",
+                "ignored_row",
+                f"Dòng {r + 1} của trang '{self.grid.name}' chỉ có chữ (ghi chú, chữ ký...), đã bỏ qua.",
+                sheet=self.grid.name,
+                row=r + 1,
+                value=_clip(text),
+            )
         return "other"
 
-    def _has_other_template_cell(self, r: int, row: tuple[str | None, ...]) -> bool:
-        return any(c != self.row_col and (not is_blank(row[c]) or (r, c) in self.grid.errors)
-                   for c in self.by_key.values())
+    def _has_row_values(self, r: int, row: tuple[str | None, ...]) -> bool:
+        """A row keyed by text (a course) is data when it carries a number or a valid enumeration value.
+
+        A signature line under the table ("Người lập biểu ... Thủ trưởng đơn vị") has text in the key
+        column and maybe in another one, but neither.
+        """
+        for key, c in self.by_key.items():
+            if c == self.row_col:
+                continue
+            cell = row[c]
+            if (r, c) in self.grid.errors:
+                return True
+            kind = self.spec.column(key).type
+            if kind in ("int", "decimal") and _looks_numeric(cell):
+                return True
+            if kind == "enum" and not is_blank(cell):
+                try:
+                    parse_enum(cell, self.owner.layout.enums[key])
+                    return True
+                except InvalidValue:
+                    continue
+        return False
 
     def _is_repeated_header(self, row: tuple[str | None, ...]) -> bool:
         matcher = _matcher(self.spec)
@@ -922,10 +1059,16 @@ class _TableReader:
                 else:
                     values[column.key] = parse_decimal(float(cell) if self._is_number(r, c) else cell)
             except NotANumber:
-                self.owner._add("warning", "not_a_number",
-                                f"Dòng tổng cộng (dòng {r + 1}), cột '{column.label_vi}': giá trị '{cell}' "
-                                f"không phải số nên không đối chiếu được.",
-                                sheet=self.grid.name, row=r + 1, key=column.key, value=cell)
+                self.owner._add(
+                    "warning",
+                    "not_a_number",
+                    f"Dòng tổng cộng (dòng {r + 1}), cột '{column.label_vi}': giá trị '{cell}' "
+                    f"không phải số nên không đối chiếu được.",
+                    sheet=self.grid.name,
+                    row=r + 1,
+                    key=column.key,
+                    value=cell,
+                )
         self.owner.result.totals[self.spec.name] = {"row": r + 1, "values": values}
         return values
 
@@ -938,10 +1081,15 @@ class _TableReader:
             if not same:
                 label = self.spec.column(key).label_vi
                 shown = int(total) if self.spec.column(key).type == "int" else round(float(total), 6)
-                self.owner._add("warning", "totals_row_mismatch",
-                                f"Dòng tổng cộng (dòng {r + 1}), cột '{label}': ghi {written} nhưng tổng các "
-                                f"dòng là {shown}.", sheet=self.grid.name, row=r + 1, key=key,
-                                value=self.grid.rows[r][self.by_key[key]])
+                self.owner._add(
+                    "warning",
+                    "totals_row_mismatch",
+                    f"Dòng tổng cộng (dòng {r + 1}), cột '{label}': ghi {written} nhưng tổng các dòng là {shown}.",
+                    sheet=self.grid.name,
+                    row=r + 1,
+                    key=key,
+                    value=self.grid.rows[r][self.by_key[key]],
+                )
 
     # -- the DataFrame
 

@@ -1,0 +1,157 @@
+"""etl/read.py on broken files: every one gets a ParsedWorkbook, quickly, never an exception."""
+
+from __future__ import annotations
+
+import random
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from etl.model import ParsedWorkbook
+from etl.read import read_workbook
+from tests.etl.test_read import valid_book, write_xlsx
+
+SECONDS_PER_FILE = 5.0
+
+
+@pytest.fixture(scope="module")
+def valid_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    book, _ = valid_book(8)
+    return write_xlsx(tmp_path_factory.mktemp("fuzz") / "valid.xlsx", book).read_bytes()
+
+
+def read_bounded(path: Path, **limits: int) -> ParsedWorkbook:
+    start = time.perf_counter()
+    result = read_workbook(path, **limits)
+    assert time.perf_counter() - start < SECONDS_PER_FILE, path.name
+    assert isinstance(result, ParsedWorkbook)
+    return result
+
+
+def only_finding(result: ParsedWorkbook) -> tuple[str, str]:
+    assert len(result.findings) == 1, result.findings
+    finding = result.findings[0]
+    assert finding.severity == "error"
+    return finding.rule, finding.message
+
+
+def test_the_unmutated_file_reads_cleanly(tmp_path: Path, valid_bytes: bytes) -> None:
+    path = tmp_path / "ok.xlsx"
+    path.write_bytes(valid_bytes)
+    assert not read_bounded(path).has_errors()
+
+
+@pytest.mark.parametrize("fraction", [0.0001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
+def test_truncated_workbook(tmp_path: Path, valid_bytes: bytes, fraction: float) -> None:
+    path = tmp_path / "truncated.xlsx"
+    path.write_bytes(valid_bytes[: max(1, int(len(valid_bytes) * fraction))])
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "unreadable_file"
+    assert message.startswith("Tệp không đọc được")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_byte_mutated_workbook(tmp_path: Path, valid_bytes: bytes, seed: int) -> None:
+    rng = random.Random(seed)
+    data = bytearray(valid_bytes)
+    for _ in range(rng.choice([1, 4, 32, 256])):
+        position = rng.randrange(len(data))
+        data[position] = rng.randrange(256)
+    path = tmp_path / "mutated.xlsx"
+    path.write_bytes(bytes(data))
+    result = read_bounded(path)
+    assert all(f.message for f in result.findings)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mutated_sheet_xml_inside_a_valid_zip(tmp_path: Path, valid_bytes: bytes, seed: int) -> None:
+    """Damage past the zip layer: the XML calamine parses, re-zipped with correct checksums."""
+    rng = random.Random(seed)
+    source = tmp_path / "source.xlsx"
+    source.write_bytes(valid_bytes)
+    target = tmp_path / "xml-mutated.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = bytearray(old.read(info))
+            if info.filename.endswith(".xml") and rng.random() < 0.5:
+                for _ in range(rng.choice([1, 8, 64])):
+                    data[rng.randrange(len(data))] = rng.choice(b"<>/\"'=&x0 ")
+            new.writestr(info.filename, bytes(data))
+    read_bounded(target)
+
+
+def test_encrypted_ole_container(tmp_path: Path) -> None:
+    path = tmp_path / "protected.xlsx"
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(random.Random(1).randbytes(4096)))
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "unreadable_file"
+    assert "mật khẩu" in message
+
+
+def test_text_file_renamed_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "notes.xlsx"
+    path.write_text("Số liệu gửi sau.\n", encoding="utf-8")
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "unreadable_file"
+    assert "không phải tệp Excel" in message
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    assert only_finding(read_bounded(path)) == ("unreadable_file", "Tệp không đọc được: tệp rỗng.")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    rule, _ = only_finding(read_bounded(tmp_path / "absent.xlsx"))
+    assert rule == "unreadable_file"
+
+
+def test_oversized_file(tmp_path: Path, valid_bytes: bytes) -> None:
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(valid_bytes)
+    rule, message = only_finding(read_bounded(path, max_file_bytes=1000))
+    assert rule == "file_too_large"
+    assert message.startswith("Tệp quá lớn")
+
+
+def test_zip_bomb_csv_variant(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("TruongLop.csv", b"0" * 20_000_000)
+    assert path.stat().st_size < 100_000
+    rule, message = only_finding(read_bounded(path, max_uncompressed_bytes=1_000_000))
+    assert rule == "file_too_large"
+    assert "giải nén" in message
+
+
+def test_zip_bomb_xlsx(tmp_path: Path, valid_bytes: bytes) -> None:
+    source = tmp_path / "source.xlsx"
+    source.write_bytes(valid_bytes)
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            new.writestr(info.filename, old.read(info))
+        new.writestr("xl/media/padding.bin", b"\0" * 30_000_000)
+    rule, _ = only_finding(read_bounded(path, max_uncompressed_bytes=5_000_000))
+    assert rule == "file_too_large"
+
+
+def test_zip_without_workbook_or_csv(tmp_path: Path) -> None:
+    path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("scan.jpg", b"\xff\xd8\xff")
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "unreadable_file"
+    assert "zip" in message
+
+
+def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("ThongTin.csv", "ma_don_vi,118\nnguoi_lap,Vì Thị Xuân\n".encode("utf-16"))
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "unreadable_file"
+    assert "UTF-8" in message
