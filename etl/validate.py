@@ -33,10 +33,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from etl.config import PROJECT_ROOT, ProvinceConfig
@@ -154,7 +155,11 @@ def _run_suite(name: str, frame: pd.DataFrame, batch: _Batch, parameters: dict) 
     raw = load_suites()[name]
     index_columns = _index_columns(raw["meta"])
     batch_definition, suites = _gx_runtime()
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+    context_columns = [c for c in frame if c.startswith("_")]  # row conditions read them
+    read = list(
+        dict.fromkeys(index_columns + context_columns + suite_columns(raw) + list(raw["meta"].get("derived", {})))
+    )
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame[read]}).validate(
         suites[name],
         expectation_parameters=parameters,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
@@ -248,13 +253,15 @@ def _build_batch(workbooks: list[ParsedWorkbook]) -> _Batch:
     layout = load_layout()
     sheets = {}
     for spec in layout.table_sheets:
-        parts = [
-            t.assign(**{SUBMISSION: i})
-            for i, wb in enumerate(workbooks)
-            if (t := wb.tables.get(spec.name)) is not None and len(t)
-        ]
+        owners, parts = [], []
+        for i, wb in enumerate(workbooks):
+            table = wb.tables.get(spec.name)
+            if table is not None and len(table):
+                owners.append(i)
+                parts.append(table)
         if parts:
             frame = pd.concat(parts, ignore_index=True)
+            frame[SUBMISSION] = np.repeat(owners, [len(t) for t in parts])
             _to_float(frame, [c.key for c in spec.columns if c.type in NUMERIC_TYPES])
             sheets[spec.name] = frame.merge(context, on=SUBMISSION, how="left")
     header_spec = layout.sheets[HEADER_SHEET]
@@ -460,7 +467,8 @@ def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[
                 & rows["ten_truong"].notna()
                 & (rows["ten_truong"].astype("str") != "")
             )
-            candidates = rows[same]
+            written = rows["ten_truong"].astype("str")
+            candidates = rows[same & (written != rows["ten_truong_dm"])]  # most names are copied from the registry
             differs = candidates["ten_truong"].astype("str").map(_name_core) != candidates["ten_truong_dm"].map(
                 _name_core
             )
@@ -550,6 +558,7 @@ def _evaluation_sheet_findings(batch: _Batch) -> list[tuple[int, Finding]]:
     return findings
 
 
+@lru_cache(maxsize=65536)
 def _name_core(name: str) -> str:
     """A name without case, diacritics, punctuation and generic words: 'Trường MN Tô Hiệu' -> 'to hieu'."""
     text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", name).casefold().replace("đ", "d"))
