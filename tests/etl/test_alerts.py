@@ -1,0 +1,292 @@
+"""Alerts to the districts and the summary to the Sở, through a real SMTP server (aiosmtpd) or the outbox.
+
+Submissions and findings are inserted directly (dq.submission, dq.issue), so these tests do not depend
+on the reader or the validator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import io
+import json
+import socket
+from email import policy
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from etl import alerts
+from etl.annotate import AUTHOR, ERROR_COLOR, ERRORS_SHEET, WARNING_COLOR
+
+FROM = "tonghop@so-gddt.example.org"
+
+
+# ------------------------------------------------------------------ SMTP sink (also used by the reminder tests)
+class Sink:
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self):
+        return [(sorted(e.rcpt_tos), email.message_from_bytes(e.content, policy=policy.default))
+                for e in self.envelopes]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch):
+    """A local SMTP server collecting envelopes, configured as the Airflow connection smtp_default."""
+    sink = Sink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.delenv("TONGHOP_MAIL_TRANSPORT", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": FROM, "retry_limit": 0}}))
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def no_smtp(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    monkeypatch.delenv("TONGHOP_MAIL_TRANSPORT", raising=False)
+
+
+# ------------------------------------------------------------------ warehouse rows
+def district_workbook(path: Path) -> Path:
+    """A district file: ThongTin, and DoiNgu with a title row and its header on row 3 (keys on row 4)."""
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "ThongTin"
+    for row in (("Phiên bản biểu mẫu", "DA33-MN-v1"), ("Mã đơn vị", "118"), ("Năm học", "2019-2020"),
+                ("Kỳ báo cáo", "CN"), ("Email", "ketoan.qn@example.net")):
+        info.append(row)
+    staff = wb.create_sheet("Đội ngũ")
+    staff.append(["BIỂU ĐỘI NGŨ"])
+    staff.append([])
+    staff.append(["Mã trường", "Tên trường", "Tổng số giáo viên", "GV trong biên chế", "Tổng số CBQL"])
+    staff.append(["ma_truong", "ten_truong", "gv_tong", "gv_bien_che", "cbql_tong"])
+    staff.append(["14118001", "Trường MN Mường Giàng", 20, 25, 3])
+    staff.append(["14118002", "Trường MN Chiềng Bằng", 12, 10, 2])
+    wb.save(path)
+    return path
+
+
+def add_submission(engine, settings, *, ma_don_vi: str | None, nam_hoc: str | None = "2019-2020",
+                   ky: str | None = "CN", status: str = "accepted", email_: str | None = None,
+                   findings: list[dict] = (), received: dt.datetime | None = None,
+                   file_name: str | None = None, current: bool | None = None) -> int:
+    """Insert one dq.submission (with its archived file) and its dq.issue rows; an accepted one is also made
+    the current submission (core.current_submission), as publishing does."""
+    received = received or dt.datetime(2020, 6, 10, 9, 30, tzinfo=dt.UTC)
+    file_name = file_name or f"Báo cáo {ma_don_vi} {ky}.xlsx"
+    settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    archive = settings.archive_dir / f"{ma_don_vi}-{ky}-{len(list(settings.archive_dir.iterdir()))}.xlsx"
+    district_workbook(archive)
+    n_errors = sum(f["severity"] == "error" for f in findings)
+    n_warnings = sum(f["severity"] == "warning" for f in findings)
+    with engine.begin() as c:
+        sid = c.execute(sa.text(
+            "insert into dq.submission (file_name, sha256, size_bytes, archive_path, ma_don_vi, nam_hoc, ky_bao_cao, "
+            "template_version, email, received_at, status, n_errors, n_warnings) values (:f, md5(random()::text), "
+            "1, :a, :m, :n, :k, 'DA33-MN-v1', :e, :r, :s, :ne, :nw) returning submission_id"),
+            {"f": file_name, "a": str(archive), "m": ma_don_vi, "n": nam_hoc, "k": ky, "e": email_, "r": received,
+             "s": status, "ne": n_errors, "nw": n_warnings}).scalar_one()
+        for f in findings:
+            c.execute(sa.text(
+                "insert into dq.issue (submission_id, severity, rule, sheet, row_number, column_key, value, message) "
+                "values (:sid, :severity, :rule, :sheet, :row_number, :column_key, :value, :message)"),
+                {"sid": sid, "sheet": None, "row_number": None, "column_key": None, "value": None, **f})
+        if current if current is not None else status == "accepted":
+            c.execute(sa.text(
+                "insert into core.current_submission values (:m, :n, :k, :sid) on conflict (ma_don_vi, nam_hoc, "
+                "ky_bao_cao) do update set submission_id = excluded.submission_id"),
+                {"m": ma_don_vi, "n": nam_hoc, "k": ky, "sid": sid})
+    return sid
+
+
+REJECTED_FINDINGS = [
+    {"severity": "error", "rule": "exceeds_total", "sheet": "Đội ngũ", "row_number": 5, "column_key": "gv_bien_che",
+     "value": "25", "message": "GV trong biên chế (25) lớn hơn Tổng số giáo viên (20)"},
+    {"severity": "error", "rule": "missing_school", "sheet": "Đội ngũ", "column_key": "ma_truong",
+     "value": "14118003", "message": "Thiếu trường 14118003 (Trường MN Chiềng Ơn)"},
+    {"severity": "error", "rule": "missing_sheet", "message": "Thiếu trang tính BoiDuong"},
+    {"severity": "warning", "rule": "teacher_ratio", "sheet": "Đội ngũ", "row_number": 6, "column_key": "gv_tong",
+     "value": "12", "message": "Số giáo viên bình quân một lớp là 6,0"},
+    {"severity": "info", "rule": "ignored_sheet", "sheet": "Ghi chú", "message": "Trang tính Ghi chú được bỏ qua"},
+]
+WARNING_FINDINGS = [
+    {"severity": "warning", "rule": "name_mismatch", "sheet": "Đội ngũ", "row_number": 5, "column_key": "ten_truong",
+     "value": "MN Muong Giang", "message": "Tên trường khác danh mục: Trường MN Mường Giàng"},
+    {"severity": "warning", "rule": "yoy_change", "sheet": "Đội ngũ", "column_key": "gv_tong", "value": "32",
+     "message": "Tổng số giáo viên của đơn vị tăng 45 % so với năm học trước"},
+]
+
+
+@pytest.fixture
+def night(engine, settings):
+    """Tonight: Quỳnh Nhai rejected (3 errors, 1 warning), Thuận Châu accepted with 2 warnings,
+    Mường La accepted without findings; Mộc Châu reported on time earlier."""
+    add_submission(engine, settings, ma_don_vi="123", received=dt.datetime(2020, 6, 1, tzinfo=dt.UTC))
+    late = dt.datetime(2020, 6, 20, 18, 5, tzinfo=dt.UTC)
+    return {
+        "118": add_submission(engine, settings, ma_don_vi="118", status="rejected", email_="ketoan.qn@example.net",
+                              findings=REJECTED_FINDINGS, file_name="Quỳnh Nhai - CN 2019-2020.xlsx", received=late),
+        "119": add_submission(engine, settings, ma_don_vi="119", email_="PGD-THUANCHAU@example.org",
+                              findings=WARNING_FINDINGS, received=late),
+        "120": add_submission(engine, settings, ma_don_vi="120", email_="not an address", received=late),
+    }
+
+
+def body(msg, subtype: str) -> str:
+    return msg.get_body(preferencelist=(subtype,)).get_content()
+
+
+def attachment_workbooks(msg, tmp_path: Path) -> dict[str, openpyxl.Workbook]:
+    out = {}
+    for part in msg.iter_attachments():
+        out[part.get_filename()] = openpyxl.load_workbook(io.BytesIO(part.get_content()))
+    return out
+
+
+def fill(cell) -> str | None:
+    return cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None
+
+
+# ------------------------------------------------------------------ tests
+def test_districts_and_the_so_are_mailed_over_smtp_once(engine, settings, night, smtp_sink, tmp_path):
+    result = alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    assert result["sent"] == 3 and result["skipped"] == 0
+
+    mails = {m["Subject"]: (rcpt, m) for rcpt, m in smtp_sink.messages()}
+    assert len(mails) == 3, list(mails)
+    rejected_subject = "[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): cần sửa 3 lỗi, 1 cảnh báo"
+    accepted_subject = "[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): đã tiếp nhận, 2 cảnh báo"
+    assert rejected_subject in mails and accepted_subject in mails
+
+    # Quỳnh Nhai: the registry address and the one written in the file
+    rcpt, msg = mails[rejected_subject]
+    assert rcpt == ["ketoan.qn@example.net", "pgd-quynhnhai@example.org"]
+    assert msg["From"] == FROM
+    text = body(msg, "plain")
+    assert "Kính gửi: Phòng GD&ĐT huyện Quỳnh Nhai" in text
+    assert "BỊ TỪ CHỐI: không số liệu nào của tệp này được sử dụng cho đến khi đơn vị gửi tệp đã sửa" in text
+    assert 'Trang tính "Đội ngũ":' in text and "Chung cho cả tệp:" in text
+    assert ('Dòng 5, cột "GV trong biên chế": GV trong biên chế (25) lớn hơn Tổng số giáo viên (20) '
+            '(giá trị đã ghi: "25")') in text
+    assert "Thiếu trường 14118003 (Trường MN Chiềng Ơn)" in text and "Thiếu trang tính BoiDuong" in text
+    assert "Số giáo viên bình quân một lớp là 6,0" in text
+    assert "Ghi chú được bỏ qua" not in text  # info findings are not mailed
+    html_body = body(msg, "html")
+    assert "GV trong biên chế (25) lớn hơn Tổng số giáo viên (20)" in html_body and "<table" in html_body
+    assert "Sở GD&amp;ĐT Sơn La" in html_body or "Sở Giáo dục và Đào tạo Sơn La" in html_body
+
+    # the annotated workbook: the district's own file, cells filled and commented
+    [(name, wb)] = attachment_workbooks(msg, tmp_path).items()
+    assert name.startswith("Quỳnh Nhai - CN 2019-2020_danh-dau-loi") and name.endswith(".xlsx")
+    assert wb.sheetnames[0] == ERRORS_SHEET
+    staff = wb["Đội ngũ"]
+    assert fill(staff["D5"]) == ERROR_COLOR and staff["D5"].comment.author == AUTHOR
+    assert "lớn hơn Tổng số giáo viên" in staff["D5"].comment.text
+    assert fill(staff["C6"]) == WARNING_COLOR and "bình quân" in staff["C6"].comment.text
+    assert fill(staff["C5"]) is None and staff["C5"].comment is None
+    assert wb[ERRORS_SHEET].max_row == 1 + 4
+
+    # Thuận Châu: accepted with warnings; the file's address is the registry one in other case: sent once
+    rcpt, msg = mails[accepted_subject]
+    assert rcpt == ["pgd-thuanchau@example.org"]
+    assert "CHẤP NHẬN" in body(msg, "plain") and "tăng 45 %" in body(msg, "plain")
+    assert 'Cột "Tổng số giáo viên": Tổng số giáo viên của đơn vị tăng 45 %' in body(msg, "plain")
+
+    # the Sở
+    summary = next(s for s in mails if s.startswith("[Sở GD&ĐT Sơn La] Tổng hợp tiếp nhận"))
+    rcpt, msg = mails[summary]
+    assert rcpt == ["so-gddt@example.org"]
+    text = body(msg, "plain")
+    assert "118 Phòng GD&ĐT huyện Quỳnh Nhai" in text and "bị từ chối, 3 lỗi, 1 cảnh báo" in text
+    assert "119 Phòng GD&ĐT huyện Thuận Châu" in text and "chấp nhận, 0 lỗi, 2 cảnh báo" in text
+    assert "120 Phòng GD&ĐT huyện Mường La" in text
+    period = next(line for line in text.splitlines() if "Năm học 2019-2020, kỳ Tổng kết cả năm" in line)
+    assert "3/12 đơn vị đã có báo cáo hợp lệ" in period  # 119, 120 (late) and 123 (on time)
+    status = text[text.index(period):]
+    assert "Chỉ có tệp bị từ chối: 118 Phòng GD&ĐT huyện Quỳnh Nhai" in status
+    assert "Nộp muộn: 119 Phòng GD&ĐT huyện Thuận Châu; 120 Phòng GD&ĐT huyện Mường La" in status
+    assert "116 Phòng GD&ĐT thành phố Sơn La" in status.split("Chỉ có")[0]  # missing
+
+    with engine.connect() as c:
+        log = c.execute(sa.text(
+            "select kind, ma_don_vi, nam_hoc, ky_bao_cao, recipients, transport, outbox_path, submission_ids "
+            "from dq.alert_log order by alert_id")).all()
+    assert [(r.kind, r.ma_don_vi, r.transport, r.outbox_path) for r in log] == [
+        ("finding", "118", "smtp", None), ("finding", "119", "smtp", None), ("summary", None, "smtp", None)]
+    assert log[0].nam_hoc == "2019-2020" and log[0].ky_bao_cao == "CN" and log[0].submission_ids == [night["118"]]
+
+    # a retried task sends nothing twice
+    again = alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    assert again["sent"] == 0 and again["skipped"] == 3
+    assert len(smtp_sink.envelopes) == 3
+
+
+def test_without_a_connection_the_messages_land_in_the_outbox(engine, settings, night, no_smtp, tmp_path):
+    result = alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    assert result["sent"] == 3
+    files = sorted(settings.outbox_dir.glob("*.eml"))
+    assert len(files) == 3
+    parsed = {m["Subject"]: m for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default)
+                                        for p in files)}
+    msg = parsed["[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): cần sửa 3 lỗi, 1 cảnh báo"]
+    assert msg["To"] == "pgd-quynhnhai@example.org, ketoan.qn@example.net"
+    assert "Thiếu trang tính BoiDuong" in body(msg, "plain") and "Thiếu trang tính BoiDuong" in body(msg, "html")
+    [wb] = attachment_workbooks(msg, tmp_path).values()
+    assert fill(wb["Đội ngũ"]["D5"]) == ERROR_COLOR
+    with engine.connect() as c:
+        paths = c.execute(sa.text("select transport, outbox_path from dq.alert_log order by alert_id")).all()
+    assert {t for t, _ in paths} == {"outbox"}
+    assert sorted(Path(p) for _, p in paths) == files
+
+
+def test_one_mail_per_district_and_files_of_unknown_districts(engine, settings, no_smtp):
+    hki = add_submission(engine, settings, ma_don_vi="118", ky="HKI", status="rejected",
+                         findings=REJECTED_FINDINGS[:1])
+    cn = add_submission(engine, settings, ma_don_vi="118", ky="CN", findings=WARNING_FINDINGS[:1])
+    stray = add_submission(engine, settings, ma_don_vi="999", status="rejected", email_="ai.do@example.net",
+                           findings=[{"severity": "error", "rule": "unknown_district", "sheet": "ThongTin",
+                                      "row_number": 2, "column_key": "ma_don_vi", "value": "999",
+                                      "message": "Mã đơn vị 999 không có trong danh mục"}])
+    lost = add_submission(engine, settings, ma_don_vi=None, nam_hoc=None, ky=None, status="rejected",
+                          findings=[{"severity": "error", "rule": "unreadable_file", "message": "Không đọc được tệp"}])
+    mails = alerts.build_district_alerts(engine, settings, [hki, cn, stray, lost])
+    by_to = {tuple(m.to): m for m in mails}
+    assert set(by_to) == {("pgd-quynhnhai@example.org",), ("ai.do@example.net",)}
+    both = by_to[("pgd-quynhnhai@example.org",)]
+    assert both.subject == "[Sở GD&ĐT Sơn La] Kết quả tiếp nhận 2 tệp báo cáo GDMN: cần sửa 1 lỗi, 1 cảnh báo"
+    assert both.submission_ids == sorted([hki, cn]) and both.nam_hoc is None and len(both.attachments) == 2
+    assert "(HKI)" in both.text and "(CN)" in both.text
+    stray_mail = by_to[("ai.do@example.net",)]
+    assert stray_mail.ma_don_vi is None and "cần sửa 1 lỗi" in stray_mail.subject
+    summary = alerts.build_so_summary(engine, settings, [hki, cn, stray, lost], today=dt.date(2020, 6, 20))
+    assert "KHÔNG CÓ ĐỊA CHỈ" in summary.text  # the unreadable file could be told to nobody
+    assert "999 (không rõ)" in summary.text
+
+
+def test_a_failed_send_is_not_recorded_and_is_retried(engine, settings, night, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": _free_port(),
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": FROM, "retry_limit": 0, "timeout": 2}}))
+    with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, the task fails
+        alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from dq.alert_log")).scalar() == 0
