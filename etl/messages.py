@@ -32,6 +32,7 @@ class Rule:
     message: str
     why: str
     source: str = "etl/validate.py"
+    located: bool = True  # the message starts with "Biểu '<sheet>', dòng <row>: "
 
 
 _RULES = (
@@ -128,6 +129,7 @@ _RULES = (
         "Thiếu biểu '{sheet}': kỳ Cuối năm (CN) bắt buộc có biểu đánh giá chuẩn nghề nghiệp GV và CBQL.",
         "The end-of-year round carries the annual evaluation; only added when the reader has not reported the "
         "missing sheet already.",
+        located=False,
     ),
     Rule(
         "missing_sheet.empty",

@@ -386,7 +386,7 @@ def _rule_finding(
     if sheet != HEADER_SHEET and row_number is not None and "ma_truong" in fields:
         label = row_label("ma_truong", shown["ma_truong"])
     fields_all = {**_message_fields(shown, wb), "L": {**_labels(), "column": _labels().get(column, column)}}
-    message = location(written, row_number, label) + render(rule.message, fields_all)
+    message = (location(written, row_number, label) if rule.located else "") + render(rule.message, fields_all)
     return Finding(rule.severity, rule.code, message, written, row_number, column, format_value(value) or None)
 
 

@@ -11,9 +11,11 @@ import pytest
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
 from etl.model import Finding, ParsedWorkbook
+from etl.read import read_workbook
 from etl.validate import RULES_DOC, load_suites, render_rules_doc, rules_table, validate_workbooks
 
 SON_LA = ProvinceConfig(PROJECT_ROOT / "config" / "provinces" / "son-la")
+SAMPLES = PROJECT_ROOT.parent / "shared" / "data" / "samples"
 FIRST_ROW = 6  # Excel row of the first school in the built tables (title and header rows above)
 WRITTEN = {  # sheet names as a district might write them (the findings must carry these)
     "ThongTin": "Thông tin",
@@ -482,6 +484,28 @@ class TestCompletenessAgainstTheRegistry:
         assert before.findings == []
         assert {(f.rule, f.value) for f in after.findings} == {("missing_school", "14116026")}
         assert len(after.findings) == 2  # TruongLop and DoiNgu
+
+
+def test_unreadable_and_sheetless_workbooks_in_a_batch():
+    unreadable = ParsedWorkbook(file_name="hong.xlsx", findings=[Finding("error", "unreadable_file", "...")])
+    header_only, broken = make_workbook(ky_bao_cao="HKI"), make_workbook()
+    header_only.tables, header_only.sheet_names = {}, {TT: WRITTEN[TT]}
+    broken.tables[DN].loc[0, "gv_bien_che"] = 30
+    validate_workbooks([unreadable, header_only, broken], SON_LA)
+    assert len(unreadable.findings) == 1
+    assert header_only.findings == []  # missing sheets are the reader's to report; nothing to compare
+    assert [(f.rule, f.row_number) for f in broken.findings] == [("exceeds_total", FIRST_ROW)]
+
+
+@pytest.mark.skipif(not SAMPLES.exists(), reason="shared samples not beside the project")
+def test_the_shared_samples_pass_every_rule():
+    """The five sample submissions are valid for the Sơn La registry: read, then validated, nothing is added."""
+    paths = sorted(SAMPLES.glob("*.xlsx")) + sorted(SAMPLES.glob("*.zip"))
+    workbooks = [read_workbook(p) for p in paths]
+    before = [list(wb.findings) for wb in workbooks]
+    validate_workbooks(workbooks, SON_LA)
+    assert len(paths) == 5
+    assert [wb.findings for wb in workbooks] == before
 
 
 def test_every_expectation_carries_its_rule_as_data():
