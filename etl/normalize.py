@@ -53,7 +53,8 @@ def is_blank(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not _WHITESPACE.sub("", value)
+        stripped = value.strip()  # C-level; zero-width marks are not `isspace` and need the pattern
+        return not stripped or (stripped[0] in "\u200b\ufeff" and not _WHITESPACE.sub("", stripped))
     return isinstance(value, float) and math.isnan(value)
 
 

@@ -34,7 +34,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
-from pandas.arrays import IntegerArray
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray, IntegerArray
 
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
@@ -89,6 +90,9 @@ _STT_LABELS = {"stt", "tt", "so tt", "so thu tu"}  # loose forms of the row-numb
 _CODE_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]{0,19}")
 _MACHINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _MAX_CSV_CELLS = 2_000_000
+# Whitespace a text cell should not keep: at either end, doubled, line breaks, tabs, no-break spaces.
+_STRAY_WHITESPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)|\s\s|[^\S ]")
+_STR = pd.StringDtype(na_value=np.nan)  # pandas' default `str` dtype
 _TYPE_WORDS = {"int": "số nguyên", "decimal": "số", "date": "ngày (dd/mm/yyyy)"}
 
 
@@ -272,6 +276,8 @@ class _XlsxSource:
 def _move_error_literals(columns: list[list[str | None]], errors: dict[tuple[int, int], str]) -> None:
     """Error literals typed or exported as text (`#REF!` in a CSV) are formula errors too."""
     for c, column in enumerate(columns):
+        if "#" not in "\x00".join(filter(None, column)):  # one C-level pass per column: most have none
+            continue
         for r, cell in enumerate(column):
             if cell is not None and cell[:1] == "#" and cell.strip().upper() in _FORMULA_ERRORS:
                 errors[(r, c)] = cell.strip().upper()
@@ -392,6 +398,7 @@ class _Matcher:
     def __init__(self, spec: SheetSpec) -> None:
         self.spec = spec
         self.keys = {c.key for c in spec.columns}
+        self.required = {c.key for c in spec.columns if c.required}
         self._tiers: list[tuple[Callable[[str], str], dict[str, str]]] = []
         for form in (normalize_label, loose_label, compact_label):
             table: dict[str, str] = {}
@@ -484,14 +491,19 @@ def _combined_matches(
 def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
     """The label row (or pair of rows) naming the most template columns within the first rows."""
     rows = grid.rows[:search_rows]
-    singles = [_row_matches(row, matcher) for row in rows]
-    best = max(range(len(rows)), key=lambda r: len(set(singles[r].values())), default=None)
+    singles: list[dict[int, str]] = []
+    for row in rows:
+        singles.append(_row_matches(row, matcher))
+        if matcher.required <= set(singles[-1].values()):
+            break  # no later row can name more of the required columns
+    best = max(range(len(singles)), key=lambda r: len(set(singles[r].values())), default=None)
     if best is None or not singles[best]:
         return None
     first, last = best, best
     matches = singles[best]
     labels = {c: rows[best][c] or "" for c in range(grid.width) if not is_blank(rows[best][c])}
-    for upper in (best - 1, best):
+    complete = matcher.required <= set(matches.values())
+    for upper in () if complete else (best - 1, best):  # a split label only matters when one is missing
         lower = upper + 1
         if upper < 0 or lower >= len(grid.rows):
             continue
@@ -760,14 +772,14 @@ class _WorkbookReader:
     # -- per-school and per-course tables
 
     def _read_table(self, grid: Grid, spec: SheetSpec, *, required: bool) -> None:
-        if not grid.columns or all(is_blank(cell) for col in grid.columns for cell in col) and not grid.errors:
+        matcher = _matcher(spec)
+        header = _find_header(grid, matcher, self.layout.header_search_rows)
+        if header is None and not grid.errors and all(is_blank(cell) for col in grid.columns for cell in col):
             if required:
                 self._add(
                     "error", "missing_sheet", f"Trang tính bắt buộc '{grid.name}' không có dữ liệu.", sheet=grid.name
                 )
             return
-        matcher = _matcher(spec)
-        header = _find_header(grid, matcher, self.layout.header_search_rows)
         if header is None:
             self._add(
                 "error" if required else "warning",
@@ -783,9 +795,9 @@ class _WorkbookReader:
 
     def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
         settled = _TableColumns()
-        needs_hidden = any(len(cols) > 1 for cols in header.keys.values()) or any(
-            c not in {c for cols in header.keys.values() for c in cols} and not _is_stt(text)
-            for c, text in header.labels.items()
+        matched = {c for cols in header.keys.values() for c in cols}
+        needs_hidden = len(matched) > len(header.keys) or any(
+            c not in matched and not _is_stt(text) for c, text in header.labels.items()
         )
         hidden = grid.hidden_columns() if needs_hidden else frozenset()
         for key, cols in header.keys.items():
@@ -863,24 +875,29 @@ class _TableReader:
         self.row_is_code = spec.column(spec.row_key).type == "code"
         self.specs = [spec.column(key) for key in spec.keys if key in columns.by_key]
         self.values: dict[str, list[Any]] = {c.key: [] for c in self.specs}
-        self.row_numbers: list[int] = []
         self.bad: dict[str, bool] = {}  # key -> some cell unreadable (its column sum is not comparable)
         self._number_rows: dict[int, frozenset[int]] = {}
 
     def read(self) -> None:
         if self.row_col is None:
-            self._store()  # without the row key no row can be told apart; missing_column says so
+            self._store([])  # without the row key no row can be told apart; missing_column says so
             return
+        data_rows: list[int] = []
         totals: tuple[int, dict[str, Any]] | None = None
         rows = self.grid.rows
+        key_cells = self.grid.columns[self.row_col]
         for r in range(self.header.data_start, len(rows)):
-            row = rows[r]
-            kind = self._classify(r, row)
+            key_cell = key_cells[r]
+            # The common case first: a school code written as plain digits.
+            if self.row_is_code and key_cell and len(key_cell) <= 20 and key_cell.isascii() and key_cell.isdigit():
+                data_rows.append(r)
+                continue
+            kind = self._classify(r, rows[r])
             if kind == "data":
-                self._read_data_row(r, row)
+                data_rows.append(r)
             elif kind == "totals":
                 if totals is None:
-                    totals = (r, self._read_totals_row(r, row))
+                    totals = (r, self._read_totals_row(r, rows[r]))
                 else:
                     self.owner._add(
                         "warning",
@@ -900,9 +917,10 @@ class _TableReader:
                     row=r + 1,
                 )
                 break
-        frame = self._store()
+        self._read_values(data_rows)
+        self._store(data_rows)
         if totals is not None:
-            self._check_totals(frame, *totals)
+            self._check_totals(*totals)
 
     # -- row classification
 
@@ -994,29 +1012,62 @@ class _TableReader:
 
     # -- data rows
 
-    def _read_data_row(self, r: int, row: tuple[str | None, ...]) -> None:
-        self.row_numbers.append(r + 1)
+    def _read_values(self, data_rows: list[int]) -> None:
+        """Every template column of the data rows, typed; one pass per column."""
         errors = self.grid.errors
         for column in self.specs:
             c = self.by_key[column.key]
-            cell = row[c]
-            if errors and (r, c) in errors:
-                self.owner._formula_error(self.grid, r, c, column)
-                self.values[column.key].append(None)
-                self.bad[column.key] = True
-                continue
-            if column.type == "int":
-                # The common case first: a plain run of ASCII digits, or an empty cell (= 0).
-                if cell is None:
-                    self.values[column.key].append(0)
+            source = self.grid.columns[c]
+            first = data_rows[0] if data_rows else 0
+            if data_rows and data_rows[-1] - first + 1 == len(data_rows):
+                cells = source[first : first + len(data_rows)]  # contiguous rows, the usual case
+            else:
+                cells = [source[r] for r in data_rows]
+            has_errors = bool(errors) and any((r, c) in errors for r in data_rows)
+            if not has_errors:
+                fast = self._fast_column(cells, column)
+                if fast is not None:
+                    self.values[column.key] = fast
                     continue
-                if cell.isascii() and cell.isdigit() and len(cell) < 19:
-                    self.values[column.key].append(int(cell))
-                    continue
-                if is_blank(cell):
-                    self.values[column.key].append(0)
-                    continue
-            self.values[column.key].append(self._parse_table_cell(r, c, cell, column))
+            self.values[column.key] = [
+                self._cell_value(r, c, cell, column) for r, cell in zip(data_rows, cells, strict=True)
+            ]
+
+    def _fast_column(self, cells: list[str | None], column: ColumnSpec) -> list[Any] | None:
+        """The column's values when every cell is in its common, unambiguous form; else None.
+
+        Counts: plain digits or empty. Codes: plain digits. Texts: no stray whitespace. Enumerations
+        and flags: each distinct spelling parsed once (they repeat on every row), all valid.
+        """
+        kind = column.type
+        if kind == "int":
+            return _plain_counts(cells)
+        if kind == "code":
+            joined = "".join(filter(None, cells))
+            plain = None not in cells and "" not in cells and joined.isascii() and joined.isdigit()
+            return cells if plain else None
+        if kind == "text":
+            plain = "" not in cells and not _STRAY_WHITESPACE.search("\x00".join(filter(None, cells)))
+            return cells if plain else None
+        if kind in ("enum", "flag"):
+            try:
+                if kind == "enum":
+                    memo = {v: parse_enum(v, self.owner.layout.enums[column.key]) for v in set(cells)}
+                else:
+                    memo = {v: parse_flag(v, self.owner.layout.flags) for v in set(cells)}
+            except InvalidValue:
+                return None
+            return [memo[v] for v in cells]
+        return None
+
+    def _cell_value(self, r: int, c: int, cell: str | None, column: ColumnSpec) -> Any:
+        if (r, c) in self.grid.errors:
+            self.owner._formula_error(self.grid, r, c, column)
+            self.bad[column.key] = True
+            return None
+        if column.type == "int" and is_blank(cell):
+            return 0
+        return self._parse_table_cell(r, c, cell, column)
 
     def _parse_table_cell(self, r: int, c: int, cell: str | None, column: ColumnSpec) -> Any:
         kind = column.type
@@ -1072,38 +1123,47 @@ class _TableReader:
         self.owner.result.totals[self.spec.name] = {"row": r + 1, "values": values}
         return values
 
-    def _check_totals(self, frame: pd.DataFrame, r: int, values: dict[str, Any]) -> None:
-        for key, written in values.items():
-            if self.bad.get(key):
+    def _check_totals(self, r: int, written_values: dict[str, Any]) -> None:
+        for key, written in written_values.items():
+            cells = self.values[key]
+            if self.bad.get(key) or None in cells:
+                continue  # an unreadable cell already has its finding; the sum would mean nothing
+            total = sum(cells)
+            if abs(total - written) < 1e-6 * max(1.0, abs(total)):
                 continue
-            total = frame[key].sum()
-            same = abs(float(total) - float(written)) < 1e-6 * max(1.0, abs(float(total)))
-            if not same:
-                label = self.spec.column(key).label_vi
-                shown = int(total) if self.spec.column(key).type == "int" else round(float(total), 6)
-                self.owner._add(
-                    "warning",
-                    "totals_row_mismatch",
-                    f"Dòng tổng cộng (dòng {r + 1}), cột '{label}': ghi {written} nhưng tổng các dòng là {shown}.",
-                    sheet=self.grid.name,
-                    row=r + 1,
-                    key=key,
-                    value=self.grid.rows[r][self.by_key[key]],
-                )
+            label = self.spec.column(key).label_vi
+            shown = total if isinstance(total, int) else round(total, 6)
+            self.owner._add(
+                "warning",
+                "totals_row_mismatch",
+                f"Dòng tổng cộng (dòng {r + 1}), cột '{label}': ghi {written} nhưng tổng các dòng là {shown}.",
+                sheet=self.grid.name,
+                row=r + 1,
+                key=key,
+                value=self.grid.rows[r][self.by_key[key]],
+            )
 
     # -- the DataFrame
 
-    def _store(self) -> pd.DataFrame:
-        frame = _build_frame(self.specs, self.values, self.row_numbers)
-        self.owner.result.tables[self.spec.name] = frame
-        return frame
+    def _store(self, data_rows: list[int]) -> None:
+        rows = [r + 1 for r in data_rows]
+        self.owner.result.tables[self.spec.name] = _build_frame(self.specs, self.values, rows)
 
 
 def _build_frame(specs: Iterable[ColumnSpec], values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
     """One column per template key present (counts and flags Int64, decimals float, others str) + `_row`."""
+    specs = list(specs)
     data: dict[str, Any] = {}
+    # Complete integer columns go through one 2-D array: one conversion instead of one per column.
+    complete = [c.key for c in specs if c.type in ("int", "flag") and None not in values[c.key]]
+    if complete and rows:
+        block = np.array([values[key] for key in complete], dtype=np.int64)
+        no_mask = np.zeros(block.shape, dtype=bool)
+        data.update((key, IntegerArray(block[i], no_mask[i])) for i, key in enumerate(complete))
     for column in specs:
         cells = values[column.key]
+        if column.key in data:
+            continue
         if column.type in ("int", "flag"):
             data[column.key] = _int_array(cells)
         elif column.type == "decimal":
@@ -1111,9 +1171,41 @@ def _build_frame(specs: Iterable[ColumnSpec], values: dict[str, list[Any]], rows
         elif column.type == "date":
             data[column.key] = pd.array(cells, dtype=object)
         else:
-            data[column.key] = pd.array(cells, dtype="str")
+            data[column.key] = ArrowStringArray(pa.array(cells, pa.large_string()), dtype=_STR)
     data[ROW_NUMBER] = np.array(rows, dtype=np.int64)
-    return pd.DataFrame(data, copy=False)
+    return _frame_from_arrays({c.key: data[c.key] for c in specs} | {ROW_NUMBER: data[ROW_NUMBER]}, len(rows))
+
+
+def _frame_from_arrays(data: dict[str, Any], length: int) -> pd.DataFrame:
+    """`pd.DataFrame(data)` for arrays already of their final dtype and equal length.
+
+    The public constructor re-checks and re-wraps every column (about 7 µs each, the largest single
+    cost of reading a small sheet); `_from_arrays` without integrity checks skips that. It is private
+    pandas API (pinned pandas 3.1.1), so any change there falls back to the public constructor.
+    """
+    try:
+        return pd.DataFrame._from_arrays(
+            list(data.values()), columns=list(data), index=pd.RangeIndex(length), verify_integrity=False
+        )
+    except (AttributeError, TypeError):
+        return pd.DataFrame(data, copy=False)
+
+
+def _plain_counts(cells: list[str | None]) -> list[int] | None:
+    """The counts when every cell is empty or plain ASCII digits (the common case), else None.
+
+    Done with C-level string operations over the whole column: a per-cell parse is what the
+    reader's speed budget cannot afford.
+    """
+    if None in cells:
+        cells = ["0" if cell is None else cell for cell in cells]
+    joined = "".join(cells)
+    if not (joined.isascii() and joined.isdigit()) or len(max(cells, key=len, default="")) > 18:
+        return None
+    try:
+        return list(map(int, cells))
+    except ValueError:  # an empty string (a formula returning "") passes the joined test
+        return None
 
 
 def _int_array(cells: list[int | None]) -> IntegerArray:

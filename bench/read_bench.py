@@ -1,0 +1,170 @@
+"""Reading speed: `etl.read.read_workbook` against bare fastexcel loading the same files, in the same run.
+
+Run: `python -m bench.read_bench` (both batches) or `python -m bench.read_bench --province-only`.
+Writes synthetic district workbooks with xlsxwriter into a temporary folder (ThongTin and the four
+per-school sheets, 40 schools each, a title row, a key row under the labels, a `Tổng cộng` row of SUM
+formulas with cached values): 12 workbooks for a province night and 700 for a national night. Prints,
+per batch, the median of several runs of:
+- bare fastexcel: every sheet loaded with fastexcel's defaults and converted to Arrow;
+- raw fastexcel: every sheet loaded as the reader loads it (no header inference, all cells as text);
+- `read_workbook`: the whole reader (header search, typing, findings, DataFrames);
+with rows per second (data rows of the per-school sheets) and the ratio reader / bare.
+Target (guides/performance.md): the reader within 1.5x of bare fastexcel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import fastexcel
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from etl.layout import Layout, load_layout
+from etl.read import read_workbook
+
+SCHOOLS_PER_WORKBOOK = 40
+TARGET_RATIO = 1.5
+
+
+def write_workbook(path: Path, layout: Layout, district: int, rng: random.Random) -> None:
+    """One valid-looking CN workbook of a district, as the template is filled in by hand."""
+    wb = xlsxwriter.Workbook(str(path))
+    info = wb.add_worksheet("ThongTin")
+    values = {
+        "phien_ban": layout.template_version,
+        "ma_don_vi": f"{district:03d}",
+        "ten_don_vi": f"Phòng GD&ĐT huyện {district}",
+        "nam_hoc": "2019-2020",
+        "ky_bao_cao": "CN",
+        "nguoi_lap": "Nguyễn Thị Lan",
+        "ngay_lap": "15/06/2020",
+        "dan_so_0_2": rng.randint(1000, 9000),
+        "dan_so_3_5": rng.randint(1000, 9000),
+        "dan_so_5": rng.randint(300, 900),
+    }
+    for r, (key, value) in enumerate(values.items()):
+        info.write_string(r, 0, layout.sheets["ThongTin"].column(key).label_vi)
+        info.write(r, 1, value)
+    for spec in layout.school_sheets:
+        ws = wb.add_worksheet(spec.name)
+        ws.write_string(0, 0, f"PHÒNG GD&ĐT HUYỆN {district} - {spec.name.upper()}")
+        for c, column in enumerate(spec.columns):
+            ws.write_string(1, c, column.label_vi)
+            ws.write_string(2, c, column.key)
+        sums = [0] * len(spec.columns)
+        for i in range(SCHOOLS_PER_WORKBOOK):
+            r = 3 + i
+            for c, column in enumerate(spec.columns):
+                if column.type == "code":
+                    ws.write_string(r, c, f"14{district:03d}{i + 1:03d}")
+                elif column.type == "text":
+                    ws.write_string(r, c, f"Trường Mầm non số {i + 1}")
+                elif column.type == "enum":
+                    ws.write_string(r, c, "cong_lap")
+                elif column.type == "flag":
+                    ws.write_number(r, c, rng.randint(0, 1))
+                else:
+                    value = rng.randint(0, 400)
+                    sums[c] += value
+                    ws.write_number(r, c, value)
+        last = 3 + SCHOOLS_PER_WORKBOOK
+        ws.write_string(last, spec.keys.index("ten_truong"), "Tổng cộng")
+        for c, column in enumerate(spec.columns):
+            if column.type == "int":
+                top, bottom = xl_rowcol_to_cell(3, c), xl_rowcol_to_cell(last - 1, c)
+                ws.write_formula(last, c, f"=SUM({top}:{bottom})", None, sums[c])
+    wb.close()
+
+
+def write_batch(folder: Path, count: int, layout: Layout) -> list[Path]:
+    rng = random.Random(count)
+    paths = []
+    for i in range(count):
+        path = folder / f"district-{i:03d}.xlsx"
+        write_workbook(path, layout, 100 + i % 900, rng)
+        paths.append(path)
+    return paths
+
+
+def load_bare(paths: list[Path]) -> int:
+    """fastexcel with its defaults: header row 0, dtypes inferred; every sheet to Arrow."""
+    cells = 0
+    for path in paths:
+        reader = fastexcel.read_excel(str(path))
+        for name in reader.sheet_names:
+            batch = reader.load_sheet(name).to_arrow()
+            cells += batch.num_rows * batch.num_columns
+    return cells
+
+
+def load_raw(paths: list[Path]) -> int:
+    """fastexcel as the reader calls it: no header inference, every cell as text."""
+    cells = 0
+    for path in paths:
+        reader = fastexcel.read_excel(str(path))
+        for name in reader.sheet_names:
+            batch = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_arrow()
+            cells += batch.num_rows * batch.num_columns
+    return cells
+
+
+def read_all(paths: list[Path]) -> int:
+    """The reader; returns the data rows read and fails loudly if any file has an error finding."""
+    rows = 0
+    for path in paths:
+        result = read_workbook(path)
+        errors = [f.message for f in result.findings if f.severity != "info"]
+        if errors:
+            raise SystemExit(f"{path.name}: {errors[:3]}")
+        rows += sum(len(t) for t in result.tables.values())
+    return rows
+
+
+def median_seconds(run: Callable[[], object], repeat: int) -> float:
+    run()  # warm-up: imports, layout and label caches, page cache
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_batch(label: str, count: int, repeat: int, layout: Layout) -> float:
+    with tempfile.TemporaryDirectory(prefix="read-bench-") as folder:
+        start = time.perf_counter()
+        paths = write_batch(Path(folder), count, layout)
+        written = time.perf_counter() - start
+        rows = read_all(paths)
+        bare = median_seconds(lambda: load_bare(paths), repeat)
+        raw = median_seconds(lambda: load_raw(paths), repeat)
+        reader = median_seconds(lambda: read_all(paths), repeat)
+    ratio = reader / bare
+    print(f"\n{label}: {count} workbooks, {rows} data rows (written in {written:.1f} s), median of {repeat} runs")
+    for name, seconds in (("bare fastexcel", bare), ("raw fastexcel (as text)", raw), ("read_workbook", reader)):
+        print(f"  {name:<26} {seconds:8.3f} s  {rows / seconds:>10,.0f} rows/s")
+    verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x target"
+    print(f"  ratio read_workbook / bare fastexcel: {ratio:.2f}x ({verdict})")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--province-only", action="store_true", help="skip the 700-workbook national batch")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median)")
+    args = parser.parse_args(argv)
+    layout = load_layout()
+    bench_batch("province night", 12, args.repeat, layout)
+    if not args.province_only:
+        bench_batch("national night", 700, args.repeat, layout)
+
+
+if __name__ == "__main__":
+    main()
