@@ -1,0 +1,140 @@
+"""Ingest end to end on a real warehouse: the shared samples, verdicts, duplicates, resubmissions, locks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from etl.generate import generate_district_workbook
+from etl.ingest import ingest_files
+from etl.locks import LockError, lock_period, unlock_period
+from tests.conftest import SAMPLES
+
+EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
+SAMPLE_FILES = [f["file"] for f in EXPECTED["files"]]
+
+
+def staged_totals(engine, submission_id: int) -> dict[str, int]:
+    """District totals of one submission as staged (every count column of the four school sheets)."""
+    with engine.connect() as c:
+        columns = [r for r in c.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = 'core' "
+            "and table_name = 'fact_school_period' and data_type = 'integer'")).scalars()]
+        frame = c.execute(sa.text(
+            f"select {', '.join(f'sum({x})' for x in columns)}, count(*), sum(dat_chuan_qg) "
+            "from core.fact_school_period where submission_id = :s"), {"s": submission_id}).one()
+    return {**dict(zip(columns, frame[:-2], strict=True)), "so_truong": frame[-2], "dat_chuan_qg": frame[-1]}
+
+
+def test_shared_samples_ingest_as_their_readme_says(engine, settings, tmp_path):
+    # One file at a time, so each is current when checked (the .xlsx and .zip of Sốp Cộp are the same period).
+    for sample in EXPECTED["files"]:
+        verdict, = ingest_files(engine, settings, [SAMPLES / sample["file"]])
+        assert verdict.status == "accepted", (sample["file"], verdict)
+        assert (verdict.ma_don_vi, verdict.nam_hoc, verdict.ky_bao_cao) == (
+            sample["ma_don_vi"], sample["nam_hoc"], sample["ky_bao_cao"])
+        totals = staged_totals(engine, verdict.submission_id)
+        for key, value in sample["district_totals"].items():
+            assert totals[key] == value, (sample["file"], key)
+        with engine.connect() as c:
+            courses = c.execute(sa.text(
+                "select count(*), coalesce(sum(so_hoc_vien), 0), coalesce(sum(kinh_phi), 0) "
+                "from core.fact_training_course where submission_id = :s"), {"s": verdict.submission_id}).one()
+            population = c.execute(sa.text(
+                "select dan_so_0_2, dan_so_3_5, dan_so_5 from core.fact_district_period where submission_id = :s"),
+                {"s": verdict.submission_id}).one()
+        assert courses[0] == sample["courses"]["n"]
+        assert courses[1] == sample["courses"]["so_hoc_vien"]
+        assert float(courses[2]) == pytest.approx(float(sample["courses"]["kinh_phi"]))
+        info = sample["thongtin"]
+        assert tuple(population) == (info["dan_so_0_2"], info["dan_so_3_5"], info["dan_so_5"])
+    with engine.connect() as c:
+        statuses = dict(c.execute(sa.text("select file_name || '#' || submission_id, status from dq.submission")).all())
+    assert sorted(statuses.values()) == ["accepted", "accepted", "accepted", "accepted", "superseded"]
+
+
+def test_every_file_is_archived_byte_for_byte_and_duplicates_are_not_processed(engine, settings):
+    first, = ingest_files(engine, settings, [SAMPLES / "van-ho_2019-2020_HKI.xlsx"])
+    again, = ingest_files(engine, settings, [SAMPLES / "van-ho_2019-2020_HKI.xlsx"])
+    assert first.status == "accepted" and again.status == "duplicate"
+    with engine.connect() as c:
+        rows = c.execute(sa.text(
+            "select submission_id, archive_path, sha256, duplicate_of, status from dq.submission order by 1")).all()
+        staged = c.execute(sa.text("select count(distinct submission_id) from staging.truong_lop")).scalar()
+    assert rows[1].duplicate_of == rows[0].submission_id
+    assert staged == 1, "a duplicate is recorded but not processed again"
+    archived = open(rows[0].archive_path, "rb").read()
+    assert archived == (SAMPLES / "van-ho_2019-2020_HKI.xlsx").read_bytes()
+
+
+def break_sum_rule(path, tmp_path):
+    """A copy of a valid workbook whose first school's gv_tong no longer equals its qualification sum."""
+    out = tmp_path / ("broken_" + path.name)
+    book = openpyxl.load_workbook(path)
+    sheet = book["DoiNgu"]
+    header = next(r for r in sheet.iter_rows(min_row=1, max_row=15) if any(c.value == "gv_tong" for c in r))
+    column = next(c.column for c in header if c.value == "gv_tong")
+    cell = sheet.cell(row=header[0].row + 1, column=column)
+    cell.value = int(cell.value) + 3
+    book.save(out)
+    return out, cell.row
+
+
+def test_resubmissions_supersede_and_a_rejected_one_changes_nothing(engine, settings, tmp_path):
+    province = settings.province_config()
+    v1 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "v1.xlsx", seed=1)
+    v2 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "v2.xlsx", seed=2)
+    bad, bad_row = break_sum_rule(v2, tmp_path)
+    first, = ingest_files(engine, settings, [v1])
+    second, = ingest_files(engine, settings, [v2])
+    third, = ingest_files(engine, settings, [bad])
+    assert (first.status, second.status, third.status) == ("accepted", "accepted", "rejected")
+    with engine.connect() as c:
+        status = dict(c.execute(sa.text("select submission_id, status from dq.submission")).all())
+        current = c.execute(sa.text("select submission_id from core.current_submission")).scalar()
+        in_core = set(c.execute(sa.text("select distinct submission_id from core.fact_school_period")).scalars())
+        issue = c.execute(sa.text(
+            "select severity, rule, sheet, row_number, column_key from dq.issue where submission_id = :s "
+            "and severity = 'error'"), {"s": third.submission_id}).all()
+    assert status == {first.submission_id: "superseded", second.submission_id: "accepted",
+                      third.submission_id: "rejected"}
+    assert current == second.submission_id and in_core == {second.submission_id}
+    assert ("error", "sum_mismatch", "DoiNgu", bad_row, "gv_tong") in [tuple(i) for i in issue]
+    assert (settings.quarantine_dir / f"{third.submission_id}_{bad.name}").exists()
+
+
+def test_a_locked_period_holds_new_files_until_unlocked_with_a_reason(engine, settings, tmp_path):
+    province = settings.province_config()
+    v1 = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "v1.xlsx", seed=1)
+    v2 = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "v2.xlsx", seed=2)
+    first, = ingest_files(engine, settings, [v1])
+    lock_period(engine, "2019-2020", "CN", reason="đã báo cáo UBND tỉnh")
+    held, = ingest_files(engine, settings, [v2])
+    assert held.status == "held"
+    with engine.connect() as c:
+        assert c.execute(sa.text("select submission_id from core.current_submission")).scalar() == first.submission_id
+    with pytest.raises(LockError):
+        unlock_period(engine, "2019-2020", "CN", reason="  ")
+    assert unlock_period(engine, "2019-2020", "CN", reason="Phòng GD&ĐT Sốp Cộp gửi lại số liệu đúng") == [
+        held.submission_id]
+    with engine.connect() as c:
+        assert c.execute(sa.text("select submission_id from core.current_submission")).scalar() == held.submission_id
+        reason = c.execute(sa.text("select unlock_reason from dq.period_lock")).scalar()
+    assert reason.startswith("Phòng GD&ĐT Sốp Cộp")
+
+
+def test_an_unreadable_file_gets_a_verdict_and_the_batch_goes_on(engine, settings, tmp_path):
+    junk = tmp_path / "hong.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a workbook")
+    good = tmp_path / "good.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", good)
+    verdicts = ingest_files(engine, settings, [junk, good])
+    assert [v.status for v in verdicts] == ["rejected", "accepted"]
+    with engine.connect() as c:
+        rule, message = c.execute(sa.text("select rule, message from dq.issue where submission_id = :s"),
+                                  {"s": verdicts[0].submission_id}).one()
+    assert rule == "unreadable_file" and "Tệp" in message
