@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl import load, locks
+from etl import history, load, locks
 from etl.config import ProvinceConfig, Settings
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
@@ -145,6 +145,8 @@ def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConf
     for received, workbook in zip(chunk, workbooks, strict=True):
         workbook.file_name = received.path.name
     validate_workbooks(workbooks, province)
+    with engine.connect() as c:
+        history.add_yoy_findings(c, province, workbooks)
     verdicts = [_verdict_of(r, wb) for r, wb in zip(chunk, workbooks, strict=True)]
     pairs = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
     with engine.begin() as c:

@@ -138,3 +138,26 @@ def test_an_unreadable_file_gets_a_verdict_and_the_batch_goes_on(engine, setting
         rule, message = c.execute(sa.text("select rule, message from dq.issue where submission_id = :s"),
                                   {"s": verdicts[0].submission_id}).one()
     assert rule == "unreadable_file" and "Tệp" in message
+
+
+def test_a_district_total_changing_by_more_than_30_percent_is_a_warning(engine, settings, tmp_path):
+    province = settings.province_config()
+    last_year = generate_district_workbook(province, "128", "2018-2019", "CN", tmp_path / "a.xlsx", seed=1)
+    this_year = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "b.xlsx", seed=1)
+    book = openpyxl.load_workbook(this_year)
+    sheet = book["DoiNgu"]
+    header = next(r for r in sheet.iter_rows(min_row=1, max_row=15) if any(c.value == "nv_tong" for c in r))
+    column = next(c.column for c in header if c.value == "nv_tong")
+    for row in range(header[0].row + 1, sheet.max_row + 1):
+        if sheet.cell(row=row, column=1).value is not None:
+            sheet.cell(row=row, column=column).value = 40  # support staff tripled everywhere
+    book.save(this_year)
+    ingest_files(engine, settings, [last_year])
+    verdict, = ingest_files(engine, settings, [this_year])
+    assert verdict.status == "accepted" and verdict.n_warnings >= 1
+    with engine.connect() as c:
+        issues = c.execute(sa.text("select severity, rule, sheet, column_key from dq.issue "
+                                   "where submission_id = :s and rule = 'yoy_change'"),
+                           {"s": verdict.submission_id}).all()
+    assert ("warning", "yoy_change", "DoiNgu", "nv_tong") in [tuple(i) for i in issues]
+    assert len(issues) < 5, "only the columns that really moved"

@@ -1,0 +1,103 @@
+"""Plausibility against history and across districts, fetched set-based from the warehouse.
+
+The rules themselves are pure pandas (etl/plausibility.py); this module only fetches what they compare
+against and turns their rows into findings on the right submission.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from etl.config import ProvinceConfig
+from etl.layout import load_layout
+from etl.model import Finding, ParsedWorkbook
+from etl.plausibility import outlier_findings, yoy_change_findings
+
+SCHOOL_SHEETS = ("TruongLop", "DoiNgu", "DanhGiaChuan", "BoiDuong")
+
+
+def previous_school_year(nam_hoc: str) -> str:
+    start = int(nam_hoc[:4]) - 1
+    return f"{start}-{start + 1}"
+
+
+def _current_rows(workbooks: list[ParsedWorkbook]) -> pd.DataFrame:
+    parts = []
+    for position, workbook in enumerate(workbooks):
+        for sheet in SCHOOL_SHEETS:
+            table = workbook.tables.get(sheet)
+            if table is not None and not table.empty:
+                parts.append(table.assign(submission_id=position, ma_don_vi=workbook.header["ma_don_vi"]))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _previous_rows(connection: sa.Connection, periods: set[tuple[str, str]]) -> pd.DataFrame:
+    """School rows of each district's current accepted CN submission of the given school years."""
+    if not periods:
+        return pd.DataFrame()
+    return pd.read_sql(
+        sa.text("select f.* from core.fact_school_period f "
+                "join unnest(cast(:districts as text[]), cast(:years as text[])) as p(ma_don_vi, nam_hoc) "
+                "using (ma_don_vi, nam_hoc) where f.ky_bao_cao = 'CN'"),
+        connection,
+        params={"districts": [d for d, _ in periods], "years": [y for _, y in periods]},
+    )
+
+
+def add_yoy_findings(connection: sa.Connection, province: ProvinceConfig, workbooks: list[ParsedWorkbook]) -> None:
+    """Warn (yoy_change) where a CN submission's district total of a count column moved by more than the
+    province threshold against the district's accepted CN submission of the previous school year.
+
+    Only CN is compared: HKI is mid-year (ratings may be empty), so comparing it with a full year would
+    warn about what is normal."""
+    candidates = [wb for wb in workbooks if not wb.has_errors() and wb.header.get("ky_bao_cao") == "CN"
+                  and wb.header.get("ma_don_vi") and wb.header.get("nam_hoc")]
+    if not candidates:
+        return
+    periods = {(wb.header["ma_don_vi"], previous_school_year(wb.header["nam_hoc"])) for wb in candidates}
+    previous = _previous_rows(connection, periods)
+    if previous.empty:
+        return
+    found = yoy_change_findings(_current_rows(candidates), previous, province.meta.get("yoy_change_threshold", 0.30))
+    # A small district's small counts swing by more than 30 % on one or two people (2 of 6 managers);
+    # below the province's minimum absolute change that is noise, not a finding (docs/architecture.md).
+    minimum = float(province.meta.get("yoy_min_absolute_change", 0))
+    found = found[(found["current"] - found["previous"]).abs() >= minimum]
+    sheet_of = {c.key: s.name for s in load_layout().sheets.values() if s.name in SCHOOL_SHEETS for c in s.columns}
+    for row in found.to_dict("records"):
+        workbook = candidates[int(row["submission_id"])]
+        sheet = sheet_of.get(row["column_key"])
+        workbook.findings.append(Finding(
+            severity=row["severity"], rule=row["rule"], message=row["message"],
+            sheet=workbook.sheet_names.get(sheet, sheet), column_key=row["column_key"],
+            value=f"{row['current']:g}",
+        ))
+
+
+def flag_outliers(engine: sa.Engine, submission_ids: list[int]) -> int:
+    """Record cross-district outliers (warning `outlier`) of the periods of the given submissions, on the
+    current submission of each outlying district; returns the number of findings recorded.
+
+    Runs after the roll-up, on mart.district_indicator: one robust comparison per indicator and period."""
+    if not submission_ids:
+        return 0
+    with engine.begin() as c:
+        values = pd.read_sql(sa.text(
+            "select di.ma_don_vi, di.nam_hoc, di.ky_bao_cao, di.indicator, di.value, cs.submission_id "
+            "from mart.district_indicator di join core.current_submission cs using (ma_don_vi, nam_hoc, ky_bao_cao) "
+            "join core.indicator i using (indicator) where i.unit <> 'count' and (di.nam_hoc, di.ky_bao_cao) in "
+            "(select nam_hoc, ky_bao_cao from dq.submission where submission_id = any(:ids))"),
+            c, params={"ids": submission_ids})
+        found = outlier_findings(values)
+        found = found[found["submission_id"].isin(submission_ids)]
+        if found.empty:
+            return 0
+        c.execute(sa.text("insert into dq.issue (submission_id, severity, rule, column_key, value, message) "
+                          "values (:submission_id, :severity, :rule, :indicator, :value, :message)"),
+                  [{**r, "value": f"{r['value']:g}", "submission_id": int(r["submission_id"])}
+                   for r in found.to_dict("records")])
+        c.execute(sa.text("update dq.submission s set n_warnings = (select count(*) from dq.issue i where "
+                          "i.submission_id = s.submission_id and i.severity = 'warning') "
+                          "where s.submission_id = any(:ids)"), {"ids": submission_ids})
+    return len(found)
