@@ -8,7 +8,9 @@ Every night at 01:00 (Asia/Ho_Chi_Minh), and whenever the Sở triggers it by ha
    whole batch (one Great Expectations call per suite for all files), load staging, publish accepted
    submissions into `core`; each file leaves the landing folder once it has a verdict;
 3. **rollup**: rebuild `mart.district_indicator` and `mart.province_indicator`;
-4. **write_reports**: refresh the annual report of every school year that received end-of-year data.
+4. **write_reports**: refresh the annual report of every school year that received end-of-year data;
+5. **send_alerts**: e-mail each district with findings (its own workbook annotated attached) and the
+   Sở a summary (SMTP connection `smtp_default`, else `.eml` files in `$TONGHOP_HOME/outbox/`).
 
 All logic lives in `etl/` (`etl.tasks`); this file only wires it. Ingest is one task for the batch, not
 one mapped task per file, because validation cost is per call, not per row (docs/architecture.md).
@@ -51,8 +53,13 @@ def tonghop_nightly():
     def write_reports(verdicts: list[dict], marts: dict[str, int]) -> list[str]:
         return tasks.write_reports(verdicts)
 
+    @task
+    def send_alerts(verdicts: list[dict]) -> dict:
+        return tasks.send_alerts(verdicts)
+
     verdicts = ingest(scan_landing())
     write_reports(verdicts, rollup(verdicts))
+    send_alerts(verdicts)
 
 
 tonghop_nightly()

@@ -52,3 +52,21 @@ def write_reports(verdicts: list[dict]) -> list[str]:
         paths += [str(p) for p in write_annual_report(engine, settings.province_config(), nam_hoc,
                                                       settings.reports_dir)]
     return paths
+
+
+def send_alerts(verdicts: list[dict]) -> dict:
+    """Tell each district about the findings on tonight's files (its workbook annotated) and the Sở the summary;
+    through the SMTP connection smtp_default if configured, else into $TONGHOP_HOME/outbox/ (etl/mail.py)."""
+    from etl.alerts import send_nightly_alerts
+
+    settings = Settings.from_env()
+    ids = [int(v["submission_id"]) for v in verdicts if v.get("submission_id") is not None]
+    return send_nightly_alerts(_engine(settings), settings, ids)
+
+
+def send_reminders(logical_date_iso: str | None = None) -> list[dict]:
+    """Deadline reminders due on the run's logical date (its calendar day in Asia/Ho_Chi_Minh), each sent once."""
+    from etl.reminders import local_date, send_due_reminders
+
+    settings = Settings.from_env()
+    return send_due_reminders(_engine(settings), settings, local_date(logical_date_iso))
