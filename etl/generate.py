@@ -714,7 +714,7 @@ def generate_baseline_province(province: ProvinceConfig, out_dir: Path, *, seed:
         d["ma_don_vi"]: [r for r, o in zip(rows, owner, strict=True) if o == d["ma_don_vi"]]
         for d in districts
     }
-    populations = _split_populations(by_district)
+    populations = _split_populations(by_district, seed, t)
     paths = []
     for district in districts:
         code = district["ma_don_vi"]
@@ -769,18 +769,13 @@ def _baseline_bound(key: str, row: Row, total: int) -> int:
     return per_unit * int(row[column])
 
 
-def _split_populations(by_district: Mapping[str, Sequence[Row]]) -> dict[str, dict[str, int]]:
-    """The baseline populations split over the districts in proportion to their enrolment of the age."""
+def _split_populations(by_district: Mapping[str, Sequence[Row]], seed: int, t: int) -> dict[str, dict[str, int]]:
+    """The baseline populations split over the districts in proportion to the model's populations, so
+    enrolment rates differ between districts as in the demo years."""
+    model = {code: _populations(rows, seed, code, t) for code, rows in by_district.items()}
     out: dict[str, dict[str, int]] = {code: {} for code in by_district}
-    for key, enrolled in (
-        ("dan_so_0_2", "tre_nha_tre"),
-        ("dan_so_3_5", "tre_mau_giao"),
-        ("dan_so_5", "tre_5_tuoi"),
-    ):
-        total = _BASELINE_POPULATION[key]
-        shares = allocate(
-            total, [float(_sum(rows, enrolled)) for rows in by_district.values()], [total] * len(by_district)
-        )
+    for key, total in _BASELINE_POPULATION.items():
+        shares = allocate(total, [float(m[key]) for m in model.values()], [total] * len(model))
         for code, value in zip(by_district, shares, strict=True):
             out[code][key] = value
     return out

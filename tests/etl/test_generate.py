@@ -370,3 +370,10 @@ def test_baseline_continues_into_the_2019_2020_demo(baseline: list[Path], cn_yea
             limit = 0.15 if key in HEADLINE else 0.30 if value >= 20 else None
             if limit is not None:
                 assert abs(new[key] - value) <= limit * value, (before.name, key, value, new[key])
+
+
+def test_baseline_districts_differ_in_enrolment_rates(baseline: list[Path]) -> None:
+    """Populations follow each district's own rates, not one province rate (which would make every rounding
+    difference look like a cross-district outlier)."""
+    rates = [province_totals([p])["huy_dong_nha_tre"] for p in baseline]
+    assert max(rates) - min(rates) >= 3
