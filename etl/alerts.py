@@ -87,6 +87,10 @@ def so_name(settings: Settings) -> str:
     return str(meta.get("ten_so") or so_short_name(settings))
 
 
+def so_email(settings: Settings) -> str:
+    return str(settings.province_config().meta.get("email_so") or "")
+
+
 def recipients(*addresses: str | None) -> list[str]:
     """Valid addresses, each once (case-insensitive), in order."""
     seen: dict[str, str] = {}
@@ -312,7 +316,7 @@ def _district_mail(
         "",
         "Trân trọng,",
         so_full,
-        "(Thư gửi tự động từ hệ thống tổng hợp báo cáo của Sở; đơn vị không trả lời thư này.)",
+        f"(Thư gửi tự động từ hệ thống tổng hợp báo cáo của Sở; mọi trao đổi xin gửi về {so_email(settings)}.)",
     ]
     text += sign
     parts.append("<p>Trân trọng,<br>" + esc(so_full) + "<br><i>" + esc(sign[-1]) + "</i></p>")
@@ -331,6 +335,7 @@ def _district_mail(
         ky_bao_cao=s0["ky_bao_cao"] if single_period else None,
         submission_ids=ids,
         dedup_key=f"finding:{s0['ma_don_vi'] or '?'}:" + ",".join(map(str, ids)),
+        reply_to=so_email(settings) or None,
     )
 
 

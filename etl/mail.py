@@ -65,6 +65,7 @@ class OutgoingMail:
     submission_ids: list[int] = field(default_factory=list)
     dedup_key: str | None = None
     due_on: dt.date | None = None
+    reply_to: str | None = None  # the Sở's address: districts answer a person, not the robot
 
 
 @dataclass
@@ -110,6 +111,8 @@ def build_mime(mail: OutgoingMail, from_email: str) -> EmailMessage:
     msg["To"] = ", ".join(mail.to)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=from_email.rpartition("@")[2] or None)
+    if mail.reply_to:
+        msg["Reply-To"] = mail.reply_to
     msg.set_content(mail.text, charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
     for path in mail.attachments:
@@ -123,6 +126,13 @@ def _slug(text: str, limit: int = 60) -> str:
     ascii_text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
     ascii_text = ascii_text.encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()[:limit] or "mail"
+
+
+def default_sender(settings: Settings) -> str:
+    """Sender when the SMTP connection names none (and for the outbox): TONGHOP_MAIL_FROM, else the Sở's
+    address of the province configuration."""
+    return (os.environ.get("TONGHOP_MAIL_FROM") or settings.province_config().meta.get("email_so")
+            or DEFAULT_FROM)
 
 
 def _write_outbox(mail: OutgoingMail, settings: Settings, from_email: str, sent_at: dt.datetime) -> Path:
@@ -176,7 +186,7 @@ def send_messages(messages: list[OutgoingMail], settings: Settings) -> list[Sent
     how = transport()
     records: list[SentRecord] = []
     if how == "outbox":
-        from_email = os.environ.get("TONGHOP_MAIL_FROM", DEFAULT_FROM)
+        from_email = default_sender(settings)
         for mail in messages:
             sent_at = dt.datetime.now(dt.UTC)
             path = _write_outbox(mail, settings, from_email, sent_at)
@@ -192,7 +202,7 @@ def send_messages(messages: list[OutgoingMail], settings: Settings) -> list[Sent
                 subject=mail.subject,
                 html_content=mail.html,
                 files=[str(p) for p in mail.attachments],
-                from_email=hook.from_email or os.environ.get("TONGHOP_MAIL_FROM", DEFAULT_FROM),
+                from_email=hook.from_email or default_sender(settings),
             )
             log.info("smtp: %s -> %s", mail.subject, ", ".join(mail.to))
             records.append(SentRecord(mail, "smtp", list(mail.to), None, dt.datetime.now(dt.UTC)))

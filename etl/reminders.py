@@ -44,6 +44,7 @@ from etl.alerts import (
     fmt_date,
     html_page,
     recipients,
+    so_email,
     so_name,
     so_short_name,
 )
@@ -204,7 +205,8 @@ def reminder_mail(settings: Settings, r: Reminder) -> OutgoingMail:
             "Đề nghị đơn vị gửi báo cáo ngay; số liệu của đơn vị chưa có trong báo cáo tổng hợp của tỉnh.",
             "Nếu đơn vị đã gửi báo cáo, xin bỏ qua thư này.",
         ]
-    footer = "(Thư gửi tự động từ hệ thống tổng hợp báo cáo của Sở; đơn vị không trả lời thư này.)"
+    footer = (f"(Thư gửi tự động từ hệ thống tổng hợp báo cáo của Sở; mọi trao đổi xin gửi về "
+              f"{so_email(settings)}.)")
     text = "\n".join([f"Kính gửi: {r.ten_don_vi},", "", *lines, "", "Trân trọng,", so_full, footer]) + "\n"
     body = (
         f"<p>Kính gửi: <b>{esc(r.ten_don_vi)}</b>,</p>"
@@ -222,6 +224,7 @@ def reminder_mail(settings: Settings, r: Reminder) -> OutgoingMail:
         ky_bao_cao=r.ky_bao_cao,
         dedup_key=r.dedup_key,
         due_on=r.today,
+        reply_to=so_email(settings) or None,
     )
 
 

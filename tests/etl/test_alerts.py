@@ -180,7 +180,7 @@ def test_districts_and_the_so_are_mailed_over_smtp_once(engine, settings, night,
     # Quỳnh Nhai: the registry address and the one written in the file
     rcpt, msg = mails[rejected_subject]
     assert rcpt == ["ketoan.qn@example.net", "pgd-quynhnhai@example.org"]
-    assert msg["From"] == FROM
+    assert msg["From"] == FROM and msg["Reply-To"] == "so-gddt@example.org"
     text = body(msg, "plain")
     assert "Kính gửi: Phòng GD&ĐT huyện Quỳnh Nhai" in text
     assert "BỊ TỪ CHỐI: không số liệu nào của tệp này được sử dụng cho đến khi đơn vị gửi tệp đã sửa" in text
@@ -249,6 +249,7 @@ def test_without_a_connection_the_messages_land_in_the_outbox(engine, settings, 
                                         for p in files)}
     msg = parsed["[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): cần sửa 3 lỗi, 1 cảnh báo"]
     assert msg["To"] == "pgd-quynhnhai@example.org, ketoan.qn@example.net"
+    assert msg["From"] == "so-gddt@example.org"  # no connection to name a sender: the Sở's address
     assert "Thiếu trang tính BoiDuong" in body(msg, "plain") and "Thiếu trang tính BoiDuong" in body(msg, "html")
     [wb] = attachment_workbooks(msg, tmp_path).values()
     assert fill(wb["Đội ngũ"]["D5"]) == ERROR_COLOR
