@@ -16,6 +16,8 @@ lookup is tried, and `AirflowNotFoundException` means not configured. Any other 
 (outside Airflow: no metadata database, no secrets backend) is logged as a warning and also means
 not configured: a CLI run on a laptop writes to the outbox rather than failing. `TONGHOP_MAIL_TRANSPORT`
 (`smtp` or `outbox`) forces the choice.
+The sender is the connection's `from_email`, else `TONGHOP_MAIL_FROM`, else the Sở's address
+(province.yaml `email_so`), which is also the Reply-To of messages to the districts.
 
 Both transports send the same message: multipart/mixed holding a multipart/alternative (plain text and
 HTML) and the attachments (file names encoded per RFC 2231, so Vietnamese names survive). Over SMTP it
