@@ -84,11 +84,12 @@ def prepare(settings: Settings) -> sa.Engine:
     password = os.environ.get("TONGHOP_ANALYST_PASSWORD")
     if password:
         with engine.begin() as connection:
-            connection.execute(sa.text("select set_config('tonghop.pw', :pw, true)"), {"pw": password})
-            connection.exec_driver_sql(
-                "do $$ begin execute format('alter role analyst password %L', "
-                "current_setting('tonghop.pw')); end $$"
-            )
+            # format(%L) quotes the password server-side; the statement then runs without client-side
+            # placeholder parsing (psycopg would read %L as a parameter).
+            statement = connection.execute(
+                sa.text("select format('alter role analyst password %L', cast(:pw as text))"), {"pw": password}
+            ).scalar_one()
+            run_script(connection, statement)
     return engine
 
 

@@ -217,8 +217,6 @@ def test_nothing_was_changed_or_created(analyst, admin_engine):
             "select count(*) from pg_attribute where attname = 'analyst_scratch'").scalar() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="0001 does not revoke lo_create/lo_from_bytea from PUBLIC: any login role "
-                   "may create large objects (reported; fix in a new migration, then drop this marker)")
 def test_analyst_cannot_create_large_objects(analyst, admin_engine):
     with analyst.connect() as c:
         c.exec_driver_sql("set default_transaction_read_only = off")
@@ -248,9 +246,6 @@ def _verifies(stored: str, password: str, role: str = "analyst") -> bool:
             and base64.b64encode(hmac.new(salted, b"Server Key", hashlib.sha256).digest()).decode() == server_key)
 
 
-@pytest.mark.xfail(strict=True, reason="etl/warehouse.py prepare(): exec_driver_sql passes the DO block through "
-                   "psycopg's placeholder parsing, so '%L' raises ProgrammingError whenever "
-                   "TONGHOP_ANALYST_PASSWORD is set (reported; drop this marker once fixed)")
 def test_prepare_sets_the_analyst_password_from_the_environment(admin_engine, warehouse_settings, monkeypatch):
     with admin_engine.connect() as c:
         if not c.exec_driver_sql("select rolsuper from pg_roles where rolname = current_user").scalar():
