@@ -47,19 +47,20 @@ def tonghop_nightly():
 
     @task
     def rollup(verdicts: list[dict]) -> dict[str, int]:
-        return tasks.rollup()
+        return tasks.rollup(verdicts)
 
     @task
     def write_reports(verdicts: list[dict], marts: dict[str, int]) -> list[str]:
         return tasks.write_reports(verdicts)
 
     @task
-    def send_alerts(verdicts: list[dict]) -> dict:
+    def send_alerts(verdicts: list[dict], marts: dict[str, int]) -> dict:
         return tasks.send_alerts(verdicts)
 
     verdicts = ingest(scan_landing())
-    write_reports(verdicts, rollup(verdicts))
-    send_alerts(verdicts)
+    marts = rollup(verdicts)
+    write_reports(verdicts, marts)
+    send_alerts(verdicts, marts)
 
 
 tonghop_nightly()

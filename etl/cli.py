@@ -118,6 +118,17 @@ def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from etl.reminders import send_due_reminders
+
+    today = dt.date.fromisoformat(args.ngay) if args.ngay else dt.date.today()
+    sent = send_due_reminders(_ready(settings), settings, today)
+    print(f"{len(sent)} thư nhắc đã gửi ({today.isoformat()})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tonghop", description="Tổng hợp báo cáo GDMN của các Phòng GD&ĐT.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -159,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--nguoi", help="who (default: the database user)")
         p.set_defaults(func=func)
 
+    p = sub.add_parser("remind", help="send the deadline reminders due on a day (once each)")
+    p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_remind)
+
     p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md from the warehouse comments")
     p.set_defaults(func=cmd_docs)
     return parser
@@ -169,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # Importing Airflow reconfigures logging; keep the library's INFO lines out of the operator's terminal.
+    logging.getLogger("etl").setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return args.func(args, Settings.from_env())
     except (FileNotFoundError, ValueError) as exc:

@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from etl import registry, warehouse
 from etl.config import ProvinceConfig, Settings
+from etl.alerts import send_nightly_alerts
 from etl.generate import generate_province
+from etl.history import flag_outliers
 from etl.ingest import Verdict, ingest_landing, sha256_of
 from etl.report import write_annual_report, write_phase_report
 from etl.rollup import rebuild_marts
@@ -34,6 +36,8 @@ class DemoSummary:
     reports: list[Path] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     generated: int = 0
+    outbox_dir: Path | None = None
+    alerts_sent: int = 0
 
     def text(self) -> str:
         counts = {s: sum(v.status == s for v in self.verdicts) for s in ("accepted", "rejected", "duplicate")}
@@ -44,6 +48,7 @@ class DemoSummary:
             f"    psql \"{self.warehouse_url}\"",
             f"Thư mục tiếp nhận (landing): {self.landing_dir}",
             f"Lưu trữ tệp gốc (archive):   {self.archive_dir}",
+            f"Thư gửi đi (outbox, khi chưa cấu hình SMTP): {self.outbox_dir} ({self.alerts_sent} thư mới)",
             "Báo cáo (reports):",
             *[f"    {p}" for p in self.reports],
         ]
@@ -90,8 +95,11 @@ def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
     stage_new_files(engine, settings, files)
     verdicts = ingest_landing(engine, settings)
     rebuild_marts(engine)
+    accepted = [v.submission_id for v in verdicts if v.status == "accepted"]
+    flag_outliers(engine, province, accepted)
+    alerts = send_nightly_alerts(engine, settings, [v.submission_id for v in verdicts])
     latest = max(nam_hoc for nam_hoc, ky in DEMO_PERIODS if ky == "CN")
     reports = write_annual_report(engine, province, latest, settings.reports_dir)
     reports += write_phase_report(engine, province, DEMO_PHASE, settings.reports_dir)
     return DemoSummary(warehouse.libpq_url(settings), settings.landing_dir, settings.archive_dir, reports,
-                       verdicts, len(files))
+                       verdicts, len(files), settings.outbox_dir, alerts["sent"])

@@ -75,28 +75,37 @@ def add_yoy_findings(connection: sa.Connection, province: ProvinceConfig, workbo
         ))
 
 
-def flag_outliers(engine: sa.Engine, submission_ids: list[int]) -> int:
+def flag_outliers(engine: sa.Engine, province: ProvinceConfig, submission_ids: list[int]) -> int:
     """Record cross-district outliers (warning `outlier`) of the periods of the given submissions, on the
     current submission of each outlying district; returns the number of findings recorded.
 
-    Runs after the roll-up, on mart.district_indicator: one robust comparison per indicator and period."""
+    Runs after the roll-up, on mart.district_indicator: one robust comparison per indicator and period.
+    When the districts are all close together their spread is tiny and the z-score flags trivia (20.7 %
+    against a median of 20.3 %); a value is therefore reported only when it is also at least the province's
+    `outlier_min_deviation` away from the median (percentage points for %, units for ratios)."""
     if not submission_ids:
         return 0
+    minimum = {"percent": 5.0, "ratio": 0.25, **province.meta.get("outlier_min_deviation", {})}
     with engine.begin() as c:
         values = pd.read_sql(sa.text(
-            "select di.ma_don_vi, di.nam_hoc, di.ky_bao_cao, di.indicator, di.value, cs.submission_id "
-            "from mart.district_indicator di join core.current_submission cs using (ma_don_vi, nam_hoc, ky_bao_cao) "
+            "select di.ma_don_vi, di.nam_hoc, di.ky_bao_cao, di.indicator, di.value, cs.submission_id, "
+            "i.label_vi, i.unit from mart.district_indicator di "
+            "join core.current_submission cs using (ma_don_vi, nam_hoc, ky_bao_cao) "
             "join core.indicator i using (indicator) where i.unit <> 'count' and (di.nam_hoc, di.ky_bao_cao) in "
             "(select nam_hoc, ky_bao_cao from dq.submission where submission_id = any(:ids))"),
             c, params={"ids": submission_ids})
         found = outlier_findings(values)
         found = found[found["submission_id"].isin(submission_ids)]
+        found = found[(found["value"] - found["median"]).abs() >= found["unit"].map(minimum).astype(float)]
         if found.empty:
             return 0
-        c.execute(sa.text("insert into dq.issue (submission_id, severity, rule, column_key, value, message) "
-                          "values (:submission_id, :severity, :rule, :indicator, :value, :message)"),
-                  [{**r, "value": f"{r['value']:g}", "submission_id": int(r["submission_id"])}
-                   for r in found.to_dict("records")])
+        rows = [{"submission_id": int(r["submission_id"]), "severity": r["severity"], "rule": r["rule"],
+                 "value": f"{r['value']:g}",
+                 # the indicator's Vietnamese label, for the district; its code stays in brackets for the Sở
+                 "message": r["message"].replace(f"'{r['indicator']}'", f"'{r['label_vi']}' ({r['indicator']})")}
+                for r in found.to_dict("records")]
+        c.execute(sa.text("insert into dq.issue (submission_id, severity, rule, value, message) "
+                          "values (:submission_id, :severity, :rule, :value, :message)"), rows)
         c.execute(sa.text("update dq.submission s set n_warnings = (select count(*) from dq.issue i where "
                           "i.submission_id = s.submission_id and i.severity = 'warning') "
                           "where s.submission_id = any(:ids)"), {"ids": submission_ids})

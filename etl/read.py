@@ -150,28 +150,98 @@ def _short(exc: BaseException) -> str:
 # ---------------------------------------------------------------- sources: xlsx and zip of CSVs
 
 
-@dataclass
 class Grid:
-    """One sheet as text cells: `columns[c][r]` is the cell at row r (0 = Excel row 1), or None.
+    """One sheet as text cells: `row(r)[c]` / `column(c)[r]` is the cell at row r (0 = Excel row 1), or None.
 
-    Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal.
-    `hidden_columns` and `number_rows` are computed only when called.
+    Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal; it is
+    complete from the start. An xlsx sheet keeps fastexcel's Arrow arrays and turns cells into Python
+    strings only where they are looked at (the header rows, the key column, the text columns, rows that
+    are not plain data): the count cells of the data rows are typed from the Arrow arrays (`take`) and
+    never become Python objects. `hidden_columns` and `number_rows` are computed only when called.
     """
 
-    name: str
-    columns: list[list[str | None]]
-    errors: dict[tuple[int, int], str]
-    col_offset: int = 0
-    hidden_columns: Callable[[], frozenset[int]] = lambda: frozenset()
-    number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset()
+    def __init__(
+        self,
+        name: str,
+        *,
+        errors: dict[tuple[int, int], str],
+        columns: list[list[str | None]] | None = None,
+        arrays: list[pa.Array] | None = None,
+        col_offset: int = 0,
+        hidden_columns: Callable[[], frozenset[int]] = frozenset,
+        number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset(),
+    ) -> None:
+        self.name = name
+        self.errors = errors
+        self.col_offset = col_offset
+        self.hidden_columns = hidden_columns
+        self.number_rows = number_rows
+        self._arrays = arrays or []
+        self._columns: list[list[str | None] | None]
+        if columns is not None:
+            self._columns = list(columns)
+            self.height = len(columns[0]) if columns else 0
+        else:
+            self._columns = [None] * len(self._arrays)
+            self.height = len(self._arrays[0]) if self._arrays else 0
+        self.width = len(self._columns)
+        self._head: list[tuple[str | None, ...]] = []
+        self._rows: dict[int, tuple[str | None, ...]] = {}
+
+    def column(self, c: int) -> list[str | None]:
+        """Every cell of grid column c as a Python value."""
+        column = self._columns[c]
+        if column is None:
+            column = self._columns[c] = self._arrays[c].to_pylist()
+        return column
+
+    @property
+    def columns(self) -> list[list[str | None]]:
+        return [self.column(c) for c in range(self.width)]
 
     @cached_property
     def rows(self) -> list[tuple[str | None, ...]]:
+        """Every row, every cell a Python value (the slow way, for unusual sheets)."""
         return list(zip(*self.columns, strict=True))
 
-    @property
-    def width(self) -> int:
-        return len(self.columns)
+    @cached_property
+    def flat(self) -> pa.Array:
+        """All cells as one Arrow string array, column after column: cell (r, c) is at `c * height + r`."""
+        if self._arrays and all(column is None for column in self._columns):
+            try:
+                return pa.concat_arrays(self._arrays)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column fastexcel did not give as text
+                pass
+        return pa.array([cell for c in range(self.width) for cell in self.column(c)], pa.string())
+
+    def _python(self) -> bool:
+        return "rows" in self.__dict__ or None not in self._columns
+
+    def _take_rows(self, rows: Iterable[int]) -> list[tuple[str | None, ...]]:
+        rows = np.fromiter(rows, dtype=np.int64)
+        if not self.width or not len(rows):
+            return [() for _ in rows]
+        indices = np.add.outer(rows, np.arange(self.width, dtype=np.int64) * self.height).ravel()
+        cells = self.flat.take(pa.array(indices)).to_pylist()
+        return list(zip(*[iter(cells)] * self.width, strict=True))
+
+    def head(self, count: int) -> list[tuple[str | None, ...]]:
+        """The first `count` rows (fewer when the sheet is shorter)."""
+        count = min(count, self.height)
+        if len(self._head) < count:
+            self._head = self.rows[:count] if self._python() else self._take_rows(range(count))
+        return self._head[:count]
+
+    def row(self, r: int) -> tuple[str | None, ...]:
+        """Row r (0-based)."""
+        if r < len(self._head):
+            return self._head[r]
+        if self._python():
+            return self.rows[r]
+        row = self._rows.get(r)
+        if row is None:
+            row = self._rows[r] = self._take_rows((r,))[0]
+        return row
 
     def letter(self, c: int) -> str:
         return column_letter(self.col_offset + c)
@@ -254,23 +324,33 @@ class _XlsxSource:
     def load(self, name: str) -> Grid:
         sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
         batch, cell_errors = sheet.to_arrow_with_errors()
-        columns = [column.to_pylist() for column in batch.columns]
-        infos = sheet.available_columns() if columns else []
+        arrays = batch.columns
+        infos = sheet.available_columns() if arrays else []
         col_offset = infos[0].absolute_index if infos else 0
         errors: dict[tuple[int, int], str] = {}
         for error in cell_errors.errors if cell_errors else ():
             match = re.search(r"Error\((\w+)\)", error.detail)
             errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
-        _move_error_literals(columns, errors)
         parts = _SheetXml(self.path, name)
-        return Grid(
-            name=name,
-            columns=columns,
+        grid = Grid(
+            name,
             errors=errors,
+            arrays=arrays,
             col_offset=col_offset,
             hidden_columns=lambda: frozenset(c - col_offset for c in parts.hidden_columns()),
             number_rows=lambda c: parts.number_rows(c + col_offset),
         )
+        if arrays and _may_hold(grid.flat, b"#"):
+            _move_error_literals(grid.columns, errors)  # rare: every cell becomes a Python value
+        return grid
+
+
+def _may_hold(cells: pa.Array, text: bytes) -> bool:
+    """Whether some cell of a string array may contain `text`: one search of its character buffer."""
+    buffers = cells.buffers()
+    if cells.type != pa.string() or len(buffers) != 3:
+        return True
+    return buffers[2] is not None and text in memoryview(buffers[2]).tobytes()
 
 
 def _move_error_literals(columns: list[list[str | None]], errors: dict[tuple[int, int], str]) -> None:
@@ -490,7 +570,7 @@ def _combined_matches(
 
 def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
     """The label row (or pair of rows) naming the most template columns within the first rows."""
-    rows = grid.rows[:search_rows]
+    rows = grid.head(search_rows)
     singles: list[dict[int, str]] = []
     for row in rows:
         singles.append(_row_matches(row, matcher))
@@ -505,15 +585,15 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
     complete = matcher.required <= set(matches.values())
     for upper in () if complete else (best - 1, best):  # a split label only matters when one is missing
         lower = upper + 1
-        if upper < 0 or lower >= len(grid.rows):
+        if upper < 0 or lower >= grid.height:
             continue
-        pair, pair_labels = _combined_matches(grid.rows[upper], grid.rows[lower], matcher)
+        pair, pair_labels = _combined_matches(grid.row(upper), grid.row(lower), matcher)
         if len(set(pair.values())) > len(set(matches.values())):
             first, last, matches = upper, lower, pair
-            labels = {c: _header_text(grid.rows[upper], grid.rows[lower], c) for c in range(grid.width)}
+            labels = {c: _header_text(grid.row(upper), grid.row(lower), c) for c in range(grid.width)}
             labels = {c: t for c, t in labels.items() if t} | pair_labels
     data_start = last + 1
-    if data_start < len(grid.rows) and _is_key_row(grid.rows[data_start], matcher):
+    if data_start < grid.height and _is_key_row(grid.row(data_start), matcher):
         data_start += 1
     keys: dict[str, list[int]] = {}
     for c, key in sorted(matches.items()):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from etl import registry, warehouse
 from etl.config import Settings
+from etl.history import flag_outliers
 from etl.ingest import find_files, ingest_files
 from etl.report import write_annual_report
 from etl.rollup import rebuild_marts
@@ -37,9 +38,15 @@ def ingest_landing_files(paths: list[str]) -> list[dict]:
     return [asdict(v) for v in verdicts]
 
 
-def rollup() -> dict[str, int]:
+def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
+    """Rebuild the marts, then flag cross-district outliers in the periods that received accepted files
+    (they need every district's value, so they come after the roll-up and before the alerts)."""
     settings = Settings.from_env()
-    return rebuild_marts(_engine(settings))
+    engine = _engine(settings)
+    counts = rebuild_marts(engine)
+    accepted = [v["submission_id"] for v in verdicts or [] if v["status"] == "accepted"]
+    counts["outliers"] = flag_outliers(engine, settings.province_config(), accepted)
+    return counts
 
 
 def write_reports(verdicts: list[dict]) -> list[str]:

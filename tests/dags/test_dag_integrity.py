@@ -17,7 +17,7 @@ def test_no_import_errors(dag_bag):
 
 
 def test_expected_dags(dag_bag):
-    assert {"tonghop_nightly"} <= set(dag_bag.dag_ids)
+    assert set(dag_bag.dag_ids) == {"tonghop_nightly", "tonghop_reminders"}
 
 
 def test_every_dag_is_documented_owned_tagged_and_retried(dag_bag):
