@@ -93,8 +93,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     from etl.docs import write_data_dictionary
+    from etl.validate import write_rules_doc
 
     print(write_data_dictionary(_ready(settings)))
+    print(write_rules_doc())
     return 0
 
 
@@ -174,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_remind)
 
-    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md from the warehouse comments")
+    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md (warehouse comments) and docs/rules.md (the suites)")
     p.set_defaults(func=cmd_docs)
     return parser
 
