@@ -36,9 +36,11 @@ class ParsedWorkbook:
     `ngay_lap` as datetime.date, `ky_bao_cao` as `HKI`/`CN`); a value that could not be read
     is absent and has a finding. `tables` maps the canonical sheet name (TruongLop, DoiNgu,
     DanhGiaChuan, BoiDuong, LopBoiDuong) to one row per data row, columns = template keys
-    present in the sheet plus `_row` (the Excel row). Count columns are nullable Int64 (an empty
-    cell is 0; an unreadable one is NA and has a finding), codes and enumeration keys are str,
-    `kinh_phi` is float. `sheet_names` maps canonical names to the names as written.
+    present in the sheet plus `_row` (the Excel row, int64). Count and flag columns are plain int64
+    when every cell of the column in that sheet was read (an empty cell is 0), and nullable Int64
+    only when a cell is unreadable: that cell is NA and has a finding. Consumers must accept both
+    (`pd.to_numeric(...).astype("Int64")` does). Codes and enumeration keys are str, `kinh_phi` is
+    float. `sheet_names` maps canonical names to the names as written.
     """
 
     file_name: str

@@ -27,7 +27,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -35,6 +35,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.internals import create_dataframe_from_blocks
 from pandas.arrays import ArrowStringArray, IntegerArray
 
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
@@ -90,8 +92,7 @@ _STT_LABELS = {"stt", "tt", "so tt", "so thu tu"}  # loose forms of the row-numb
 _CODE_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._/-]{0,19}")
 _MACHINE_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _MAX_CSV_CELLS = 2_000_000
-# Whitespace a text cell should not keep: at either end, doubled, line breaks, tabs, no-break spaces.
-_STRAY_WHITESPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)|\s\s|[^\S ]")
+_MAX_INT64 = 2**63 - 1
 _STR = pd.StringDtype(na_value=np.nan)  # pandas' default `str` dtype
 _TYPE_WORDS = {"int": "số nguyên", "decimal": "số", "date": "ngày (dd/mm/yyyy)"}
 
@@ -151,97 +152,55 @@ def _short(exc: BaseException) -> str:
 
 
 class Grid:
-    """One sheet as text cells: `row(r)[c]` / `column(c)[r]` is the cell at row r (0 = Excel row 1), or None.
+    """One sheet as text cells: `columns[c][r]` is the cell at row r (0 = Excel row 1), or None.
 
-    Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal; it is
-    complete from the start. An xlsx sheet keeps fastexcel's Arrow arrays and turns cells into Python
-    strings only where they are looked at (the header rows, the key column, the text columns, rows that
-    are not plain data): the count cells of the data rows are typed from the Arrow arrays (`take`) and
-    never become Python objects. `hidden_columns` and `number_rows` are computed only when called.
+    Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal.
+    `flat` is every cell as one Arrow string array, column after column (cell (r, c) at
+    `c * height + r`): the count cells of the data rows are typed from it in one go.
+    `hidden_columns` and `number_rows` are computed only when called.
     """
 
     def __init__(
         self,
         name: str,
         *,
+        columns: list[list[str | None]],
         errors: dict[tuple[int, int], str],
-        columns: list[list[str | None]] | None = None,
-        arrays: list[pa.Array] | None = None,
+        flat: pa.Array | None = None,
         col_offset: int = 0,
         hidden_columns: Callable[[], frozenset[int]] = frozenset,
         number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset(),
     ) -> None:
         self.name = name
+        self.columns = columns
         self.errors = errors
         self.col_offset = col_offset
         self.hidden_columns = hidden_columns
         self.number_rows = number_rows
-        self._arrays = arrays or []
-        self._columns: list[list[str | None] | None]
-        if columns is not None:
-            self._columns = list(columns)
-            self.height = len(columns[0]) if columns else 0
-        else:
-            self._columns = [None] * len(self._arrays)
-            self.height = len(self._arrays[0]) if self._arrays else 0
-        self.width = len(self._columns)
-        self._head: list[tuple[str | None, ...]] = []
+        self.width = len(columns)
+        self.height = len(columns[0]) if columns else 0
+        self._flat = flat
         self._rows: dict[int, tuple[str | None, ...]] = {}
-
-    def column(self, c: int) -> list[str | None]:
-        """Every cell of grid column c as a Python value."""
-        column = self._columns[c]
-        if column is None:
-            column = self._columns[c] = self._arrays[c].to_pylist()
-        return column
-
-    @property
-    def columns(self) -> list[list[str | None]]:
-        return [self.column(c) for c in range(self.width)]
 
     @cached_property
     def rows(self) -> list[tuple[str | None, ...]]:
-        """Every row, every cell a Python value (the slow way, for unusual sheets)."""
         return list(zip(*self.columns, strict=True))
-
-    @cached_property
-    def flat(self) -> pa.Array:
-        """All cells as one Arrow string array, column after column: cell (r, c) is at `c * height + r`."""
-        if self._arrays and all(column is None for column in self._columns):
-            try:
-                return pa.concat_arrays(self._arrays)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column fastexcel did not give as text
-                pass
-        return pa.array([cell for c in range(self.width) for cell in self.column(c)], pa.string())
-
-    def _python(self) -> bool:
-        return "rows" in self.__dict__ or None not in self._columns
-
-    def _take_rows(self, rows: Iterable[int]) -> list[tuple[str | None, ...]]:
-        rows = np.fromiter(rows, dtype=np.int64)
-        if not self.width or not len(rows):
-            return [() for _ in rows]
-        indices = np.add.outer(rows, np.arange(self.width, dtype=np.int64) * self.height).ravel()
-        cells = self.flat.take(pa.array(indices)).to_pylist()
-        return list(zip(*[iter(cells)] * self.width, strict=True))
 
     def head(self, count: int) -> list[tuple[str | None, ...]]:
         """The first `count` rows (fewer when the sheet is shorter)."""
-        count = min(count, self.height)
-        if len(self._head) < count:
-            self._head = self.rows[:count] if self._python() else self._take_rows(range(count))
-        return self._head[:count]
+        return list(zip(*(column[:count] for column in self.columns), strict=True))
 
     def row(self, r: int) -> tuple[str | None, ...]:
-        """Row r (0-based)."""
-        if r < len(self._head):
-            return self._head[r]
-        if self._python():
-            return self.rows[r]
         row = self._rows.get(r)
         if row is None:
-            row = self._rows[r] = self._take_rows((r,))[0]
+            row = self._rows[r] = tuple(column[r] for column in self.columns)
         return row
+
+    @property
+    def flat(self) -> pa.Array:
+        if self._flat is None:
+            self._flat = pa.array([cell for column in self.columns for cell in column], pa.string())
+        return self._flat
 
     def letter(self, c: int) -> str:
         return column_letter(self.col_offset + c)
@@ -331,24 +290,44 @@ class _XlsxSource:
         for error in cell_errors.errors if cell_errors else ():
             match = re.search(r"Error\((\w+)\)", error.detail)
             errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
+        flat, columns = _python_cells(arrays)
+        if flat is None or _may_hold(flat, b"#"):
+            _move_error_literals(columns, errors)
         parts = _SheetXml(self.path, name)
-        grid = Grid(
+        return Grid(
             name,
+            columns=columns,
             errors=errors,
-            arrays=arrays,
+            flat=flat,
             col_offset=col_offset,
             hidden_columns=lambda: frozenset(c - col_offset for c in parts.hidden_columns()),
             number_rows=lambda c: parts.number_rows(c + col_offset),
         )
-        if arrays and _may_hold(grid.flat, b"#"):
-            _move_error_literals(grid.columns, errors)  # rare: every cell becomes a Python value
-        return grid
+
+
+def _python_cells(arrays: list[pa.Array]) -> tuple[pa.Array | None, list[list[str | None]]]:
+    """The columns as one Arrow array (column after column) and as lists of Python values.
+
+    One conversion of the concatenated array instead of one per column; None for the array when
+    the columns cannot be concatenated (not all text).
+    """
+    height = len(arrays[0]) if arrays else 0
+    if not height:
+        return None, [[] for _ in arrays]
+    try:
+        flat = pa.concat_arrays(arrays)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None, [array.to_pylist() for array in arrays]
+    if flat.type != pa.string():
+        return None, [array.to_pylist() for array in arrays]
+    cells = flat.to_pylist()
+    return flat, [cells[start : start + height] for start in range(0, len(cells), height)]
 
 
 def _may_hold(cells: pa.Array, text: bytes) -> bool:
     """Whether some cell of a string array may contain `text`: one search of its character buffer."""
     buffers = cells.buffers()
-    if cells.type != pa.string() or len(buffers) != 3:
+    if len(buffers) != 3:
         return True
     return buffers[2] is not None and text in memoryview(buffers[2]).tobytes()
 
@@ -448,7 +427,7 @@ class _CsvZipSource:
             # A CSV is a machine export: a plain `12.5` is a number as an Excel cell would be.
             return frozenset(r for r, cell in enumerate(columns[c]) if cell and _MACHINE_NUMBER.fullmatch(cell))
 
-        return Grid(name=name, columns=columns, errors=errors, number_rows=number_rows)
+        return Grid(name, columns=columns, errors=errors, number_rows=number_rows)
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -479,6 +458,10 @@ class _Matcher:
         self.spec = spec
         self.keys = {c.key for c in spec.columns}
         self.required = {c.key for c in spec.columns if c.required}
+        self.columns = {c.key: c for c in spec.columns}  # `spec.column` without its linear search
+        self._rows: dict[tuple[str | None, ...], dict[int, str]] = {}
+        self._texts: dict[tuple[str | None, ...], dict[int, str]] = {}
+        self._key_rows: dict[tuple[str | None, ...], bool] = {}
         self._tiers: list[tuple[Callable[[str], str], dict[str, str]]] = []
         for form in (normalize_label, loose_label, compact_label):
             table: dict[str, str] = {}
@@ -511,8 +494,102 @@ class _Matcher:
     def is_key(self, text: str | None) -> bool:
         return text is not None and text.strip() in self.keys
 
+    def row(self, row: tuple[str | None, ...]) -> dict[int, str]:
+        """Grid column -> key for the cells of a row that name a key (memoised: header rows repeat)."""
+        matches = self._rows.get(row)
+        if matches is None:
+            matches = {c: key for c, cell in enumerate(row) if (key := self.match(cell))}
+            if len(self._rows) < 10_000:
+                self._rows[row] = matches
+        return matches
+
+    def texts(self, row: tuple[str | None, ...]) -> dict[int, str]:
+        """Grid column -> text of the non-blank cells of a (header) row, memoised."""
+        texts = self._texts.get(row)
+        if texts is None:
+            texts = {c: cell for c, cell in enumerate(row) if not is_blank(cell)}  # type: ignore[misc]
+            if len(self._texts) < 10_000:
+                self._texts[row] = texts
+        return texts
+
+    def is_key_row(self, row: tuple[str | None, ...]) -> bool:
+        """A row under the labels that holds the keys (`ma_truong`, ...), memoised."""
+        known = self._key_rows.get(row)
+        if known is None:
+            filled = [cell for cell in row if not is_blank(cell)]
+            hits = sum(self.is_key(cell) for cell in filled)
+            known = hits > 0 and hits * 2 >= len(filled)
+            if len(self._key_rows) < 10_000:
+                self._key_rows[row] = known
+        return known
+
 
 _MATCHERS: dict[int, tuple[SheetSpec, _Matcher]] = {}
+
+
+class _LayoutMemo:
+    """What the reader derives from a layout's wording, memoised: the same texts come back in every file."""
+
+    _LIMIT = 20_000
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._totals_exact = {normalize_label(t) for t in layout.totals_labels}
+        self._totals_loose = {loose_label(t) for t in layout.totals_labels}
+        self._totals_memo: dict[str, bool] = {}
+        self._spellings: dict[tuple[str, Any], Any] = {}
+        self._wanted = {normalize_sheet_name(name): name for name in layout.sheets}
+        self._sheets: dict[str, str | None] = {}
+
+    def sheet(self, name: str) -> str | None:
+        """The canonical name of a sheet name as written, or None (names matched after normalisation)."""
+        try:
+            return self._sheets[name]
+        except KeyError:
+            canonical = self._wanted.get(normalize_sheet_name(name))
+            if len(self._sheets) < self._LIMIT:
+                self._sheets[name] = canonical
+            return canonical
+
+    def totals(self, cell: str) -> bool:
+        """Whether a cell (at most 40 characters) is a totals label (`Tổng cộng`, `Cộng`...)."""
+        known = self._totals_memo.get(cell)
+        if known is None:
+            text = normalize_label(cell).strip(" :.")
+            known = text in self._totals_exact or loose_label(text) in self._totals_loose
+            if len(self._totals_memo) < self._LIMIT:
+                self._totals_memo[cell] = known
+        return known
+
+    def spelling(self, key: str, kind: str, cell: Any) -> Any:
+        """`parse_enum` (kind `enum`) or `parse_flag` (`flag`) of a cell; raises `InvalidValue` the same way."""
+        try:
+            known = self._spellings[(key, cell)]
+        except KeyError:
+            try:
+                if kind == "enum":
+                    known = parse_enum(cell, self.layout.enums[key])
+                else:
+                    known = parse_flag(cell, self.layout.flags)
+            except InvalidValue as exc:
+                known = exc
+            if len(self._spellings) < self._LIMIT:
+                self._spellings[(key, cell)] = known
+        except TypeError:  # an unhashable value: not from a sheet, not memoised
+            return parse_enum(cell, self.layout.enums[key]) if kind == "enum" else parse_flag(cell, self.layout.flags)
+        if isinstance(known, InvalidValue):
+            raise InvalidValue(*known.args)
+        return known
+
+
+_LAYOUT_MEMOS: dict[int, _LayoutMemo] = {}
+
+
+def _layout_memo(layout: Layout) -> _LayoutMemo:
+    memo = _LAYOUT_MEMOS.get(id(layout))
+    if memo is None or memo.layout is not layout:
+        memo = _LAYOUT_MEMOS[id(layout)] = _LayoutMemo(layout)
+    return memo
 
 
 def _matcher(spec: SheetSpec) -> _Matcher:
@@ -521,6 +598,10 @@ def _matcher(spec: SheetSpec) -> _Matcher:
         cached = (spec, _Matcher(spec))
         _MATCHERS[id(spec)] = cached
     return cached[1]
+
+
+def _column(spec: SheetSpec, key: str) -> ColumnSpec:
+    return _matcher(spec).columns[key]
 
 
 def _is_stt(text: str | None) -> bool:
@@ -541,7 +622,7 @@ class _Header:
 
 
 def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, str]:
-    return {c: key for c, cell in enumerate(row) if (key := matcher.match(cell))}
+    return dict(matcher.row(row))
 
 
 def _combined_matches(
@@ -581,7 +662,7 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
         return None
     first, last = best, best
     matches = singles[best]
-    labels = {c: rows[best][c] or "" for c in range(grid.width) if not is_blank(rows[best][c])}
+    labels = dict(matcher.texts(rows[best]))
     complete = matcher.required <= set(matches.values())
     for upper in () if complete else (best - 1, best):  # a split label only matters when one is missing
         lower = upper + 1
@@ -607,9 +688,7 @@ def _header_text(upper: tuple[str | None, ...], lower: tuple[str | None, ...], c
 
 
 def _is_key_row(row: tuple[str | None, ...], matcher: _Matcher) -> bool:
-    filled = [cell for cell in row if not is_blank(cell)]
-    hits = sum(matcher.is_key(cell) for cell in filled)
-    return hits > 0 and hits * 2 >= len(filled)
+    return matcher.is_key_row(row)
 
 
 # ---------------------------------------------------------------- the workbook reader
@@ -630,8 +709,7 @@ class _WorkbookReader:
         self.layout = layout
         self.result = result
         self.findings = result.findings
-        self._totals_exact = {normalize_label(t) for t in layout.totals_labels}
-        self._totals_loose = {loose_label(t) for t in layout.totals_labels}
+        self._totals = _layout_memo(layout).totals
 
     # -- workbook level
 
@@ -660,10 +738,10 @@ class _WorkbookReader:
 
     def _match_sheets(self) -> dict[str, str]:
         """Canonical sheet name -> sheet name as written; reports ignored and duplicate sheets."""
-        wanted = {normalize_sheet_name(name): name for name in self.layout.sheets}
+        memo = _layout_memo(self.layout)
         matched: dict[str, str] = {}
         for name in self.source.sheet_names:
-            canonical = wanted.get(normalize_sheet_name(name))
+            canonical = memo.sheet(name)
             if canonical is None:
                 self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
             elif canonical in matched:
@@ -723,7 +801,7 @@ class _WorkbookReader:
                     value=_clip(text),
                 )
                 continue
-            column = spec.column(key)
+            column = _column(spec, key)
             value_col = next((c for c in filled if c > label_col), None)
             if key in seen:
                 self._add(
@@ -875,13 +953,18 @@ class _WorkbookReader:
 
     def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
         settled = _TableColumns()
+        matcher = _matcher(spec)
         matched = {c for cols in header.keys.values() for c in cols}
+        if len(matched) == len(header.keys) == len(header.labels) and matcher.required <= header.keys.keys():
+            # every labelled column names a distinct key and none is missing: nothing to settle or report
+            settled.by_key = {key: cols[0] for key, cols in header.keys.items()}
+            return settled
         needs_hidden = len(matched) > len(header.keys) or any(
             c not in matched and not _is_stt(text) for c, text in header.labels.items()
         )
         hidden = grid.hidden_columns() if needs_hidden else frozenset()
         for key, cols in header.keys.items():
-            column = spec.column(key)
+            column = matcher.columns[key]
             visible = [c for c in cols if c not in hidden]
             chosen = visible if len(cols) > 1 and visible else cols
             settled.by_key[key] = chosen[0]
@@ -934,8 +1017,7 @@ class _WorkbookReader:
     def is_totals_label(self, cell: str | None) -> bool:
         if cell is None or len(cell) > 40:
             return False
-        text = normalize_label(cell).strip(" :.")
-        return text in self._totals_exact or loose_label(text) in self._totals_loose
+        return self._totals(cell)
 
 
 class _TableReader:
@@ -952,9 +1034,11 @@ class _TableReader:
         self.ignored = columns.ignored
         self.stt = columns.stt
         self.row_col = columns.by_key.get(spec.row_key)
-        self.row_is_code = spec.column(spec.row_key).type == "code"
-        self.specs = [spec.column(key) for key in spec.keys if key in columns.by_key]
-        self.values: dict[str, list[Any]] = {c.key: [] for c in self.specs}
+        self.row_is_code = _column(spec, spec.row_key).type == "code"
+        self.specs = [column for column in spec.columns if column.key in columns.by_key]
+        # key -> typed cells: a list, or an int64 array for counts read straight from Arrow
+        self.values: dict[str, list[Any] | np.ndarray] = {c.key: [] for c in self.specs}
+        self.sums: dict[str, int] = {}  # key -> sum of the count columns read from Arrow
         self.bad: dict[str, bool] = {}  # key -> some cell unreadable (its column sum is not comparable)
         self._number_rows: dict[int, frozenset[int]] = {}
 
@@ -964,20 +1048,20 @@ class _TableReader:
             return
         data_rows: list[int] = []
         totals: tuple[int, dict[str, Any]] | None = None
-        rows = self.grid.rows
+        row = self.grid.row
         key_cells = self.grid.columns[self.row_col]
-        for r in range(self.header.data_start, len(rows)):
+        for r in range(self.header.data_start, self.grid.height):
             key_cell = key_cells[r]
             # The common case first: a school code written as plain digits.
             if self.row_is_code and key_cell and len(key_cell) <= 20 and key_cell.isascii() and key_cell.isdigit():
                 data_rows.append(r)
                 continue
-            kind = self._classify(r, rows[r])
+            kind = self._classify(r, row(r))
             if kind == "data":
                 data_rows.append(r)
             elif kind == "totals":
                 if totals is None:
-                    totals = (r, self._read_totals_row(r, rows[r]))
+                    totals = (r, self._read_totals_row(r, row(r)))
                 else:
                     self.owner._add(
                         "warning",
@@ -1018,6 +1102,9 @@ class _TableReader:
                     return "data"
             elif not self.owner.is_totals_label(key_cell) and self._has_row_values(r, row):
                 return "data"
+        is_totals_label = self.owner.is_totals_label
+        if any(is_totals_label(cell) for cell in row if cell is not None):
+            return "totals"  # a totals label is never blank nor a row number: the row is filled
         errors = self.grid.errors
         filled = [
             c
@@ -1026,8 +1113,6 @@ class _TableReader:
         ]
         if not filled:
             return "blank"
-        if any(self.owner.is_totals_label(row[c]) for c in filled):
-            return "totals"
         if self._is_repeated_header(row):
             return "second_table"
         numeric = [c for c in filled if c not in self.ignored and ((r, c) in errors or _looks_numeric(row[c]))]
@@ -1035,7 +1120,7 @@ class _TableReader:
             for c in numeric:
                 if (r, c) in errors:
                     self.owner._formula_error(self.grid, r, c, self._column_at(c))
-            what = "mã trường" if self.row_is_code else f"'{self.spec.column(self.spec.row_key).label_vi}'"
+            what = "mã trường" if self.row_is_code else f"'{_column(self.spec, self.spec.row_key).label_vi}'"
             self.owner._add(
                 "error",
                 "unlabelled_row",
@@ -1070,7 +1155,7 @@ class _TableReader:
             cell = row[c]
             if (r, c) in self.grid.errors:
                 return True
-            kind = self.spec.column(key).type
+            kind = _column(self.spec, key).type
             if kind in ("int", "decimal") and _looks_numeric(cell):
                 return True
             if kind == "enum" and not is_blank(cell):
@@ -1088,23 +1173,29 @@ class _TableReader:
 
     def _column_at(self, c: int) -> ColumnSpec | None:
         key = next((k for k, col in self.by_key.items() if col == c), None)
-        return self.spec.column(key) if key else None
+        return _column(self.spec, key) if key else None
 
     # -- data rows
 
     def _read_values(self, data_rows: list[int]) -> None:
-        """Every template column of the data rows, typed; one pass per column."""
+        """Every template column of the data rows, typed: counts all at once from Arrow, the rest per column."""
         errors = self.grid.errors
+        in_data = set(data_rows) if errors else set()
+        error_columns = {c for (r, c) in errors if r in in_data}
+        counts = [
+            column for column in self.specs if column.type == "int" and self.by_key[column.key] not in error_columns
+        ]
+        if counts and data_rows:
+            self.values.update(self._plain_count_block(counts, data_rows))
+        first = data_rows[0] if data_rows else 0
+        contiguous = bool(data_rows) and data_rows[-1] - first + 1 == len(data_rows)
         for column in self.specs:
+            if isinstance(self.values[column.key], np.ndarray):
+                continue
             c = self.by_key[column.key]
             source = self.grid.columns[c]
-            first = data_rows[0] if data_rows else 0
-            if data_rows and data_rows[-1] - first + 1 == len(data_rows):
-                cells = source[first : first + len(data_rows)]  # contiguous rows, the usual case
-            else:
-                cells = [source[r] for r in data_rows]
-            has_errors = bool(errors) and any((r, c) in errors for r in data_rows)
-            if not has_errors:
+            cells = source[first : first + len(data_rows)] if contiguous else [source[r] for r in data_rows]
+            if c not in error_columns and column.type != "int":  # counts: the block above was the fast path
                 fast = self._fast_column(cells, column)
                 if fast is not None:
                     self.values[column.key] = fast
@@ -1113,6 +1204,35 @@ class _TableReader:
                 self._cell_value(r, c, cell, column) for r, cell in zip(data_rows, cells, strict=True)
             ]
 
+    def _plain_count_block(self, counts: list[ColumnSpec], data_rows: list[int]) -> dict[str, np.ndarray]:
+        """The count columns whose data cells are all empty or plain ASCII digits, typed in one go.
+
+        The cells of every count column over every data row are taken from the sheet's Arrow array at
+        once, checked on the raw buffers (ASCII digits only, 1 to 18 of them: no sign, space, separator
+        or overflow) and cast to int64, an empty cell being 0: the same values `parse_count` gives for
+        those cells, without a Python object per cell. A column with any other cell is left out (read
+        cell by cell, as before).
+        """
+        grid = self.grid
+        shape = (len(counts), len(data_rows))
+        columns = np.array([self.by_key[column.key] for column in counts], dtype=np.int64)
+        indices = np.add.outer(columns * grid.height, np.array(data_rows, dtype=np.int64)).ravel()
+        cells = grid.flat.take(pa.array(indices))
+        plain, valid = _plain_digit_cells(cells)
+        ok = plain.reshape(shape).all(axis=1)
+        if not ok.any():
+            return {}
+        if not ok.all():
+            cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
+            valid = valid & plain
+        numbers = pc.cast(cells, pa.int64())
+        block = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
+        block = np.where(valid, block, 0).reshape(shape)[ok]  # a null slot's value is undefined: 0
+        keys = [column.key for column, good in zip(counts, ok, strict=True) if good]
+        if block.size and int(block.max()) * shape[1] <= _MAX_INT64:  # the sums cannot overflow
+            self.sums.update(zip(keys, block.sum(axis=1).tolist(), strict=True))
+        return dict(zip(keys, block, strict=True))
+
     def _fast_column(self, cells: list[str | None], column: ColumnSpec) -> list[Any] | None:
         """The column's values when every cell is in its common, unambiguous form; else None.
 
@@ -1120,21 +1240,26 @@ class _TableReader:
         and flags: each distinct spelling parsed once (they repeat on every row), all valid.
         """
         kind = column.type
-        if kind == "int":
-            return _plain_counts(cells)
         if kind == "code":
             joined = "".join(filter(None, cells))
             plain = None not in cells and "" not in cells and joined.isascii() and joined.isdigit()
             return cells if plain else None
         if kind == "text":
-            plain = "" not in cells and not _STRAY_WHITESPACE.search("\x00".join(filter(None, cells)))
+            # No whitespace a text cell should not keep (at either end, doubled, line breaks, tabs,
+            # no-break spaces): splitting and joining on whitespace changes nothing, and no cell starts
+            # or ends with a space.
+            joined = "\x00".join(filter(None, cells))
+            plain = (
+                "" not in cells
+                and " ".join(joined.split()) == joined
+                and " \x00" not in joined
+                and "\x00 " not in joined
+            )
             return cells if plain else None
         if kind in ("enum", "flag"):
+            spelling = _layout_memo(self.owner.layout).spelling
             try:
-                if kind == "enum":
-                    memo = {v: parse_enum(v, self.owner.layout.enums[column.key]) for v in set(cells)}
-                else:
-                    memo = {v: parse_flag(v, self.owner.layout.flags) for v in set(cells)}
+                memo = {v: spelling(column.key, kind, v) for v in set(cells)}
             except InvalidValue:
                 return None
             return [memo[v] for v in cells]
@@ -1185,7 +1310,9 @@ class _TableReader:
             if is_blank(cell):
                 continue
             try:
-                if column.type == "int":
+                if column.type == "int" and len(cell) <= 18 and cell.isdigit() and cell.isascii():
+                    values[column.key] = int(cell)  # what parse_count gives for plain digits
+                elif column.type == "int":
                     values[column.key] = parse_count(cell)
                 else:
                     values[column.key] = parse_decimal(float(cell) if self._is_number(r, c) else cell)
@@ -1206,12 +1333,15 @@ class _TableReader:
     def _check_totals(self, r: int, written_values: dict[str, Any]) -> None:
         for key, written in written_values.items():
             cells = self.values[key]
-            if self.bad.get(key) or None in cells:
+            if key in self.sums:
+                total = self.sums[key]
+            elif self.bad.get(key) or (not isinstance(cells, np.ndarray) and None in cells):
                 continue  # an unreadable cell already has its finding; the sum would mean nothing
-            total = sum(cells)
+            else:
+                total = sum(cells.tolist() if isinstance(cells, np.ndarray) else cells)
             if abs(total - written) < 1e-6 * max(1.0, abs(total)):
                 continue
-            label = self.spec.column(key).label_vi
+            label = _column(self.spec, key).label_vi
             shown = total if isinstance(total, int) else round(total, 6)
             self.owner._add(
                 "warning",
@@ -1220,79 +1350,78 @@ class _TableReader:
                 sheet=self.grid.name,
                 row=r + 1,
                 key=key,
-                value=self.grid.rows[r][self.by_key[key]],
+                value=self.grid.row(r)[self.by_key[key]],
             )
 
     # -- the DataFrame
 
     def _store(self, data_rows: list[int]) -> None:
-        rows = [r + 1 for r in data_rows]
+        rows = np.array(data_rows, dtype=np.int64) + 1
         self.owner.result.tables[self.spec.name] = _build_frame(self.specs, self.values, rows)
 
 
-def _build_frame(specs: Iterable[ColumnSpec], values: dict[str, list[Any]], rows: list[int]) -> pd.DataFrame:
-    """One column per template key present (counts and flags Int64, decimals float, others str) + `_row`."""
+def _build_frame(
+    specs: Iterable[ColumnSpec], values: dict[str, list[Any] | np.ndarray], rows: np.ndarray
+) -> pd.DataFrame:
+    """One column per template key present, then `_row` (see `ParsedWorkbook`).
+
+    Counts and flags are int64 when every cell was read and nullable Int64 when one is NA; decimals
+    float64, dates object, the rest str. Every complete integer column and `_row` go into one 2-D
+    int64 block: the frame is assembled from its blocks, with no per-column conversion or check.
+    """
     specs = list(specs)
-    data: dict[str, Any] = {}
-    # Complete integer columns go through one 2-D array: one conversion instead of one per column.
-    complete = [c.key for c in specs if c.type in ("int", "flag") and None not in values[c.key]]
-    if complete and rows:
-        block = np.array([values[key] for key in complete], dtype=np.int64)
-        no_mask = np.zeros(block.shape, dtype=bool)
-        data.update((key, IntegerArray(block[i], no_mask[i])) for i, key in enumerate(complete))
-    for column in specs:
+    length = len(rows)
+    integers: list[Any] = []
+    placement: list[int] = []
+    blocks: list[tuple[Any, np.ndarray]] = []
+    for i, column in enumerate(specs):
         cells = values[column.key]
-        if column.key in data:
+        kind = column.type
+        if kind in ("int", "flag") and (isinstance(cells, np.ndarray) or None not in cells):
+            integers.append(cells)
+            placement.append(i)
             continue
-        if column.type in ("int", "flag"):
-            data[column.key] = _int_array(cells)
-        elif column.type == "decimal":
-            data[column.key] = np.array([np.nan if v is None else v for v in cells], dtype=np.float64)
-        elif column.type == "date":
-            data[column.key] = pd.array(cells, dtype=object)
+        if kind in ("int", "flag"):
+            mask = np.array([v is None for v in cells], dtype=bool)
+            array: Any = IntegerArray(np.array([0 if v is None else v for v in cells], dtype=np.int64), mask)
+        elif kind == "decimal":
+            array = np.array([np.nan if v is None else v for v in cells], dtype=np.float64).reshape(1, length)
+        elif kind == "date":
+            array = np.empty((1, length), dtype=object)
+            array[0, :] = cells
         else:
-            data[column.key] = ArrowStringArray(pa.array(cells, pa.large_string()), dtype=_STR)
-    data[ROW_NUMBER] = np.array(rows, dtype=np.int64)
-    return _frame_from_arrays({c.key: data[c.key] for c in specs} | {ROW_NUMBER: data[ROW_NUMBER]}, len(rows))
+            array = ArrowStringArray(pa.array(cells, pa.large_string()), dtype=_STR)
+        blocks.append((array, np.array([i], dtype=np.intp)))
+    integers.append(rows)
+    placement.append(len(specs))
+    block = np.array(integers, dtype=np.int64) if length else np.empty((len(integers), 0), dtype=np.int64)
+    blocks.append((block, np.array(placement, dtype=np.intp)))
+    columns = _frame_columns(tuple(column.key for column in specs))
+    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(length), columns=columns)
 
 
-def _frame_from_arrays(data: dict[str, Any], length: int) -> pd.DataFrame:
-    """`pd.DataFrame(data)` for arrays already of their final dtype and equal length.
-
-    The public constructor re-checks and re-wraps every column (about 7 µs each, the largest single
-    cost of reading a small sheet); `_from_arrays` without integrity checks skips that. It is private
-    pandas API (pinned pandas 3.1.1), so any change there falls back to the public constructor.
-    """
-    try:
-        return pd.DataFrame._from_arrays(
-            list(data.values()), columns=list(data), index=pd.RangeIndex(length), verify_integrity=False
-        )
-    except (AttributeError, TypeError):
-        return pd.DataFrame(data, copy=False)
+@cache
+def _frame_columns(keys: tuple[str, ...]) -> pd.Index:
+    """The columns of a table frame (an Index is immutable: one object serves every frame of the layout)."""
+    return pd.Index([*keys, ROW_NUMBER])
 
 
-def _plain_counts(cells: list[str | None]) -> list[int] | None:
-    """The counts when every cell is empty or plain ASCII digits (the common case), else None.
-
-    Done with C-level string operations over the whole column: a per-cell parse is what the
-    reader's speed budget cannot afford.
-    """
-    if None in cells:
-        cells = ["0" if cell is None else cell for cell in cells]
-    joined = "".join(cells)
-    if not (joined.isascii() and joined.isdigit()) or len(max(cells, key=len, default="")) > 18:
-        return None
-    try:
-        return list(map(int, cells))
-    except ValueError:  # an empty string (a formula returning "") passes the joined test
-        return None
-
-
-def _int_array(cells: list[int | None]) -> IntegerArray:
-    if None not in cells:
-        return IntegerArray(np.array(cells, dtype=np.int64), np.zeros(len(cells), dtype=bool))
-    mask = np.array([v is None for v in cells], dtype=bool)
-    return IntegerArray(np.array([0 if v is None else v for v in cells], dtype=np.int64), mask)
+def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of a string array: (empty or 1-18 ASCII digits, not empty), read from its buffers."""
+    count = len(cells)
+    validity, offsets, chars = cells.buffers()
+    if cells.null_count == 0:
+        valid = np.ones(count, dtype=bool)
+    else:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        valid = bits[cells.offset : cells.offset + count].astype(bool)
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=cells.offset + count + 1)[cells.offset :]
+    lengths = np.diff(bounds)
+    text = np.frombuffer(chars, dtype=np.uint8)[bounds[0] : bounds[-1]] if chars is not None else b""
+    if len(text) and not ((np.asarray(text) - 48) <= 9).all():  # uint8 wraps: one test for '0'..'9'
+        digits = pc.ascii_is_decimal(cells).fill_null(True).to_numpy(zero_copy_only=False)
+        return ~valid | (digits & (lengths <= 18)), valid
+    return ~valid | ((lengths >= 1) & (lengths <= 18)), valid
 
 
 def _looks_numeric(cell: str | None) -> bool:

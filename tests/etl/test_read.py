@@ -217,8 +217,8 @@ def test_csv_variant_reads_the_same_tables_as_the_xlsx(samples: dict[str, Parsed
 def test_sample_tables_have_the_documented_dtypes(samples: dict[str, ParsedWorkbook]) -> None:
     wb = samples["sop-cop_2019-2020_CN.xlsx"]
     truong = wb.tables["TruongLop"]
-    assert truong["so_nhom_tre"].dtype == "Int64"
-    assert truong["dat_chuan_qg"].dtype == "Int64"
+    assert truong["so_nhom_tre"].dtype == "int64"  # every cell read: plain int64
+    assert truong["dat_chuan_qg"].dtype == "int64"
     assert pd.api.types.is_string_dtype(truong["ma_truong"])
     assert truong["ma_truong"].tolist()[0] == "14127001"  # written as a number
     assert list(truong.columns) == [*LAYOUT.sheets["TruongLop"].keys, "_row"]
@@ -431,6 +431,8 @@ def test_not_a_number_and_negative(tmp_path: Path) -> None:
     assert findings(wb, "negative") == [("error", "DoiNgu", 3, "gv_tong", "-3")]
     gv_tong = wb.tables["DoiNgu"]["gv_tong"]
     assert gv_tong.isna().tolist() == [True, False, True] and gv_tong[1] == -3
+    assert gv_tong.dtype == "Int64"  # an unreadable cell makes the column nullable
+    assert wb.tables["DoiNgu"]["gv_bien_che"].dtype == "int64"
 
 
 def test_empty_count_cell_is_zero(tmp_path: Path) -> None:
@@ -620,7 +622,7 @@ def test_empty_danh_gia_chuan_in_hki_is_fine(tmp_path: Path) -> None:
     wb = read(tmp_path, book)
     assert errors(wb) == []
     assert len(wb.tables["DanhGiaChuan"]) == 0
-    assert wb.tables["DanhGiaChuan"]["gv_tot"].dtype == "Int64"
+    assert wb.tables["DanhGiaChuan"]["gv_tot"].dtype == "int64"
 
 
 def test_thongtin_empty_required_value_unknown_row_and_bad_values(tmp_path: Path) -> None:
