@@ -95,8 +95,10 @@ def archive_file(path: Path, sha256: str, settings: Settings) -> Path:
     return target
 
 
-def receive_file(engine: sa.Engine, path: Path, settings: Settings) -> Received:
-    """Archive and record one file before anything else happens to it."""
+def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: frozenset[int] = frozenset()
+                 ) -> Received:
+    """Archive and record one file before anything else happens to it. `in_flight`: submissions this run
+    has received but not yet given a verdict (a second copy of one of them is a duplicate, not a resume)."""
     sha256 = sha256_of(path)
     archived = archive_file(path, sha256, settings)
     stat = path.stat()
@@ -107,7 +109,7 @@ def receive_file(engine: sa.Engine, path: Path, settings: Settings) -> Received:
                     "order by submission_id limit 1"),
             {"sha": sha256},
         ).first()
-        if earlier is not None and earlier.status == "received":
+        if earlier is not None and earlier.status == "received" and earlier.submission_id not in in_flight:
             # An interrupted run recorded it but never gave a verdict (its load is one transaction, so
             # nothing of it was kept): resume it instead of calling it a duplicate.
             return Received(path, earlier.submission_id, sha256, archived, None)
@@ -196,8 +198,9 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             on_verdict(verdict)
 
     pending: list[Received] = []
-    for path in find_files(paths):
-        received = receive_file(engine, path, settings)
+    # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
+    for path in sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name)):
+        received = receive_file(engine, path, settings, frozenset(r.submission_id for r in pending))
         if received.duplicate_of:
             report(Verdict(path.name, received.submission_id, "duplicate"))
             continue

@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 
+from tests.etl.test_alerts import smtp_sink  # noqa: F401 - fixture
+
 from etl.generate import generate_province
 
 
@@ -37,3 +39,62 @@ def test_nightly_dag_ingests_the_landing_folder_and_rolls_up(airflow_db, setting
     assert province_schools == 12 + 8  # Quỳnh Nhai and Sốp Cộp schools open in 2019-2020
     assert district_gv == core_gv and set(district_gv) == {"118", "127"}
     assert any(p.suffix == ".xlsx" for p in settings.reports_dir.iterdir())
+
+
+def test_nightly_dag_with_good_bad_duplicate_and_resubmitted_files(airflow_db, settings, use_settings, smtp_sink,
+                                                                     tmp_path):
+    """The Sở's nightly question answered: who sent what, is it right, who must fix what."""
+    import os
+    import shutil
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from etl import warehouse
+    from etl.generate import generate_district_workbook
+    from tests.etl.test_ingest import break_sum_rule
+
+    province = settings.province_config()
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    good = generate_district_workbook(province, "118", "2019-2020", "CN", landing / "quynh-nhai.xlsx", seed=1)
+    first = generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-1.xlsx", seed=1)
+    second = generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-2.xlsx", seed=2)
+    valid = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "van-ho.xlsx", seed=1)
+    bad, bad_row = break_sum_rule(valid, tmp_path)
+    shutil.move(bad, landing / "van-ho-loi.xlsx")
+    shutil.copyfile(good, landing / "quynh-nhai-gui-lai.xlsx")  # the same bytes sent twice
+    arrival = ["quynh-nhai.xlsx", "sop-cop-lan-1.xlsx", "van-ho-loi.xlsx", "quynh-nhai-gui-lai.xlsx",
+               "sop-cop-lan-2.xlsx"]
+    for hour, name in enumerate(arrival):
+        os.utime(landing / name, (1_591_000_000 + hour * 3600,) * 2)
+    use_settings(settings)
+
+    dag = DagBag().get_dag("tonghop_nightly")
+    for t in dag.tasks:
+        t.retries = 0
+    assert dag.test().state == "success"
+
+    engine = warehouse.get_engine(settings)
+    with engine.connect() as c:
+        status = dict(c.execute(sa.text("select file_name, status from dq.submission")).all())
+        current = dict(c.execute(sa.text(
+            "select cs.ma_don_vi, s.file_name from core.current_submission cs join dq.submission s using "
+            "(submission_id)")).all())
+        bad_issue = c.execute(sa.text(
+            "select i.severity, i.rule, i.sheet, i.row_number, i.column_key from dq.issue i join dq.submission s "
+            "using (submission_id) where s.file_name = 'van-ho-loi.xlsx' and i.severity = 'error'")).all()
+    assert status == {"quynh-nhai.xlsx": "accepted", "quynh-nhai-gui-lai.xlsx": "duplicate",
+                      "sop-cop-lan-1.xlsx": "superseded", "sop-cop-lan-2.xlsx": "accepted",
+                      "van-ho-loi.xlsx": "rejected"}
+    assert current == {"118": "quynh-nhai.xlsx", "127": "sop-cop-lan-2.xlsx"}, "a rejected file changes nothing"
+    assert ("error", "sum_mismatch", "DoiNgu", bad_row, "gv_tong") in [tuple(i) for i in bad_issue]
+
+    mails = smtp_sink.messages()
+    to_van_ho = [m for rcpt, m in mails if "pgd-vanho@example.org" in rcpt]
+    to_so = [m for rcpt, m in mails if "so-gddt@example.org" in rcpt]
+    assert len(to_van_ho) == 1 and len(to_so) == 1
+    assert "lỗi" in to_van_ho[0]["Subject"]
+    attachments = list(to_van_ho[0].iter_attachments())
+    assert attachments and attachments[0].get_filename().endswith(".xlsx")
+    summary = to_so[0].get_body(("plain",)).get_content()
+    assert "Vân Hồ" in summary and "Sốp Cộp" in summary

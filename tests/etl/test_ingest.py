@@ -161,3 +161,11 @@ def test_a_district_total_changing_by_more_than_30_percent_is_a_warning(engine, 
                            {"s": verdict.submission_id}).all()
     assert ("warning", "yoy_change", "DoiNgu", "nv_tong") in [tuple(i) for i in issues]
     assert len(issues) < 5, "only the columns that really moved"
+
+
+def test_the_same_bytes_twice_in_one_batch_is_one_submission_and_one_duplicate(engine, settings, tmp_path):
+    copy = tmp_path / "gui-lai.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", copy)
+    verdicts = ingest_files(engine, settings, [SAMPLES / "van-ho_2019-2020_CN.xlsx", copy])
+    assert {v.file_name: v.status for v in verdicts} == {"van-ho_2019-2020_CN.xlsx": "accepted",
+                                                         "gui-lai.xlsx": "duplicate"}
