@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_remind)
 
-    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md (warehouse comments) and docs/rules.md (the suites)")
+    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md (warehouse comments) "
+                                    "and docs/rules.md (the suites)")
     p.set_defaults(func=cmd_docs)
     return parser
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import registry, warehouse
-from etl.config import ProvinceConfig, Settings
 from etl.alerts import send_nightly_alerts
+from etl.config import ProvinceConfig, Settings
 from etl.generate import generate_province
 from etl.history import flag_outliers
 from etl.ingest import Verdict, ingest_landing, sha256_of

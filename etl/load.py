@@ -84,10 +84,8 @@ def load_staging(connection: sa.Connection, layout: Layout,
     """COPY every sheet of every given submission into staging; returns rows per table."""
     counts = {}
     for sheet in layout.sheets.values():
-        if sheet.kind == "key_value":
-            frame = thong_tin_frame(sheet, submissions)
-        else:
-            frame = staging_frame(sheet, submissions)
+        build = thong_tin_frame if sheet.kind == "key_value" else staging_frame
+        frame = build(sheet, submissions)
         counts[sheet.table] = copy_frame(connection, f"staging.{sheet.table}", frame)
     return counts
 

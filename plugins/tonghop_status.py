@@ -3,9 +3,9 @@
 GET /tonghop/health -> {"status": "ok"}; GET /tonghop/reporting-status -> submissions per status and the
 latest due periods per district (etl.status). Logic lives in etl/; this file only mounts it."""
 
+from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI
 
-from airflow.plugins_manager import AirflowPlugin
 from etl import status
 
 status_app = FastAPI(title="tonghop status")

@@ -8,3 +8,6 @@ def airflow_db():
     from airflow.utils import db
 
     db.resetdb()
+
+
+from tests.etl.test_alerts import smtp_sink  # noqa: E402, F401 - the SMTP sink fixture, shared with the DAG runs

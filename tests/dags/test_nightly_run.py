@@ -2,8 +2,6 @@
 
 import sqlalchemy as sa
 
-from tests.etl.test_alerts import smtp_sink  # noqa: F401 - fixture
-
 from etl.generate import generate_province
 
 
@@ -57,8 +55,8 @@ def test_nightly_dag_with_good_bad_duplicate_and_resubmitted_files(airflow_db, s
     landing = settings.landing_dir
     landing.mkdir(parents=True)
     good = generate_district_workbook(province, "118", "2019-2020", "CN", landing / "quynh-nhai.xlsx", seed=1)
-    first = generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-1.xlsx", seed=1)
-    second = generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-2.xlsx", seed=2)
+    generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-1.xlsx", seed=1)
+    generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop-lan-2.xlsx", seed=2)
     valid = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "van-ho.xlsx", seed=1)
     bad, bad_row = break_sum_rule(valid, tmp_path)
     shutil.move(bad, landing / "van-ho-loi.xlsx")

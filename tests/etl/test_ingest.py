@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -67,7 +68,7 @@ def test_every_file_is_archived_byte_for_byte_and_duplicates_are_not_processed(e
         staged = c.execute(sa.text("select count(distinct submission_id) from staging.truong_lop")).scalar()
     assert rows[1].duplicate_of == rows[0].submission_id
     assert staged == 1, "a duplicate is recorded but not processed again"
-    archived = open(rows[0].archive_path, "rb").read()
+    archived = Path(rows[0].archive_path).read_bytes()
     assert archived == (SAMPLES / "van-ho_2019-2020_HKI.xlsx").read_bytes()
 
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 import hypothesis.strategies as st
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 
 from etl.layout import load_layout
 from etl.rollup import rebuild_marts

@@ -28,7 +28,8 @@ def test_registry_load_is_idempotent_and_complete(engine, settings):
         assert open_2019 == 228
         assert c.execute(sa.text("select count(*) from core.target")).scalar() == 23
         floors = dict(c.execute(sa.text(
-            "select nam_hoc, qualification_floor from core.school_year where nam_hoc in ('2019-2020','2020-2021')")).all())
+            "select nam_hoc, qualification_floor from core.school_year "
+            "where nam_hoc in ('2019-2020', '2020-2021')")).all())
     assert floors == {"2019-2020": "trung_cap", "2020-2021": "cao_dang"}
 
 
