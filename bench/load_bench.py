@@ -1,0 +1,296 @@
+"""Loading speed: `etl.load.load_staging` (and `publish_accepted`) against a bare COPY of the same rows.
+
+Run: `python -m bench.load_bench` (both cases) or `python -m bench.load_bench --province-only`.
+Cases, on a fresh benchmark database (bench/common.py):
+- province night: the 12 Sơn La district workbooks of one round, written by `etl.generate.generate_province`
+  and read by `read_workbook`;
+- national night: 700 workbooks x 40 schools, made in memory from the province ones (rows replicated
+  and perturbed, new district and school codes, new submission ids). Their 700 districts and 28,000
+  schools are registered in core first, so the national case is measured with publishing too.
+The dq.submission rows (foreign key of staging) are inserted once, before timing. As in `etl.ingest`,
+submissions are loaded in chunks of CHUNK_SIZE, one committed transaction per chunk. Measured in the
+same run, median of several runs, tables emptied (untimed) before each run:
+- floor: the same rows, written beforehand as CSV in memory (Arrow), COPY'd in one transaction into
+  plain copies of the staging tables (same columns, no keys, no indexes);
+- keyed floor (info): the same, into copies that have the primary keys (index upkeep, no foreign key);
+- schema floor (info): the same prebuilt CSV COPY'd into staging itself (primary keys, foreign keys);
+- `load_staging`: DataFrames of every sheet -> Arrow CSV -> COPY (the whole Python side included);
+- `load_staging` + `publish_accepted`: the load step of a night, core facts included.
+Target (issue): loading within 2x of the bare COPY of the same rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import sqlalchemy as sa
+
+from bench.common import Result, bench_database, median_seconds, print_results, within
+from etl import load
+from etl.config import PROJECT_ROOT, ProvinceConfig
+from etl.generate import generate_province
+from etl.ingest import CHUNK_SIZE
+from etl.layout import Layout, load_layout
+from etl.model import ROW_NUMBER, ParsedWorkbook
+from etl.read import read_workbook
+
+NAM_HOC = "2023-2024"
+KY_BAO_CAO = "CN"
+SEED = 2025
+NATIONAL_WORKBOOKS = 700
+SCHOOLS_PER_WORKBOOK = 40
+TARGET_RATIO = 2.0
+FLOOR_SCHEMA = "bench_floor"
+KEYED_FLOOR_SCHEMA = "bench_floor_keyed"
+
+
+def province_workbooks(
+    province: ProvinceConfig, nam_hoc: str = NAM_HOC, ky_bao_cao: str = KY_BAO_CAO
+) -> list[ParsedWorkbook]:
+    """A province night: one generated workbook per registry district, read by the reader."""
+    with tempfile.TemporaryDirectory(prefix="load-bench-") as folder:
+        paths = generate_province(province, nam_hoc, ky_bao_cao, Path(folder), seed=SEED)
+        workbooks = [read_workbook(path) for path in paths]
+    errors = [f.message for wb in workbooks for f in wb.findings if f.severity == "error"]
+    if errors:
+        raise SystemExit(f"generated workbooks do not read cleanly: {errors[:3]}")
+    return workbooks
+
+
+def national_district_code(i: int) -> str:
+    return f"N{i:03d}"
+
+
+def national_workbooks(
+    templates: list[ParsedWorkbook],
+    layout: Layout,
+    count: int = NATIONAL_WORKBOOKS,
+    schools: int = SCHOOLS_PER_WORKBOOK,
+    seed: int = SEED,
+) -> list[ParsedWorkbook]:
+    """`count` workbooks of `schools` schools each: the province rows replicated and perturbed (counts + 0..2),
+    district `N000`.., school codes `<district><001..>`. Values need not satisfy the rules: nothing here
+    validates them."""
+    rng = np.random.default_rng(seed)
+    rows = count * schools
+    sheets = {}
+    for sheet in layout.school_sheets:
+        pool = pd.concat([wb.tables[sheet.name] for wb in templates], ignore_index=True)
+        table = pool.iloc[np.arange(rows) % len(pool)].reset_index(drop=True)
+        table["ma_truong"] = pd.array(
+            [f"{national_district_code(i)}{k:03d}" for i in range(count) for k in range(1, schools + 1)],
+            dtype=pool["ma_truong"].dtype,
+        )
+        table[ROW_NUMBER] = np.tile(4 + np.arange(schools), count)
+        for key in sheet.count_keys:
+            if key in table:
+                table[key] = table[key] + rng.integers(0, 3, rows)
+        sheets[sheet.name] = table
+    workbooks = []
+    for i in range(count):
+        code = national_district_code(i)
+        template = templates[i % len(templates)]
+        tables = {name: table.iloc[i * schools : (i + 1) * schools] for name, table in sheets.items()}
+        for name, table in template.tables.items():
+            tables.setdefault(name, table)
+        header = {**template.header, "ma_don_vi": code, "ten_don_vi": f"Phòng GD&ĐT số {i}"}
+        workbooks.append(replace(template, file_name=f"{code}.xlsx", header=header, tables=tables, findings=[]))
+    return workbooks
+
+
+def register_national(engine: sa.Engine, count: int = NATIONAL_WORKBOOKS, schools: int = SCHOOLS_PER_WORKBOOK) -> None:
+    """The synthetic districts and schools in core (publishing needs them: foreign keys), in the province."""
+    with engine.begin() as c:
+        c.execute(
+            sa.text(
+                "insert into core.district (ma_don_vi, ten_don_vi, ma_tinh) "
+                "select 'N' || lpad(i::text, 3, '0'), 'Phòng GD&ĐT số ' || i, (select ma_tinh from core.province) "
+                "from generate_series(0, :last) as i"
+            ),
+            {"last": count - 1},
+        )
+        c.execute(
+            sa.text(
+                "insert into core.school (ma_truong, ten_truong, ma_don_vi, loai_hinh, mo_tu_nam_hoc) "
+                "select d.ma_don_vi || lpad(k::text, 3, '0'), 'Trường Mầm non số ' || k, d.ma_don_vi, 'cong_lap', "
+                "'2010-2011' from core.district as d cross join generate_series(1, :schools) as k "
+                "where d.ma_don_vi like 'N%'"
+            ),
+            {"schools": schools},
+        )
+
+
+def record_submissions(engine: sa.Engine, workbooks: list[ParsedWorkbook]) -> list[tuple[int, ParsedWorkbook]]:
+    """One dq.submission row per workbook (status received, its period from ThongTin); returns (id, workbook).
+
+    Each workbook must be the only one of its district and period."""
+    with engine.begin() as c:
+        rows = c.execute(
+            sa.text(
+                "insert into dq.submission (file_name, sha256, size_bytes, archive_path, ma_don_vi, nam_hoc, "
+                "ky_bao_cao, template_version, received_at) "
+                "select f.file_name, 'bench', 0, '', f.ma_don_vi, f.nam_hoc, f.ky_bao_cao, :version, now() "
+                "from unnest(cast(:files as text[]), cast(:codes as text[]), cast(:years as text[]), "
+                "cast(:rounds as text[])) as f (file_name, ma_don_vi, nam_hoc, ky_bao_cao) "
+                "returning submission_id, ma_don_vi, nam_hoc, ky_bao_cao"
+            ),
+            {
+                "files": [wb.file_name for wb in workbooks],
+                "codes": [wb.period[0] for wb in workbooks],
+                "years": [wb.period[1] for wb in workbooks],
+                "rounds": [wb.period[2] for wb in workbooks],
+                "version": load_layout().template_version,
+            },
+        ).all()
+    ids = {(code, nam_hoc, ky): sid for sid, code, nam_hoc, ky in rows}
+    return [(ids[wb.period], wb) for wb in workbooks]
+
+
+def prebuilt_csv(layout: Layout, submissions: list[tuple[int, ParsedWorkbook]]) -> dict[str, tuple[list[str], bytes]]:
+    """The rows load_staging writes, as CSV bytes per staging table (built before timing)."""
+    out = {}
+    for sheet in layout.sheets.values():
+        if sheet.kind == "key_value":
+            frame = load.thong_tin_frame(sheet, submissions)
+        else:
+            frame = load.staging_frame(sheet, submissions)
+        buffer = io.BytesIO()
+        pa_csv.write_csv(
+            pa.Table.from_pandas(frame, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False)
+        )
+        out[sheet.table] = (list(frame.columns), buffer.getvalue())
+    return out
+
+
+def copy_csv(connection: sa.Connection, schema: str, csv: dict[str, tuple[list[str], bytes]]) -> None:
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        for table, (columns, data) in csv.items():
+            with cursor.copy(f"copy {schema}.{table} ({', '.join(columns)}) from stdin with (format csv)") as copy:
+                copy.write(data)
+
+
+def create_floor_tables(engine: sa.Engine, layout: Layout) -> None:
+    """Copies of the staging tables with the same columns and types: plain (no keys, no indexes), and
+    keyed (the primary keys, no foreign key), to tell the index cost from the foreign-key checks."""
+    with engine.begin() as c:
+        for schema, like in ((FLOOR_SCHEMA, ""), (KEYED_FLOOR_SCHEMA, " including indexes")):
+            c.exec_driver_sql(f"create schema {schema}")
+            for sheet in layout.sheets.values():
+                c.exec_driver_sql(f"create table {schema}.{sheet.table} (like staging.{sheet.table}{like})")
+
+
+def truncate(engine: sa.Engine, tables: list[str]) -> Callable[[], None]:
+    def reset() -> None:
+        with engine.begin() as c:
+            c.exec_driver_sql(f"truncate {', '.join(tables)}")
+            c.exec_driver_sql("update dq.submission set status = 'received' where status <> 'received'")
+
+    return reset
+
+
+def bench_case(
+    engine: sa.Engine, layout: Layout, label: str, workbooks: list[ParsedWorkbook], repeat: int
+) -> list[Result]:
+    submissions = record_submissions(engine, workbooks)
+    chunks = [submissions[i : i + CHUNK_SIZE] for i in range(0, len(submissions), CHUNK_SIZE)]
+    csv = prebuilt_csv(layout, submissions)
+    rows = sum(data.count(b"\n") for _, data in csv.values())
+    staging = [f"staging.{s.table}" for s in layout.sheets.values()]
+    core = [
+        "core.fact_school_period",
+        "core.fact_district_period",
+        "core.fact_training_course",
+        "core.current_submission",
+    ]
+    floor_tables = [
+        f"{schema}.{s.table}" for schema in (FLOOR_SCHEMA, KEYED_FLOOR_SCHEMA) for s in layout.sheets.values()
+    ]
+
+    def bare_copy(schema: str) -> Callable[[], None]:
+        def run() -> None:
+            with engine.begin() as c:
+                copy_csv(c, schema, csv)
+
+        return run
+
+    def load_chunks(publish: bool) -> Callable[[], None]:
+        def run() -> None:
+            for chunk in chunks:
+                with engine.begin() as c:
+                    load.load_staging(c, layout, chunk)
+                    if publish:
+                        load.publish_accepted(c, [sid for sid, _ in chunk])
+
+        return run
+
+    floor = median_seconds(bare_copy(FLOOR_SCHEMA), repeat, reset=truncate(engine, floor_tables))
+    keyed_floor = median_seconds(bare_copy(KEYED_FLOOR_SCHEMA), repeat, reset=truncate(engine, floor_tables))
+    schema_floor = median_seconds(bare_copy("staging"), repeat, reset=truncate(engine, staging))
+    ours = median_seconds(load_chunks(publish=False), repeat, reset=truncate(engine, staging))
+    with_publish = median_seconds(load_chunks(publish=True), repeat, reset=truncate(engine, staging + core))
+    with engine.connect() as c:
+        facts = c.execute(sa.text("select count(*) from core.fact_school_period")).scalar_one()
+    truncate(engine, staging + core + floor_tables)()
+
+    case = f"{label} ({len(workbooks)} wb, {rows:,} rows)"
+    print(f"\n{case}, {len(chunks)} chunk(s) of ≤ {CHUNK_SIZE}, median of {repeat} runs; {facts:,} core facts")
+    for name, seconds in (
+        ("bare COPY, prebuilt CSV, plain tables", floor),
+        ("bare COPY, prebuilt CSV, primary keys only", keyed_floor),
+        ("bare COPY, prebuilt CSV, into staging (PK+FK)", schema_floor),
+        ("load_staging", ours),
+        ("load_staging + publish_accepted", with_publish),
+    ):
+        print(f"  {name:<46} {seconds:7.3f} s {rows / seconds:>12,.0f} rows/s")
+    target = f"≤ {TARGET_RATIO:g}× floor"
+    return [
+        Result("load", f"{case}: COPY, primary keys only", keyed_floor, floor, "info", None),
+        Result("load", f"{case}: COPY into staging (PK+FK)", schema_floor, floor, "info", None),
+        Result("load", f"{case}: load_staging", ours, floor, target, within(ours, floor, TARGET_RATIO)),
+        Result(
+            "load",
+            f"{case}: load_staging + publish",
+            with_publish,
+            floor,
+            target,
+            within(with_publish, floor, TARGET_RATIO),
+        ),
+    ]
+
+
+def run(*, province_only: bool = False, repeat: int = 5, server_url: str | None = None) -> list[Result]:
+    layout = load_layout()
+    son_la = ProvinceConfig(PROJECT_ROOT / "config" / "provinces" / "son-la")
+    province = province_workbooks(son_la)
+    results = []
+    with bench_database(server_url) as (_, engine):
+        create_floor_tables(engine, layout)
+        results += bench_case(engine, layout, "province", province, repeat)
+        if not province_only:
+            register_national(engine)
+            national = national_workbooks(province, layout)
+            results += bench_case(engine, layout, "national", national, max(3, repeat // 2))
+    return results
+
+
+def main(argv: list[str] | None = None) -> list[Result]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--province-only", action="store_true", help="skip the 700-workbook national batch")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (median)")
+    args = parser.parse_args(argv)
+    results = run(province_only=args.province_only, repeat=args.repeat)
+    print_results(results, "loading")
+    return results
+
+
+if __name__ == "__main__":
+    main()
