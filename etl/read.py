@@ -129,7 +129,13 @@ def read_workbook(
     try:
         source = _open_source(path, max_file_bytes, max_uncompressed_bytes)
         result = ParsedWorkbook(file_name=path.name)
-        _WorkbookReader(source, layout, result).read()
+        try:
+            _WorkbookReader(source, layout, result).read()
+        except Exception:
+            # A broken part: read again one sheet after the other, so that the failure reported is
+            # the first one met reading the sheets in turn, whatever the batched read met first.
+            result = ParsedWorkbook(file_name=path.name)
+            _WorkbookReader(source, layout, result).read(one_by_one=True)
         return result
     except _FileProblem as problem:
         return _unreadable(path, problem.rule, problem.message)
@@ -155,9 +161,10 @@ class Grid:
     """One sheet as text cells: `columns[c][r]` is the cell at row r (0 = Excel row 1), or None.
 
     Column c is the Excel column `col_offset + c`. `errors` maps (r, c) to a formula error literal.
-    `flat` is every cell as one Arrow string array, column after column (cell (r, c) at
-    `c * height + r`): the count cells of the data rows are typed from it in one go.
-    `hidden_columns` and `number_rows` are computed only when called.
+    `flat` holds the cells of every sheet of the workbook as one Arrow string array, sheet after
+    sheet and column after column: cell (r, c) of this sheet is at `base + c * height + r`. The count
+    cells of the data rows of all sheets are typed from it in one go. `hidden_columns` and
+    `number_rows` are computed only when called.
     """
 
     def __init__(
@@ -166,7 +173,6 @@ class Grid:
         *,
         columns: list[list[str | None]],
         errors: dict[tuple[int, int], str],
-        flat: pa.Array | None = None,
         col_offset: int = 0,
         hidden_columns: Callable[[], frozenset[int]] = frozenset,
         number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset(),
@@ -179,7 +185,8 @@ class Grid:
         self.number_rows = number_rows
         self.width = len(columns)
         self.height = len(columns[0]) if columns else 0
-        self._flat = flat
+        self.flat: pa.Array | None = None  # set by `_share_cells`
+        self.base = 0
         self._rows: dict[int, tuple[str | None, ...]] = {}
 
     @cached_property
@@ -195,12 +202,6 @@ class Grid:
         if row is None:
             row = self._rows[r] = tuple(column[r] for column in self.columns)
         return row
-
-    @property
-    def flat(self) -> pa.Array:
-        if self._flat is None:
-            self._flat = pa.array([cell for column in self.columns for cell in column], pa.string())
-        return self._flat
 
     def letter(self, c: int) -> str:
         return column_letter(self.col_offset + c)
@@ -280,48 +281,62 @@ class _XlsxSource:
         self.sheet_names: list[str] = list(self._reader.sheet_names)
         self.other_members: list[str] = []
 
-    def load(self, name: str) -> Grid:
-        sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-        batch, cell_errors = sheet.to_arrow_with_errors()
-        arrays = batch.columns
-        infos = sheet.available_columns() if arrays else []
-        col_offset = infos[0].absolute_index if infos else 0
-        errors: dict[tuple[int, int], str] = {}
-        for error in cell_errors.errors if cell_errors else ():
-            match = re.search(r"Error\((\w+)\)", error.detail)
-            errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
-        flat, columns = _python_cells(arrays)
-        if flat is None or _may_hold(flat, b"#"):
-            _move_error_literals(columns, errors)
+    def load_all(self, names: list[str]) -> list[Grid]:
+        """The sheets, their cells turned into Python values by one conversion for the whole workbook."""
+        loaded = []
+        for name in names:
+            sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            batch, cell_errors = sheet.to_arrow_with_errors()
+            infos = sheet.available_columns() if batch.num_columns else []
+            errors: dict[tuple[int, int], str] = {}
+            for error in cell_errors.errors if cell_errors else ():
+                match = re.search(r"Error\((\w+)\)", error.detail)
+                errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
+            loaded.append((name, batch, errors, infos[0].absolute_index if infos else 0))
+        arrays = [array for _, batch, _, _ in loaded for array in batch.columns]
+        flat = _concat_text(arrays)  # None if not all text (never seen with dtypes="string")
+        cells = [cell for array in arrays for cell in array.to_pylist()] if flat is None else flat.to_pylist()
+        literals = flat is None or _may_hold(flat, b"#")  # error literals typed as text: rare
+        grids = []
+        start = 0
+        for name, batch, errors, col_offset in loaded:
+            height = batch.num_rows
+            columns = [cells[start + c * height : start + (c + 1) * height] for c in range(batch.num_columns)]
+            start += batch.num_columns * height
+            if literals:
+                _move_error_literals(columns, errors)
+            grids.append(self._grid(name, columns, errors, col_offset))
+        _share_cells(grids, flat)
+        return grids
+
+    def _grid(self, name: str, columns: list[list[str | None]], errors: dict, col_offset: int) -> Grid:
         parts = _SheetXml(self.path, name)
         return Grid(
             name,
             columns=columns,
             errors=errors,
-            flat=flat,
             col_offset=col_offset,
             hidden_columns=lambda: frozenset(c - col_offset for c in parts.hidden_columns()),
             number_rows=lambda c: parts.number_rows(c + col_offset),
         )
 
 
-def _python_cells(arrays: list[pa.Array]) -> tuple[pa.Array | None, list[list[str | None]]]:
-    """The columns as one Arrow array (column after column) and as lists of Python values.
+def _concat_text(arrays: list[pa.Array]) -> pa.Array | None:
+    """The arrays as one string array, or None when some are not text."""
+    if not arrays or any(array.type != pa.string() for array in arrays):
+        return None
+    return pa.concat_arrays(arrays)
 
-    One conversion of the concatenated array instead of one per column; None for the array when
-    the columns cannot be concatenated (not all text).
-    """
-    height = len(arrays[0]) if arrays else 0
-    if not height:
-        return None, [[] for _ in arrays]
-    try:
-        flat = pa.concat_arrays(arrays)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None, [array.to_pylist() for array in arrays]
-    if flat.type != pa.string():
-        return None, [array.to_pylist() for array in arrays]
-    cells = flat.to_pylist()
-    return flat, [cells[start : start + height] for start in range(0, len(cells), height)]
+
+def _share_cells(grids: list[Grid], flat: pa.Array | None) -> None:
+    """Give every grid the workbook's cells as one Arrow array (built from the Python cells if None)."""
+    if flat is None:
+        cells = [cell for grid in grids for column in grid.columns for cell in column]
+        flat = pa.array(cells, pa.string())
+    base = 0
+    for grid in grids:
+        grid.flat, grid.base = flat, base
+        base += grid.width * grid.height
 
 
 def _may_hold(cells: pa.Array, text: bytes) -> bool:
@@ -428,6 +443,11 @@ class _CsvZipSource:
             return frozenset(r for r, cell in enumerate(columns[c]) if cell and _MACHINE_NUMBER.fullmatch(cell))
 
         return Grid(name, columns=columns, errors=errors, number_rows=number_rows)
+
+    def load_all(self, names: list[str]) -> list[Grid]:
+        grids = [self.load(name) for name in names]
+        _share_cells(grids, None)
+        return grids
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -713,16 +733,47 @@ class _WorkbookReader:
 
     # -- workbook level
 
-    def read(self) -> None:
+    def read(self, *, one_by_one: bool = False) -> None:
+        """ThongTin, then the tables: every sheet loaded and turned into Python values at once, rows
+        sorted out sheet by sheet, the count cells of every sheet typed in one go, then the other
+        cells, frames and totals sheet by sheet. The findings come out in sheet order, as if each sheet
+        had been read whole in turn (`one_by_one` does that, for broken files: see `read_workbook`)."""
         matched = self._match_sheets()
         info_spec = next((s for s in self.layout.sheets.values() if s.kind == "key_value"), None)
-        if info_spec is not None and info_spec.name in matched:
-            self._read_key_value(self.source.load(matched[info_spec.name]), info_spec)
+        if info_spec is not None and info_spec.name not in matched:
+            info_spec = None
+        tables = [spec for spec in self.layout.table_sheets if spec.name in matched]
+        if one_by_one:
+            self._read_one_by_one(matched, info_spec, tables)
+            return
+        names = [matched[spec.name] for spec in ([info_spec] if info_spec else []) + tables]
+        grids = self.source.load_all(names)
+        if info_spec is not None:
+            self._read_key_value(grids.pop(0), info_spec)
         self.result.template_version = self.result.header.get("phien_ban")
-        for spec in self.layout.table_sheets:
-            if spec.name in matched:
-                grid = self.source.load(matched[spec.name])
-                self._read_table(grid, spec, required=self._required(spec))
+        pending: list[tuple[_TableReader | None, list[Finding]]] = []
+        for spec, grid in zip(tables, grids, strict=True):
+            self.findings = []
+            pending.append((self._read_table(grid, spec, required=self._required(spec)), self.findings))
+        _type_counts([reader for reader, _ in pending if reader is not None])
+        for reader, found in pending:
+            if reader is not None:
+                self.findings = found
+                reader.finish()
+            self.result.findings.extend(found)
+        self.findings = self.result.findings
+        self._report_missing_sheets(matched)
+
+    def _read_one_by_one(self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]) -> None:
+        if info_spec is not None:
+            self._read_key_value(self.source.load_all([matched[info_spec.name]])[0], info_spec)
+        self.result.template_version = self.result.header.get("phien_ban")
+        for spec in tables:
+            grid = self.source.load_all([matched[spec.name]])[0]
+            reader = self._read_table(grid, spec, required=self._required(spec))
+            if reader is not None:
+                _type_counts([reader])
+                reader.finish()
         self._report_missing_sheets(matched)
 
     def _round(self) -> str | None:
@@ -929,7 +980,8 @@ class _WorkbookReader:
 
     # -- per-school and per-course tables
 
-    def _read_table(self, grid: Grid, spec: SheetSpec, *, required: bool) -> None:
+    def _read_table(self, grid: Grid, spec: SheetSpec, *, required: bool) -> _TableReader | None:
+        """Header, columns and rows of a table sheet: the reader to finish, or None when there is none."""
         matcher = _matcher(spec)
         header = _find_header(grid, matcher, self.layout.header_search_rows)
         if header is None and not grid.errors and all(is_blank(cell) for col in grid.columns for cell in col):
@@ -937,7 +989,7 @@ class _WorkbookReader:
                 self._add(
                     "error", "missing_sheet", f"Trang tính bắt buộc '{grid.name}' không có dữ liệu.", sheet=grid.name
                 )
-            return
+            return None
         if header is None:
             self._add(
                 "error" if required else "warning",
@@ -946,10 +998,12 @@ class _WorkbookReader:
                 f"trang tính '{grid.name}'; trang này chưa được đọc.",
                 sheet=grid.name,
             )
-            return
+            return None
         self.result.header_rows[spec.name] = header.first_row + 1
         columns = self._settle_columns(grid, spec, header)
-        _TableReader(self, grid, spec, header, columns).read()
+        reader = _TableReader(self, grid, spec, header, columns)
+        reader.scan()
+        return reader
 
     def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
         settled = _TableColumns()
@@ -1041,12 +1095,16 @@ class _TableReader:
         self.sums: dict[str, int] = {}  # key -> sum of the count columns read from Arrow
         self.bad: dict[str, bool] = {}  # key -> some cell unreadable (its column sum is not comparable)
         self._number_rows: dict[int, frozenset[int]] = {}
+        self.data_rows: list[int] = []
+        self.totals: tuple[int, dict[str, Any]] | None = None
+        self.counts: list[ColumnSpec] = []  # count columns for `_type_counts`
+        self.error_columns: set[int] = set()  # grid columns with a formula error in a data row
 
-    def read(self) -> None:
+    def scan(self) -> None:
+        """Sort out the rows below the header: data rows, the totals row (read now), the rest reported."""
         if self.row_col is None:
-            self._store([])  # without the row key no row can be told apart; missing_column says so
-            return
-        data_rows: list[int] = []
+            return  # without the row key no row can be told apart; missing_column says so
+        data_rows = self.data_rows
         totals: tuple[int, dict[str, Any]] | None = None
         row = self.grid.row
         key_cells = self.grid.columns[self.row_col]
@@ -1081,10 +1139,23 @@ class _TableReader:
                     row=r + 1,
                 )
                 break
-        self._read_values(data_rows)
-        self._store(data_rows)
-        if totals is not None:
-            self._check_totals(*totals)
+        self.totals = totals
+        errors = self.grid.errors
+        in_data = set(data_rows) if errors else set()
+        self.error_columns = {c for (r, c) in errors if r in in_data}
+        if data_rows:
+            self.counts = [
+                column
+                for column in self.specs
+                if column.type == "int" and self.by_key[column.key] not in self.error_columns
+            ]
+
+    def finish(self) -> None:
+        """Type the cells `_type_counts` left, build the frame and check the totals row."""
+        self._read_values(self.data_rows)
+        self._store(self.data_rows)
+        if self.totals is not None:
+            self._check_totals(*self.totals)
 
     # -- row classification
 
@@ -1178,15 +1249,8 @@ class _TableReader:
     # -- data rows
 
     def _read_values(self, data_rows: list[int]) -> None:
-        """Every template column of the data rows, typed: counts all at once from Arrow, the rest per column."""
-        errors = self.grid.errors
-        in_data = set(data_rows) if errors else set()
-        error_columns = {c for (r, c) in errors if r in in_data}
-        counts = [
-            column for column in self.specs if column.type == "int" and self.by_key[column.key] not in error_columns
-        ]
-        if counts and data_rows:
-            self.values.update(self._plain_count_block(counts, data_rows))
+        """Every template column of the data rows that `_type_counts` did not type, column by column."""
+        error_columns = self.error_columns
         first = data_rows[0] if data_rows else 0
         contiguous = bool(data_rows) and data_rows[-1] - first + 1 == len(data_rows)
         for column in self.specs:
@@ -1203,35 +1267,6 @@ class _TableReader:
             self.values[column.key] = [
                 self._cell_value(r, c, cell, column) for r, cell in zip(data_rows, cells, strict=True)
             ]
-
-    def _plain_count_block(self, counts: list[ColumnSpec], data_rows: list[int]) -> dict[str, np.ndarray]:
-        """The count columns whose data cells are all empty or plain ASCII digits, typed in one go.
-
-        The cells of every count column over every data row are taken from the sheet's Arrow array at
-        once, checked on the raw buffers (ASCII digits only, 1 to 18 of them: no sign, space, separator
-        or overflow) and cast to int64, an empty cell being 0: the same values `parse_count` gives for
-        those cells, without a Python object per cell. A column with any other cell is left out (read
-        cell by cell, as before).
-        """
-        grid = self.grid
-        shape = (len(counts), len(data_rows))
-        columns = np.array([self.by_key[column.key] for column in counts], dtype=np.int64)
-        indices = np.add.outer(columns * grid.height, np.array(data_rows, dtype=np.int64)).ravel()
-        cells = grid.flat.take(pa.array(indices))
-        plain, valid = _plain_digit_cells(cells)
-        ok = plain.reshape(shape).all(axis=1)
-        if not ok.any():
-            return {}
-        if not ok.all():
-            cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
-            valid = valid & plain
-        numbers = pc.cast(cells, pa.int64())
-        block = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
-        block = np.where(valid, block, 0).reshape(shape)[ok]  # a null slot's value is undefined: 0
-        keys = [column.key for column, good in zip(counts, ok, strict=True) if good]
-        if block.size and int(block.max()) * shape[1] <= _MAX_INT64:  # the sums cannot overflow
-            self.sums.update(zip(keys, block.sum(axis=1).tolist(), strict=True))
-        return dict(zip(keys, block, strict=True))
 
     def _fast_column(self, cells: list[str | None], column: ColumnSpec) -> list[Any] | None:
         """The column's values when every cell is in its common, unambiguous form; else None.
@@ -1404,6 +1439,45 @@ def _build_frame(
 def _frame_columns(keys: tuple[str, ...]) -> pd.Index:
     """The columns of a table frame (an Index is immutable: one object serves every frame of the layout)."""
     return pd.Index([*keys, ROW_NUMBER])
+
+
+def _type_counts(readers: list[_TableReader]) -> None:
+    """The count columns whose data cells are all empty or plain ASCII digits, typed in one go.
+
+    The cells of every such column over the data rows of every sheet are taken from the workbook's
+    Arrow array at once, checked on the raw buffers (ASCII digits only, 1 to 18 of them: no sign,
+    space, separator or overflow) and cast to int64, an empty cell being 0: the values `parse_count`
+    gives for those cells, without a Python object per cell. A column with any other cell is left to
+    its reader (typed cell by cell, with its findings).
+    """
+    readers = [reader for reader in readers if reader.counts]
+    if not readers:
+        return
+    parts = []
+    for reader in readers:
+        grid = reader.grid
+        columns = np.array([reader.by_key[column.key] for column in reader.counts], dtype=np.int64)
+        rows = np.array(reader.data_rows, dtype=np.int64)
+        parts.append(np.add.outer(columns * grid.height + grid.base, rows).ravel())
+    cells = readers[0].grid.flat.take(pa.array(np.concatenate(parts) if len(parts) > 1 else parts[0]))
+    plain, valid = _plain_digit_cells(cells)
+    if not plain.all():
+        cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
+        valid &= plain
+    numbers = pc.cast(cells, pa.int64())
+    values = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
+    values = np.where(valid, values, 0)  # a null slot's value is undefined: 0
+    start = 0
+    for reader in readers:
+        shape = (len(reader.counts), len(reader.data_rows))
+        stop = start + shape[0] * shape[1]
+        ok = plain[start:stop].reshape(shape).all(axis=1)
+        block = values[start:stop].reshape(shape)[ok]
+        start = stop
+        keys = [column.key for column, good in zip(reader.counts, ok, strict=True) if good]
+        if block.size and int(block.max()) * shape[1] <= _MAX_INT64:  # the sums cannot overflow
+            reader.sums.update(zip(keys, block.sum(axis=1).tolist(), strict=True))
+        reader.values.update(zip(keys, block, strict=True))
 
 
 def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
