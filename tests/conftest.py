@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -47,11 +48,14 @@ def server_url(tmp_path_factory):
     if url:
         yield warehouse.libpq_url(Settings.from_env())
         return
-    home = tmp_path_factory.mktemp("embedded")
+    # Not under pytest's basetemp: pytest prunes old basetemp folders, and a concurrent pytest run
+    # (another checkout on the same machine) would delete a running server's data directory.
+    home = pathlib.Path(tempfile.mkdtemp(prefix="tonghop-test-pg-"))
     settings = Settings(home=home, province="son-la", warehouse_url=None,
                         config_dir=ROOT / "config")
     yield warehouse.start_embedded(settings)
     warehouse.stop_embedded(settings)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
