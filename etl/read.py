@@ -1448,54 +1448,76 @@ def _type_counts(readers: list[_TableReader]) -> None:
     Arrow array at once, checked on the raw buffers (ASCII digits only, 1 to 18 of them: no sign,
     space, separator or overflow) and cast to int64, an empty cell being 0: the values `parse_count`
     gives for those cells, without a Python object per cell. A column with any other cell is left to
-    its reader (typed cell by cell, with its findings).
+    its reader (typed cell by cell, with its findings). Small array operations cost mostly their
+    fixed overhead, hence few of them for the whole workbook rather than some per sheet or column.
     """
     readers = [reader for reader in readers if reader.counts]
     if not readers:
         return
-    parts = []
+    # One segment of cells per (sheet, count column): its cells over the sheet's data rows.
+    segments: list[int] = []  # where each segment starts in `cells`
+    shifts: list[int] = []  # flat index - position in `cells`, per segment (rows contiguous)
+    sizes: list[int] = []
+    contiguous = True
+    position = 0
     for reader in readers:
-        grid = reader.grid
-        columns = np.array([reader.by_key[column.key] for column in reader.counts], dtype=np.int64)
-        rows = np.array(reader.data_rows, dtype=np.int64)
-        parts.append(np.add.outer(columns * grid.height + grid.base, rows).ravel())
-    cells = readers[0].grid.flat.take(pa.array(np.concatenate(parts) if len(parts) > 1 else parts[0]))
+        grid, rows = reader.grid, reader.data_rows
+        contiguous = contiguous and rows[-1] - rows[0] + 1 == len(rows)
+        for column in reader.counts:
+            segments.append(position)
+            shifts.append(grid.base + reader.by_key[column.key] * grid.height + rows[0] - position)
+            sizes.append(len(rows))
+            position += len(rows)
+    if contiguous:
+        indices = np.arange(position, dtype=np.int64) + np.repeat(np.array(shifts, dtype=np.int64), sizes)
+    else:
+        indices = np.concatenate([_cell_indices(reader) for reader in readers])
+    cells = readers[0].grid.flat.take(pa.array(indices))
     plain, valid = _plain_digit_cells(cells)
-    if not plain.all():
+    complete = np.logical_and.reduceat(plain, segments).tolist()  # per segment: every cell plain
+    if not all(complete):
         cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
-        valid &= plain
+        valid = plain if valid is None else valid & plain
     numbers = pc.cast(cells, pa.int64())
     values = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
-    values = np.where(valid, values, 0)  # a null slot's value is undefined: 0
-    start = 0
+    if valid is not None:
+        values = np.where(valid, values, 0)  # a null slot's value is undefined: 0
+    sums = np.add.reduceat(values, segments).tolist() if int(values.max()) * max(sizes) <= _MAX_INT64 else None
+    segment = 0
     for reader in readers:
-        shape = (len(reader.counts), len(reader.data_rows))
-        stop = start + shape[0] * shape[1]
-        ok = plain[start:stop].reshape(shape).all(axis=1)
-        block = values[start:stop].reshape(shape)[ok]
-        start = stop
-        keys = [column.key for column, good in zip(reader.counts, ok, strict=True) if good]
-        if block.size and int(block.max()) * shape[1] <= _MAX_INT64:  # the sums cannot overflow
-            reader.sums.update(zip(keys, block.sum(axis=1).tolist(), strict=True))
-        reader.values.update(zip(keys, block, strict=True))
+        count, rows = len(reader.counts), len(reader.data_rows)
+        start = segments[segment]
+        block = values[start : start + count * rows].reshape(count, rows)
+        for i, column in enumerate(reader.counts):
+            if complete[segment + i]:
+                reader.values[column.key] = block[i]
+                if sums is not None:
+                    reader.sums[column.key] = sums[segment + i]
+        segment += count
 
 
-def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell of a string array: (empty or 1-18 ASCII digits, not empty), read from its buffers."""
+def _cell_indices(reader: _TableReader) -> np.ndarray:
+    """Indices in the workbook's Arrow array of a sheet's count cells, column after column."""
+    grid = reader.grid
+    columns = np.array([reader.by_key[column.key] for column in reader.counts], dtype=np.int64)
+    return np.add.outer(columns * grid.height + grid.base, np.array(reader.data_rows, dtype=np.int64)).ravel()
+
+
+def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per cell of a string array: empty (null) or 1 to 18 ASCII digits; and not null (None: none is)."""
     count = len(cells)
     validity, offsets, chars = cells.buffers()
-    if cells.null_count == 0:
-        valid = np.ones(count, dtype=bool)
-    else:
-        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-        valid = bits[cells.offset : cells.offset + count].astype(bool)
     bounds = np.frombuffer(offsets, dtype=np.int32, count=cells.offset + count + 1)[cells.offset :]
     lengths = np.diff(bounds)
-    text = np.frombuffer(chars, dtype=np.uint8)[bounds[0] : bounds[-1]] if chars is not None else b""
-    if len(text) and not ((np.asarray(text) - 48) <= 9).all():  # uint8 wraps: one test for '0'..'9'
-        digits = pc.ascii_is_decimal(cells).fill_null(True).to_numpy(zero_copy_only=False)
-        return ~valid | (digits & (lengths <= 18)), valid
-    return ~valid | ((lengths >= 1) & (lengths <= 18)), valid
+    short = (lengths - 1).view(np.uint32) <= 17  # 1 to 18 characters (0 - 1 wraps round)
+    valid = None
+    if cells.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=cells.offset + count, bitorder="little")
+        valid = bits[cells.offset :].view(bool)
+    text = memoryview(chars)[bounds[0] : bounds[-1]].tobytes() if chars is not None else b""
+    if text and not text.isdigit():  # some cell holds something else than ASCII digits: cell by cell
+        short &= pc.ascii_is_decimal(cells).fill_null(False).to_numpy(zero_copy_only=False)
+    return (short if valid is None else short | ~valid), valid
 
 
 def _looks_numeric(cell: str | None) -> bool:
