@@ -173,14 +173,14 @@ class Grid:
         *,
         columns: list[list[str | None]],
         errors: dict[tuple[int, int], str],
-        col_offset: int = 0,
+        col_offset: int | Callable[[], int] = 0,
         hidden_columns: Callable[[], frozenset[int]] = frozenset,
         number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset(),
     ) -> None:
         self.name = name
         self.columns = columns
         self.errors = errors
-        self.col_offset = col_offset
+        self._col_offset = col_offset
         self.hidden_columns = hidden_columns
         self.number_rows = number_rows
         self.width = len(columns)
@@ -202,6 +202,11 @@ class Grid:
         if row is None:
             row = self._rows[r] = tuple(column[r] for column in self.columns)
         return row
+
+    @cached_property
+    def col_offset(self) -> int:
+        """The Excel column (0-based) of grid column 0 (asked of fastexcel only when needed)."""
+        return self._col_offset if isinstance(self._col_offset, int) else self._col_offset()
 
     def letter(self, c: int) -> str:
         return column_letter(self.col_offset + c)
@@ -287,45 +292,47 @@ class _XlsxSource:
         for name in names:
             sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
             batch, cell_errors = sheet.to_arrow_with_errors()
-            infos = sheet.available_columns() if batch.num_columns else []
             errors: dict[tuple[int, int], str] = {}
             for error in cell_errors.errors if cell_errors else ():
                 match = re.search(r"Error\((\w+)\)", error.detail)
                 errors[tuple(error.position)] = _CALAMINE_ERRORS.get(match[1], "#ERROR") if match else "#ERROR"
-            loaded.append((name, batch, errors, infos[0].absolute_index if infos else 0))
+            loaded.append((name, batch, errors, sheet))
         arrays = [array for _, batch, _, _ in loaded for array in batch.columns]
         flat = _concat_text(arrays)  # None if not all text (never seen with dtypes="string")
         cells = [cell for array in arrays for cell in array.to_pylist()] if flat is None else flat.to_pylist()
         literals = flat is None or _may_hold(flat, b"#")  # error literals typed as text: rare
         grids = []
         start = 0
-        for name, batch, errors, col_offset in loaded:
+        for name, batch, errors, sheet in loaded:
             height = batch.num_rows
             columns = [cells[start + c * height : start + (c + 1) * height] for c in range(batch.num_columns)]
             start += batch.num_columns * height
             if literals:
                 _move_error_literals(columns, errors)
-            grids.append(self._grid(name, columns, errors, col_offset))
+            grids.append(self._grid(name, columns, errors, sheet))
         _share_cells(grids, flat)
         return grids
 
-    def _grid(self, name: str, columns: list[list[str | None]], errors: dict, col_offset: int) -> Grid:
+    def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
         parts = _SheetXml(self.path, name)
-        return Grid(
-            name,
-            columns=columns,
-            errors=errors,
-            col_offset=col_offset,
-            hidden_columns=lambda: frozenset(c - col_offset for c in parts.hidden_columns()),
-            number_rows=lambda c: parts.number_rows(c + col_offset),
-        )
+
+        def col_offset() -> int:
+            infos = sheet.available_columns() if columns else []
+            return infos[0].absolute_index if infos else 0
+
+        grid = Grid(name, columns=columns, errors=errors, col_offset=col_offset)
+        grid.hidden_columns = lambda: frozenset(c - grid.col_offset for c in parts.hidden_columns())
+        grid.number_rows = lambda c: parts.number_rows(c + grid.col_offset)
+        return grid
 
 
 def _concat_text(arrays: list[pa.Array]) -> pa.Array | None:
     """The arrays as one string array, or None when some are not text."""
-    if not arrays or any(array.type != pa.string() for array in arrays):
+    try:
+        flat = pa.concat_arrays(arrays) if arrays else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all of one type
         return None
-    return pa.concat_arrays(arrays)
+    return flat if flat is not None and flat.type == pa.string() else None
 
 
 def _share_cells(grids: list[Grid], flat: pa.Array | None) -> None:
@@ -755,14 +762,29 @@ class _WorkbookReader:
         for spec, grid in zip(tables, grids, strict=True):
             self.findings = []
             pending.append((self._read_table(grid, spec, required=self._required(spec)), self.findings))
-        _type_counts([reader for reader, _ in pending if reader is not None])
-        for reader, found in pending:
-            if reader is not None:
-                self.findings = found
-                reader.finish()
+        self._finish_tables(pending)
+        for _, found in pending:
             self.result.findings.extend(found)
         self.findings = self.result.findings
         self._report_missing_sheets(matched)
+
+    def _finish_tables(self, pending: list[tuple[_TableReader | None, list[Finding]]]) -> None:
+        """Type the cells, build the frames and check the totals rows of the sheets read so far; each
+        sheet's findings go to its own list."""
+        readers = [reader for reader, _ in pending if reader is not None]
+        _type_counts(readers)
+        for reader, found in pending:
+            if reader is not None:
+                self.findings = found
+                reader._read_values(reader.data_rows)
+        _text_arrays(readers)
+        for reader, found in pending:
+            if reader is not None:
+                self.findings = found
+                reader._store(reader.data_rows)
+                if reader.totals is not None:
+                    reader._check_totals(*reader.totals)
+        self.findings = self.result.findings
 
     def _read_one_by_one(self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]) -> None:
         if info_spec is not None:
@@ -771,9 +793,9 @@ class _WorkbookReader:
         for spec in tables:
             grid = self.source.load_all([matched[spec.name]])[0]
             reader = self._read_table(grid, spec, required=self._required(spec))
-            if reader is not None:
-                _type_counts([reader])
-                reader.finish()
+            found: list[Finding] = []
+            self._finish_tables([(reader, found)])
+            self.findings.extend(found)
         self._report_missing_sheets(matched)
 
     def _round(self) -> str | None:
@@ -1099,6 +1121,7 @@ class _TableReader:
         self.totals: tuple[int, dict[str, Any]] | None = None
         self.counts: list[ColumnSpec] = []  # count columns for `_type_counts`
         self.error_columns: set[int] = set()  # grid columns with a formula error in a data row
+        self.texts: dict[str, ArrowStringArray] = {}  # key -> text column, by `_text_arrays`
 
     def scan(self) -> None:
         """Sort out the rows below the header: data rows, the totals row (read now), the rest reported."""
@@ -1149,13 +1172,6 @@ class _TableReader:
                 for column in self.specs
                 if column.type == "int" and self.by_key[column.key] not in self.error_columns
             ]
-
-    def finish(self) -> None:
-        """Type the cells `_type_counts` left, build the frame and check the totals row."""
-        self._read_values(self.data_rows)
-        self._store(self.data_rows)
-        if self.totals is not None:
-            self._check_totals(*self.totals)
 
     # -- row classification
 
@@ -1392,11 +1408,30 @@ class _TableReader:
 
     def _store(self, data_rows: list[int]) -> None:
         rows = np.array(data_rows, dtype=np.int64) + 1
-        self.owner.result.tables[self.spec.name] = _build_frame(self.specs, self.values, rows)
+        self.owner.result.tables[self.spec.name] = _build_frame(self.specs, self.values, rows, self.texts)
+
+
+_TEXT_TYPES = ("code", "text", "enum")
+
+
+def _text_arrays(readers: list[_TableReader]) -> None:
+    """The text columns (codes, texts, enumeration keys) of every sheet (`texts`), from one conversion."""
+    jobs = [(reader, column.key) for reader in readers for column in reader.specs if column.type in _TEXT_TYPES]
+    if not jobs:
+        return
+    cells = pa.array([cell for reader, key in jobs for cell in reader.values[key]], pa.large_string())
+    start = 0
+    for reader, key in jobs:
+        size = len(reader.values[key])
+        reader.texts[key] = ArrowStringArray(cells.slice(start, size), dtype=_STR)
+        start += size
 
 
 def _build_frame(
-    specs: Iterable[ColumnSpec], values: dict[str, list[Any] | np.ndarray], rows: np.ndarray
+    specs: Iterable[ColumnSpec],
+    values: dict[str, list[Any] | np.ndarray],
+    rows: np.ndarray,
+    texts: dict[str, ArrowStringArray] | None = None,
 ) -> pd.DataFrame:
     """One column per template key present, then `_row` (see `ParsedWorkbook`).
 
@@ -1424,6 +1459,8 @@ def _build_frame(
         elif kind == "date":
             array = np.empty((1, length), dtype=object)
             array[0, :] = cells
+        elif texts and column.key in texts:
+            array = texts[column.key]
         else:
             array = ArrowStringArray(pa.array(cells, pa.large_string()), dtype=_STR)
         blocks.append((array, np.array([i], dtype=np.intp)))
