@@ -444,6 +444,23 @@ def test_empty_count_cell_is_zero(tmp_path: Path) -> None:
     assert wb.tables["BoiDuong"]["gv_llct"].tolist() == [0, 0]
 
 
+def test_count_cells_read_in_bulk_match_the_cell_by_cell_rules(tmp_path: Path) -> None:
+    """Counts are typed from Arrow in one go when plain; every other spelling keeps its cell rule."""
+    book, _ = valid_book(6)
+    c = col("DoiNgu", "gv_tong")
+    cells = ["123456789012345678", "1234567890123456789", "0" * 31 + "5", "+7", "0x1F", "١٢"]
+    for i, cell in enumerate(cells):
+        book["DoiNgu"][1 + i][c] = cell
+    book["DoiNgu"].insert(4, [])  # a blank row: the data rows are not contiguous
+    wb = read(tmp_path, book)
+    gv_tong = wb.tables["DoiNgu"]["gv_tong"]
+    assert gv_tong.tolist()[:2] == [123456789012345678, 1234567890123456789]
+    assert gv_tong.isna().tolist() == [False, False, True, False, True, False]
+    assert gv_tong.tolist()[3] == 7 and gv_tong.tolist()[5] == 12  # as parse_count reads them
+    assert [f.value for f in wb.findings if f.rule == "not_a_number"] == ["0" * 31 + "5", "0x1F"]
+    assert gv_tong.dtype == "Int64" and wb.tables["DoiNgu"]["gv_bien_che"].dtype == "int64"
+
+
 # ---------------------------------------------------------------- rows: totals, blanks, notes, unlabelled
 
 
