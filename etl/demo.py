@@ -94,8 +94,8 @@ def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
     files = generate_demo_files(settings, province, seed=seed)
     stage_new_files(engine, settings, files)
     verdicts = ingest_landing(engine, settings)
-    rebuild_marts(engine)
     accepted = [v.submission_id for v in verdicts if v.status == "accepted"]
+    rebuild_marts(engine, {(v.nam_hoc, v.ky_bao_cao) for v in verdicts if v.status == "accepted"})
     flag_outliers(engine, province, accepted)
     alerts = send_nightly_alerts(engine, settings, [v.submission_id for v in verdicts])
     latest = max(nam_hoc for nam_hoc, ky in DEMO_PERIODS if ky == "CN")

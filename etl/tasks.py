@@ -39,12 +39,13 @@ def ingest_landing_files(paths: list[str]) -> list[dict]:
 
 
 def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
-    """Rebuild the marts, then flag cross-district outliers in the periods that received accepted files
+    """Rebuild the marts of the periods that received accepted files, then flag cross-district outliers in the periods that received accepted files
     (they need every district's value, so they come after the roll-up and before the alerts)."""
     settings = Settings.from_env()
     engine = _engine(settings)
-    counts = rebuild_marts(engine)
-    accepted = [v["submission_id"] for v in verdicts or [] if v["status"] == "accepted"]
+    accepted_verdicts = [v for v in verdicts or [] if v["status"] == "accepted"]
+    counts = rebuild_marts(engine, {(v["nam_hoc"], v["ky_bao_cao"]) for v in accepted_verdicts})
+    accepted = [v["submission_id"] for v in accepted_verdicts]
     counts["outliers"] = flag_outliers(engine, settings.province_config(), accepted)
     return counts
 

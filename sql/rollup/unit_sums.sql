@@ -1,0 +1,163 @@
+-- Roll-up into mart.unit_sums for the periods listed in the temporary table rollup_period
+-- (nam_hoc, ky_bao_cao), inside the caller's transaction (etl/rollup.py). District rows are one GROUP BY over
+-- the current facts; the province rows are the sums of the district rows, i.e. the ratio of the summed
+-- numerators and denominators, never an average of district percentages. mart.district_indicator and
+-- mart.province_indicator are views over the result.
+
+-- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
+set local work_mem = '64MB';
+
+delete from mart.unit_sums as u
+using rollup_period as p
+where u.nam_hoc = p.nam_hoc and u.ky_bao_cao = p.ky_bao_cao;
+
+insert into mart.unit_sums
+with
+
+school as (
+    -- thieu_gv per school, then summed: one school's surplus does not fill another's gap. The norm is
+    -- exact: in thousandths (core.norm allows at most three decimals), so ceil is an integer ceiling
+    -- division, much cheaper than numeric arithmetic on every fact row.
+    select
+        f.*,
+        greatest(0, (norm.per_nhom_tre_milli * f.so_nhom_tre + norm.per_lop_mau_giao_milli * f.so_lop_mau_giao
+                     + 999) / 1000 - f.gv_tong) as thieu_gv
+    from core.fact_school_period as f
+    join rollup_period as p on p.nam_hoc = f.nam_hoc and p.ky_bao_cao = f.ky_bao_cao
+    cross join (
+        select (gv_per_nhom_tre * 1000)::bigint as per_nhom_tre_milli,
+               (gv_per_lop_mau_giao * 1000)::bigint as per_lop_mau_giao_milli
+        from core.norm
+    ) as norm
+),
+
+school_sums as (
+    select
+        school.ma_don_vi,
+        school.nam_hoc,
+        school.ky_bao_cao,
+        count(*) as so_truong,
+        count(*) filter (where school.loai_hinh = 'cong_lap') as so_truong_cong_lap,
+        count(*) filter (where school.loai_hinh <> 'cong_lap') as so_truong_ngoai_cong_lap,
+        sum(school.dat_chuan_qg) as dat_chuan_qg,
+        sum(school.thieu_gv) as thieu_gv,
+        sum(school.so_nhom_tre) as so_nhom_tre, sum(school.so_lop_mau_giao) as so_lop_mau_giao, sum(school.so_lop_5_tuoi) as so_lop_5_tuoi,
+        sum(school.tre_nha_tre) as tre_nha_tre, sum(school.tre_mau_giao) as tre_mau_giao, sum(school.tre_5_tuoi) as tre_5_tuoi,
+        sum(school.cbql_tong) as cbql_tong, sum(school.cbql_bien_che) as cbql_bien_che, sum(school.cbql_dang_vien) as cbql_dang_vien,
+        sum(school.cbql_td_duoi_trung_cap) as cbql_td_duoi_trung_cap, sum(school.cbql_td_trung_cap) as cbql_td_trung_cap, sum(school.cbql_td_cao_dang) as cbql_td_cao_dang,
+        sum(school.cbql_td_dai_hoc) as cbql_td_dai_hoc, sum(school.cbql_td_sau_dai_hoc) as cbql_td_sau_dai_hoc, sum(school.gv_tong) as gv_tong,
+        sum(school.gv_bien_che) as gv_bien_che, sum(school.gv_td_duoi_trung_cap) as gv_td_duoi_trung_cap, sum(school.gv_td_trung_cap) as gv_td_trung_cap,
+        sum(school.gv_td_cao_dang) as gv_td_cao_dang, sum(school.gv_td_dai_hoc) as gv_td_dai_hoc, sum(school.gv_td_sau_dai_hoc) as gv_td_sau_dai_hoc,
+        sum(school.gv_hang_1) as gv_hang_1, sum(school.gv_hang_2) as gv_hang_2, sum(school.gv_hang_3) as gv_hang_3,
+        sum(school.gv_hang_4) as gv_hang_4, sum(school.gv_chua_xep_hang) as gv_chua_xep_hang, sum(school.nv_tong) as nv_tong,
+        sum(school.gv_nghi_huu) as gv_nghi_huu, sum(school.gv_tuyen_moi) as gv_tuyen_moi, sum(school.gv_duoc_danh_gia) as gv_duoc_danh_gia,
+        sum(school.gv_tot) as gv_tot, sum(school.gv_kha) as gv_kha, sum(school.gv_dat) as gv_dat,
+        sum(school.gv_chua_dat) as gv_chua_dat, sum(school.cbql_duoc_danh_gia) as cbql_duoc_danh_gia, sum(school.cbql_tot) as cbql_tot,
+        sum(school.cbql_kha) as cbql_kha, sum(school.cbql_dat) as cbql_dat, sum(school.cbql_chua_dat) as cbql_chua_dat,
+        sum(school.gv_cot_can) as gv_cot_can, sum(school.cbql_cot_can) as cbql_cot_can, sum(school.cot_can_bd_ho_tro) as cot_can_bd_ho_tro,
+        sum(school.gv_bd_theo_chuan) as gv_bd_theo_chuan, sum(school.cbql_bd_theo_chuan) as cbql_bd_theo_chuan, sum(school.gv_hoan_thanh_bdtx) as gv_hoan_thanh_bdtx,
+        sum(school.cbql_hoan_thanh_bdtx) as cbql_hoan_thanh_bdtx, sum(school.gv_tin_hoc) as gv_tin_hoc, sum(school.cbql_tin_hoc) as cbql_tin_hoc,
+        sum(school.gv_ngoai_ngu) as gv_ngoai_ngu, sum(school.cbql_ngoai_ngu) as cbql_ngoai_ngu, sum(school.gv_llct) as gv_llct,
+        sum(school.cbql_llct) as cbql_llct, sum(school.gv_bo_nhiem_hang) as gv_bo_nhiem_hang, sum(school.gv_bo_nhiem_hang_co_cc) as gv_bo_nhiem_hang_co_cc,
+        sum(school.cbql_bo_nhiem) as cbql_bo_nhiem, sum(school.cbql_bo_nhiem_co_cc) as cbql_bo_nhiem_co_cc
+    from school
+    group by school.ma_don_vi, school.nam_hoc, school.ky_bao_cao
+),
+
+course_sums as (
+    select
+        course.ma_don_vi,
+        course.nam_hoc,
+        course.ky_bao_cao,
+        count(*) as lop_bd,
+        count(*) filter (where course.hinh_thuc = 'chinh_tri') as lop_bd_chinh_tri,
+        count(*) filter (where course.hinh_thuc = 'chuyen_mon') as lop_bd_chuyen_mon,
+        count(*) filter (where course.hinh_thuc = 'truc_tuyen') as lop_bd_truc_tuyen,
+        sum(course.so_hoc_vien) as hoc_vien_bd,
+        coalesce(sum(course.so_hoc_vien) filter (where course.hinh_thuc = 'chinh_tri'), 0) as hoc_vien_bd_chinh_tri,
+        coalesce(sum(course.so_hoc_vien) filter (where course.hinh_thuc = 'chuyen_mon'), 0) as hoc_vien_bd_chuyen_mon,
+        coalesce(sum(course.so_hoc_vien) filter (where course.hinh_thuc = 'truc_tuyen'), 0) as hoc_vien_bd_truc_tuyen,
+        sum(course.kinh_phi) as kinh_phi_bd
+    from core.fact_training_course as course
+    join rollup_period as p on p.nam_hoc = course.nam_hoc and p.ky_bao_cao = course.ky_bao_cao
+    group by course.ma_don_vi, course.nam_hoc, course.ky_bao_cao
+)
+
+select
+    'district',
+    school_sums.ma_don_vi,
+    school_sums.nam_hoc,
+    school_sums.ky_bao_cao,
+    1,
+    school_year.qualification_floor,
+    school_sums.so_truong, school_sums.so_truong_cong_lap, school_sums.so_truong_ngoai_cong_lap, school_sums.dat_chuan_qg,
+    school_sums.thieu_gv, school_sums.so_nhom_tre, school_sums.so_lop_mau_giao, school_sums.so_lop_5_tuoi,
+    school_sums.tre_nha_tre, school_sums.tre_mau_giao, school_sums.tre_5_tuoi, school_sums.cbql_tong,
+    school_sums.cbql_bien_che, school_sums.cbql_dang_vien, school_sums.cbql_td_duoi_trung_cap, school_sums.cbql_td_trung_cap,
+    school_sums.cbql_td_cao_dang, school_sums.cbql_td_dai_hoc, school_sums.cbql_td_sau_dai_hoc, school_sums.gv_tong,
+    school_sums.gv_bien_che, school_sums.gv_td_duoi_trung_cap, school_sums.gv_td_trung_cap, school_sums.gv_td_cao_dang,
+    school_sums.gv_td_dai_hoc, school_sums.gv_td_sau_dai_hoc, school_sums.gv_hang_1, school_sums.gv_hang_2,
+    school_sums.gv_hang_3, school_sums.gv_hang_4, school_sums.gv_chua_xep_hang, school_sums.nv_tong,
+    school_sums.gv_nghi_huu, school_sums.gv_tuyen_moi, school_sums.gv_duoc_danh_gia, school_sums.gv_tot,
+    school_sums.gv_kha, school_sums.gv_dat, school_sums.gv_chua_dat, school_sums.cbql_duoc_danh_gia,
+    school_sums.cbql_tot, school_sums.cbql_kha, school_sums.cbql_dat, school_sums.cbql_chua_dat,
+    school_sums.gv_cot_can, school_sums.cbql_cot_can, school_sums.cot_can_bd_ho_tro, school_sums.gv_bd_theo_chuan,
+    school_sums.cbql_bd_theo_chuan, school_sums.gv_hoan_thanh_bdtx, school_sums.cbql_hoan_thanh_bdtx, school_sums.gv_tin_hoc,
+    school_sums.cbql_tin_hoc, school_sums.gv_ngoai_ngu, school_sums.cbql_ngoai_ngu, school_sums.gv_llct,
+    school_sums.cbql_llct, school_sums.gv_bo_nhiem_hang, school_sums.gv_bo_nhiem_hang_co_cc, school_sums.cbql_bo_nhiem,
+    school_sums.cbql_bo_nhiem_co_cc,
+    population.dan_so_0_2, population.dan_so_3_5, population.dan_so_5,
+    coalesce(course_sums.lop_bd, 0), coalesce(course_sums.lop_bd_chinh_tri, 0), coalesce(course_sums.lop_bd_chuyen_mon, 0),
+    coalesce(course_sums.lop_bd_truc_tuyen, 0), coalesce(course_sums.hoc_vien_bd, 0), coalesce(course_sums.hoc_vien_bd_chinh_tri, 0),
+    coalesce(course_sums.hoc_vien_bd_chuyen_mon, 0), coalesce(course_sums.hoc_vien_bd_truc_tuyen, 0), coalesce(course_sums.kinh_phi_bd, 0)
+from school_sums
+join core.school_year as school_year on school_year.nam_hoc = school_sums.nam_hoc
+left join core.fact_district_period as population
+    on population.ma_don_vi = school_sums.ma_don_vi
+   and population.nam_hoc = school_sums.nam_hoc
+   and population.ky_bao_cao = school_sums.ky_bao_cao
+left join course_sums
+    on course_sums.ma_don_vi = school_sums.ma_don_vi
+   and course_sums.nam_hoc = school_sums.nam_hoc
+   and course_sums.ky_bao_cao = school_sums.ky_bao_cao;
+
+insert into mart.unit_sums
+select
+    'province',
+    province.ma_tinh,
+    d.nam_hoc,
+    d.ky_bao_cao,
+    count(*),
+    min(d.qualification_floor),
+    sum(d.so_truong), sum(d.so_truong_cong_lap), sum(d.so_truong_ngoai_cong_lap), sum(d.dat_chuan_qg), sum(d.thieu_gv),
+    sum(d.so_nhom_tre), sum(d.so_lop_mau_giao), sum(d.so_lop_5_tuoi), sum(d.tre_nha_tre), sum(d.tre_mau_giao),
+    sum(d.tre_5_tuoi), sum(d.cbql_tong), sum(d.cbql_bien_che), sum(d.cbql_dang_vien), sum(d.cbql_td_duoi_trung_cap),
+    sum(d.cbql_td_trung_cap), sum(d.cbql_td_cao_dang), sum(d.cbql_td_dai_hoc), sum(d.cbql_td_sau_dai_hoc), sum(d.gv_tong),
+    sum(d.gv_bien_che), sum(d.gv_td_duoi_trung_cap), sum(d.gv_td_trung_cap), sum(d.gv_td_cao_dang), sum(d.gv_td_dai_hoc),
+    sum(d.gv_td_sau_dai_hoc), sum(d.gv_hang_1), sum(d.gv_hang_2), sum(d.gv_hang_3), sum(d.gv_hang_4),
+    sum(d.gv_chua_xep_hang), sum(d.nv_tong), sum(d.gv_nghi_huu), sum(d.gv_tuyen_moi), sum(d.gv_duoc_danh_gia),
+    sum(d.gv_tot), sum(d.gv_kha), sum(d.gv_dat), sum(d.gv_chua_dat), sum(d.cbql_duoc_danh_gia),
+    sum(d.cbql_tot), sum(d.cbql_kha), sum(d.cbql_dat), sum(d.cbql_chua_dat), sum(d.gv_cot_can),
+    sum(d.cbql_cot_can), sum(d.cot_can_bd_ho_tro), sum(d.gv_bd_theo_chuan), sum(d.cbql_bd_theo_chuan), sum(d.gv_hoan_thanh_bdtx),
+    sum(d.cbql_hoan_thanh_bdtx), sum(d.gv_tin_hoc), sum(d.cbql_tin_hoc), sum(d.gv_ngoai_ngu), sum(d.cbql_ngoai_ngu),
+    sum(d.gv_llct), sum(d.cbql_llct), sum(d.gv_bo_nhiem_hang), sum(d.gv_bo_nhiem_hang_co_cc), sum(d.cbql_bo_nhiem),
+    sum(d.cbql_bo_nhiem_co_cc), sum(d.dan_so_0_2), sum(d.dan_so_3_5), sum(d.dan_so_5), sum(d.lop_bd),
+    sum(d.lop_bd_chinh_tri), sum(d.lop_bd_chuyen_mon), sum(d.lop_bd_truc_tuyen), sum(d.hoc_vien_bd), sum(d.hoc_vien_bd_chinh_tri),
+    sum(d.hoc_vien_bd_chuyen_mon), sum(d.hoc_vien_bd_truc_tuyen), sum(d.kinh_phi_bd)
+from mart.unit_sums as d
+join rollup_period as p on p.nam_hoc = d.nam_hoc and p.ky_bao_cao = d.ky_bao_cao
+cross join core.province as province
+where d.unit_type = 'district'
+group by province.ma_tinh, d.nam_hoc, d.ky_bao_cao;
+
+-- Targets per unit and school year: small (units x targets), rebuilt whole so configuration changes apply.
+delete from mart.unit_target;
+insert into mart.unit_target
+select distinct on (u.unit_type, u.unit_code, u.nam_hoc, t.indicator)
+    u.unit_type, u.unit_code, u.nam_hoc, t.indicator, t.target_value, t.target_nam_hoc
+from (select distinct unit_type, unit_code, nam_hoc from mart.unit_sums) as u
+join core.target as t
+    on t.unit_type = u.unit_type
+   and t.unit_code = u.unit_code
+   and t.target_nam_hoc >= u.nam_hoc
+order by u.unit_type, u.unit_code, u.nam_hoc, t.indicator, t.target_nam_hoc;
