@@ -888,6 +888,7 @@ class _WorkbookReader:
                 )
                 continue
             seen[key] = r
+            self.result.header_rows[key] = r + 1  # the validator's ThongTin findings point at this row
             if value_col is None:
                 continue
             if (r, value_col) in grid.errors:
@@ -956,7 +957,8 @@ class _WorkbookReader:
             else:
                 self._add(
                     "error",
-                    "invalid_value",
+                    # an unknown round is a wrong period (spec rule code), not just an unknown enumeration
+                    "wrong_period" if column.key == "ky_bao_cao" else "invalid_value",
                     f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không hợp lệ{hint}.",
                     sheet=sheet,
                     row=r + 1,

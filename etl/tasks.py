@@ -39,8 +39,8 @@ def ingest_landing_files(paths: list[str]) -> list[dict]:
 
 
 def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
-    """Rebuild the marts of the periods that received accepted files, then flag cross-district outliers in the periods that received accepted files
-    (they need every district's value, so they come after the roll-up and before the alerts)."""
+    """Rebuild the marts of the periods that received accepted files, then flag cross-district outliers
+    there (they need every district's value, so they come after the roll-up and before the alerts)."""
     settings = Settings.from_env()
     engine = _engine(settings)
     accepted_verdicts = [v for v in verdicts or [] if v["status"] == "accepted"]

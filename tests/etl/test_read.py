@@ -657,7 +657,7 @@ def test_thongtin_missing_row_and_invalid_round(tmp_path: Path) -> None:
     book, _ = valid_book(1)
     book["ThongTin"] = thongtin_rows(ky_bao_cao="Quý 3", email=..., phien_ban=...)
     wb = read(tmp_path, book)
-    assert findings(wb, "invalid_value") == [("error", "ThongTin", 4, "ky_bao_cao", "Quý 3")]
+    assert findings(wb, "wrong_period") == [("error", "ThongTin", 4, "ky_bao_cao", "Quý 3")]
     assert ("error", "ThongTin", None, "phien_ban", None) in findings(wb, "missing_value")
     assert wb.template_version is None
     assert "email" not in wb.header
