@@ -59,7 +59,9 @@ def staging_frame(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkb
     for column in sheet.columns:
         values = rows[column.key] if column.key in rows else pd.Series(pd.NA, index=rows.index)
         if column.type in ("int", "flag"):
-            columns[column.key] = pd.to_numeric(values, errors="coerce").astype("Int64")
+            # the reader gives complete count columns as int64 already: no copy for those
+            is_int = pd.api.types.is_integer_dtype(values.dtype)
+            columns[column.key] = values if is_int else pd.to_numeric(values, errors="coerce").astype("Int64")
         elif column.type == "decimal":
             columns[column.key] = pd.to_numeric(values, errors="coerce").astype("Float64")
         else:
