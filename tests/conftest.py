@@ -23,7 +23,9 @@ os.environ.update(
     }
 )
 
+import contextlib  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
 import pytest  # noqa: E402
@@ -58,30 +60,31 @@ def server_url(tmp_path_factory):
     shutil.rmtree(home, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def fresh_database(server_url: str, home: pathlib.Path, province: str = "son-la") -> Iterator[Settings]:
+    """Settings pointing at a new, empty database on the test server; the database is dropped afterwards."""
+    from etl.warehouse import _engine
+
+    name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine("postgresql+psycopg" + server_url[len("postgresql"):], isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"create database {name}")
+    url = _with_database(server_url, name)
+    try:
+        yield Settings(home=home, province=province, warehouse_url=url, config_dir=ROOT / "config")
+    finally:
+        _engine.cache_clear()  # its pooled connections to the dropped database are gone
+        with admin.connect() as c:
+            c.exec_driver_sql(f"drop database if exists {name} with (force)")
+        admin.dispose()
+
+
 @pytest.fixture
 def make_settings(server_url, tmp_path_factory):
     """Factory of Settings pointing at a fresh, empty database on the test server (dropped afterwards)."""
-    created: list[str] = []
-    admin = sa.create_engine(
-        "postgresql+psycopg" + server_url[len("postgresql"):], isolation_level="AUTOCOMMIT"
-    )
-
-    def make(province: str = "son-la") -> Settings:
-        name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as c:
-            c.exec_driver_sql(f"create database {name}")
-        created.append(name)
-        return Settings(home=tmp_path_factory.mktemp("home"), province=province,
-                        warehouse_url=_with_database(server_url, name), config_dir=ROOT / "config")
-
-    yield make
-    from etl.warehouse import _engine
-
-    _engine.cache_clear()
-    with admin.connect() as c:
-        for name in created:
-            c.exec_driver_sql(f"drop database if exists {name} with (force)")
-    admin.dispose()
+    with contextlib.ExitStack() as stack:
+        yield lambda province="son-la": stack.enter_context(
+            fresh_database(server_url, tmp_path_factory.mktemp("home"), province))
 
 
 @pytest.fixture

@@ -4,17 +4,15 @@ role on the demo warehouse and returns rows, and the guide shows each one verbat
 from __future__ import annotations
 
 import re
-import uuid
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from etl import warehouse
-from etl.config import PROJECT_ROOT, Settings
+from etl.config import PROJECT_ROOT
 from etl.demo import run_demo
+from tests.conftest import fresh_database
 from tests.etl.test_analyst_access import analyst_url
 
 GUIDE = PROJECT_ROOT / "docs" / "analyst-guide.md"
@@ -28,22 +26,9 @@ def _query(name: str):
 
 @pytest.fixture(scope="module")
 def demo_warehouse(server_url, tmp_path_factory):
-    """The demo warehouse (Sơn La, 2018-2019..2024-2025 CN and 2024-2025 HKI), built once for the module."""
-    name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(warehouse.sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as c:
-        c.exec_driver_sql(f"create database {name}")
-    parts = urlsplit(server_url)
-    settings = Settings(home=tmp_path_factory.mktemp("home"), province="son-la",
-                        warehouse_url=urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")),
-                        config_dir=PROJECT_ROOT / "config")
-    try:
+    with fresh_database(server_url, tmp_path_factory.mktemp("home")) as settings:
         run_demo(settings, seed=2025)
         yield settings
-    finally:
-        warehouse.get_engine(settings).dispose()
-        with admin.connect() as c:
-            c.exec_driver_sql(f"drop database if exists {name} with (force)")
 
 
 @pytest.fixture(scope="module")

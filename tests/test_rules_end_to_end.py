@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +36,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from etl.config import Settings
 from etl.generate import generate_district_workbook
 from etl.ingest import ingest_files
-from tests.conftest import ROOT, _with_database
+from tests.conftest import fresh_database
 
 MA_DON_VI = "128"  # Vân Hồ, 7 schools 14128001..14128007, all open since 2010-2011
 NAM_HOC = "2019-2020"
@@ -397,21 +395,10 @@ def warehouse_db(server_url, tmp_path_factory):
     module scope (a fresh database per case would take about a second each, for some forty cases)."""
     from etl import registry, warehouse
 
-    name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine("postgresql+psycopg" + server_url[len("postgresql"):], isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f"create database {name}")
-    try:
-        settings = Settings(home=tmp_path_factory.mktemp("home"), province="son-la",
-                            warehouse_url=_with_database(server_url, name), config_dir=ROOT / "config")
+    with fresh_database(server_url, tmp_path_factory.mktemp("home")) as settings:
         engine = warehouse.prepare(settings)
         registry.load_province(engine, settings.province_config())
         yield engine, settings
-        engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f"drop database if exists {name} with (force)")
-        admin.dispose()
 
 
 @dataclass

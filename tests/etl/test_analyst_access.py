@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from etl import registry, warehouse
-from etl.config import PROJECT_ROOT, Settings
+from tests.conftest import fresh_database
 
 READ_ONLY_SQL_TRANSACTION = "25006"
 INSUFFICIENT_PRIVILEGE = "42501"
@@ -41,20 +41,10 @@ def _database_url(server_url: str, database: str) -> str:
 @pytest.fixture(scope="module")
 def warehouse_settings(server_url, tmp_path_factory):
     """One migrated warehouse with the Sơn La registry for the whole module (dropped afterwards)."""
-    name = f"tonghop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(warehouse.sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as c:
-        c.exec_driver_sql(f"create database {name}")
-    settings = Settings(home=tmp_path_factory.mktemp("home"), province="son-la",
-                        warehouse_url=_database_url(server_url, name), config_dir=PROJECT_ROOT / "config")
-    try:
+    with fresh_database(server_url, tmp_path_factory.mktemp("home")) as settings:
         engine = warehouse.prepare(settings)
         registry.load_province(engine, settings.province_config())
         yield settings
-    finally:
-        warehouse.get_engine(settings).dispose()
-        with admin.connect() as c:
-            c.exec_driver_sql(f"drop database if exists {name} with (force)")
 
 
 @pytest.fixture(scope="module")
