@@ -25,7 +25,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from etl.ingest import ingest_files
 
     engine = _ready(settings)
-    verdicts = ingest_files(engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line()))
+    verdicts = ingest_files(
+        engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
+        on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True))
     counts = {s: sum(v.status == s for v in verdicts) for s in ("accepted", "rejected", "duplicate")}
     print(f"{len(verdicts)} tệp: {counts['accepted']} chấp nhận, {counts['rejected']} bị từ chối, "
           f"{counts['duplicate']} trùng lặp")

@@ -187,8 +187,10 @@ def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConf
 
 
 def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
-                 on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
-    """Archive, record, read, validate and load every file; returns one verdict per file."""
+                 on_verdict: Callable[[Verdict], None] | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> list[Verdict]:
+    """Archive, record, read, validate and load every file; returns one verdict per file.
+    `on_progress(done, total)` is called after each chunk, for long batches."""
     province = settings.province_config()
     verdicts: list[Verdict] = []
 
@@ -199,7 +201,8 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
 
     pending: list[Received] = []
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
-    for path in sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name)):
+    files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
+    for path in files:
         received = receive_file(engine, path, settings, frozenset(r.submission_id for r in pending))
         if received.duplicate_of:
             report(Verdict(path.name, received.submission_id, "duplicate"))
@@ -209,6 +212,8 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             for verdict in _process_chunk(engine, settings, province, pending):
                 report(verdict)
             pending = []
+            if on_progress:
+                on_progress(len(verdicts), len(files))
     if pending:
         for verdict in _process_chunk(engine, settings, province, pending):
             report(verdict)
