@@ -43,12 +43,14 @@ def pending_revisions(engine: sa.Engine) -> list[str]:
     return list(reversed(pending))
 
 
-def upgrade(engine: sa.Engine) -> list[str]:
-    """Apply every pending migration in one transaction; returns what was applied."""
+def upgrade(engine: sa.Engine, target: str = "head") -> list[str]:
+    """Apply the pending migrations up to `target` in one transaction; returns what was applied."""
     pending = pending_revisions(engine)
+    if target != "head":
+        pending = pending[: pending.index(target) + 1]
     if pending:
         with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "head")
+            command.upgrade(_alembic_config(connection), target)
     return pending
 
 

@@ -81,6 +81,9 @@ def prepare(settings: Settings) -> sa.Engine:
     applied = migrations.upgrade(engine)
     if applied:
         log.info("applied migrations %s", ", ".join(applied))
+        from etl.rollup import rebuild_marts  # a migration may redefine the marts: rebuild them whole
+
+        rebuild_marts(engine)
     password = os.environ.get("TONGHOP_ANALYST_PASSWORD")
     if password:
         with engine.begin() as connection:
