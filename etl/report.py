@@ -144,14 +144,15 @@ def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: s
     )
     with engine.connect() as c:
         trend = pd.read_sql(query, c, params={"years": years})
+        catalogue = {r.indicator: (r.label_vi, r.unit) for r in
+                     c.execute(sa.text("select indicator, label_vi, unit from core.indicator"))}
     targets = [t for t in province.targets if t["phase"] == giai_doan and t["unit_type"] == "province"]
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-giai-doan_{province.slug}_{giai_doan}"
     rows = []
     for target in targets:
         series = trend[trend.indicator == target["indicator"]].set_index("nam_hoc")
-        unit = series.unit.iloc[0] if not series.empty else "percent"
-        label = series.label_vi.iloc[0] if not series.empty else target["indicator"]
+        label, unit = catalogue.get(target["indicator"], (target["indicator"], "percent"))
         values = [series.value.get(y) for y in years]
         final = series.value.get(target_year)
         goal = float(target["target_value"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -66,6 +67,11 @@ def test_demo_twice_gives_the_same_marts_and_reingests_nothing(settings):
     assert marts_snapshot(engine) == before
     assert second_seconds < first_seconds
     assert all(p.exists() for p in second.reports)
+    phase = next(p for p in second.reports if p.name == "bao-cao-giai-doan_son-la_2021-2025.csv")
+    rows = list(csv.reader(phase.open(encoding="utf-8")))
+    assert rows[0][2:7] == ["2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025"]
+    gv_kha = next(r for r in rows if r[0] == "gv_kha_tro_len")
+    assert all(float(v) > 50 for v in gv_kha[2:7]) and gv_kha[7] == "95.0" and gv_kha[8] in ("Đạt", "Chưa đạt")
     with engine.connect() as c:
         statuses = dict(c.execute(sa.text("select status, count(*) from mart.reporting_status group by 1")).all())
     assert statuses.get("on_time", 0) >= 12 * 7, statuses
