@@ -10,21 +10,13 @@ import time
 from pathlib import Path
 
 from etl.config import Settings
-
-
-def _ready(settings: Settings):
-    """A migrated warehouse with the province configuration loaded."""
-    from etl import registry, warehouse
-
-    engine = warehouse.prepare(settings)
-    registry.load_province(engine, settings.province_config())
-    return engine
+from etl.registry import ready_warehouse
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from etl.ingest import ingest_files
 
-    engine = _ready(settings)
+    engine = ready_warehouse(settings)
     verdicts = ingest_files(
         engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
         on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True))
@@ -37,7 +29,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:
     from etl.rollup import rebuild_marts
 
-    counts = rebuild_marts(_ready(settings))
+    counts = rebuild_marts(ready_warehouse(settings))
     print(f"mart.district_indicator: {counts['district_indicator']} dòng, "
           f"mart.province_indicator: {counts['province_indicator']} dòng")
     return 0
@@ -46,7 +38,7 @@ def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from etl.report import write_annual_report, write_phase_report
 
-    engine = _ready(settings)
+    engine = ready_warehouse(settings)
     out = Path(args.out) if args.out else settings.reports_dir
     if args.giai_doan:
         paths = write_phase_report(engine, settings.province_config(), args.giai_doan, out)
@@ -70,7 +62,7 @@ def cmd_warehouse(args: argparse.Namespace, settings: Settings) -> int:
         print("stopped" if warehouse.stop_embedded(settings) else "not running")
         return 0
     if args.action == "start":
-        _ready(settings)
+        ready_warehouse(settings)
     print(warehouse.libpq_url(settings))
     return 0
 
@@ -97,7 +89,7 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     from etl.docs import write_data_dictionary
     from etl.validate import write_rules_doc
 
-    print(write_data_dictionary(_ready(settings)))
+    print(write_data_dictionary(ready_warehouse(settings)))
     print(write_rules_doc())
     return 0
 
@@ -105,7 +97,7 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_lock(args: argparse.Namespace, settings: Settings) -> int:
     from etl.locks import lock_period
 
-    lock_period(_ready(settings), args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
+    lock_period(ready_warehouse(settings), args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
     print(f"đã khóa kỳ {args.ky} năm học {args.nam_hoc}")
     return 0
 
@@ -114,7 +106,7 @@ def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
     from etl.locks import unlock_period
     from etl.rollup import rebuild_marts
 
-    engine = _ready(settings)
+    engine = ready_warehouse(settings)
     published = unlock_period(engine, args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
     if published:
         rebuild_marts(engine)
@@ -128,7 +120,7 @@ def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     from etl.reminders import send_due_reminders
 
     today = dt.date.fromisoformat(args.ngay) if args.ngay else dt.date.today()
-    sent = send_due_reminders(_ready(settings), settings, today)
+    sent = send_due_reminders(ready_warehouse(settings), settings, today)
     print(f"{len(sent)} thư nhắc đã gửi ({today.isoformat()})")
     return 0
 

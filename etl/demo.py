@@ -88,9 +88,8 @@ def stage_new_files(engine: sa.Engine, settings: Settings, files: list[Path]) ->
 
 
 def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
-    engine = warehouse.prepare(settings)
+    engine = registry.ready_warehouse(settings)
     province = settings.province_config()
-    registry.load_province(engine, province)
     files = generate_demo_files(settings, province, seed=seed)
     stage_new_files(engine, settings, files)
     verdicts = ingest_landing(engine, settings)

@@ -10,7 +10,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from etl.config import PROJECT_ROOT, ProvinceConfig
+from etl.config import PROJECT_ROOT, ProvinceConfig, Settings
 
 INDICATORS_FILE = PROJECT_ROOT / "config" / "indicators.csv"
 FIRST_START_YEAR = 2010  # school years known to the warehouse: 2010-2011 ..
@@ -124,3 +124,13 @@ def load_province(engine: sa.Engine, province: ProvinceConfig, *, today: dt.date
             ),
             reporting_periods(province, today),
         )
+
+
+def ready_warehouse(settings: Settings) -> sa.Engine:
+    """The engine of a warehouse ready for work: migrations applied and the province configuration loaded.
+    What every command and task needs before it touches the warehouse."""
+    from etl import warehouse
+
+    engine = warehouse.prepare(settings)
+    load_province(engine, settings.province_config())
+    return engine

@@ -7,18 +7,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from etl import registry, warehouse
 from etl.config import Settings
 from etl.history import flag_outliers
 from etl.ingest import find_files, ingest_files
+from etl.registry import ready_warehouse
 from etl.report import write_annual_report
 from etl.rollup import rebuild_marts
-
-
-def _engine(settings: Settings):
-    engine = warehouse.prepare(settings)
-    registry.load_province(engine, settings.province_config())
-    return engine
 
 
 def scan_landing() -> list[str]:
@@ -32,7 +26,7 @@ def ingest_landing_files(paths: list[str]) -> list[dict]:
     """Ingest the scanned files; each leaves the landing folder once it has a verdict (archived first)."""
     settings = Settings.from_env()
     files = [Path(p) for p in paths if Path(p).exists()]
-    verdicts = ingest_files(_engine(settings), settings, files)
+    verdicts = ingest_files(ready_warehouse(settings), settings, files)
     for path in files:
         path.unlink(missing_ok=True)
     return [asdict(v) for v in verdicts]
@@ -42,7 +36,7 @@ def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
     """Rebuild the marts of the periods that received accepted files, then flag cross-district outliers
     there (they need every district's value, so they come after the roll-up and before the alerts)."""
     settings = Settings.from_env()
-    engine = _engine(settings)
+    engine = ready_warehouse(settings)
     accepted_verdicts = [v for v in verdicts or [] if v["status"] == "accepted"]
     counts = rebuild_marts(engine, {(v["nam_hoc"], v["ky_bao_cao"]) for v in accepted_verdicts})
     accepted = [v["submission_id"] for v in accepted_verdicts]
@@ -53,7 +47,7 @@ def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
 def write_reports(verdicts: list[dict]) -> list[str]:
     """Refresh the annual report of every school year touched by tonight's accepted CN files."""
     settings = Settings.from_env()
-    engine = _engine(settings)
+    engine = ready_warehouse(settings)
     years = sorted({v["nam_hoc"] for v in verdicts if v["status"] == "accepted" and v["ky_bao_cao"] == "CN"})
     paths: list[str] = []
     for nam_hoc in years:
@@ -69,7 +63,7 @@ def send_alerts(verdicts: list[dict]) -> dict:
 
     settings = Settings.from_env()
     ids = [int(v["submission_id"]) for v in verdicts if v.get("submission_id") is not None]
-    return send_nightly_alerts(_engine(settings), settings, ids)
+    return send_nightly_alerts(ready_warehouse(settings), settings, ids)
 
 
 def send_reminders(logical_date_iso: str | None = None) -> list[dict]:
@@ -77,4 +71,4 @@ def send_reminders(logical_date_iso: str | None = None) -> list[dict]:
     from etl.reminders import local_date, send_due_reminders
 
     settings = Settings.from_env()
-    return send_due_reminders(_engine(settings), settings, local_date(logical_date_iso))
+    return send_due_reminders(ready_warehouse(settings), settings, local_date(logical_date_iso))
