@@ -193,14 +193,10 @@ class Grid:
     def rows(self) -> list[tuple[str | None, ...]]:
         return list(zip(*self.columns, strict=True))
 
-    def head(self, count: int) -> list[tuple[str | None, ...]]:
-        """The first `count` rows (fewer when the sheet is shorter)."""
-        return list(zip(*(column[:count] for column in self.columns), strict=True))
-
     def row(self, r: int) -> tuple[str | None, ...]:
         row = self._rows.get(r)
         if row is None:
-            row = self._rows[r] = tuple(column[r] for column in self.columns)
+            row = self._rows[r] = tuple([column[r] for column in self.columns])
         return row
 
     @cached_property
@@ -678,10 +674,9 @@ def _combined_matches(
 
 def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
     """The label row (or pair of rows) naming the most template columns within the first rows."""
-    rows = grid.head(search_rows)
     singles: list[dict[int, str]] = []
-    for row in rows:
-        singles.append(_row_matches(row, matcher))
+    for r in range(min(search_rows, grid.height)):  # rows made one at a time: the search usually stops early
+        singles.append(_row_matches(grid.row(r), matcher))
         if matcher.required <= set(singles[-1].values()):
             break  # no later row can name more of the required columns
     best = max(range(len(singles)), key=lambda r: len(set(singles[r].values())), default=None)
@@ -689,7 +684,7 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
         return None
     first, last = best, best
     matches = singles[best]
-    labels = dict(matcher.texts(rows[best]))
+    labels = dict(matcher.texts(grid.row(best)))
     complete = matcher.required <= set(matches.values())
     for upper in () if complete else (best - 1, best):  # a split label only matters when one is missing
         lower = upper + 1
