@@ -312,14 +312,21 @@ class _XlsxSource:
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
         parts = _SheetXml(self.path, name)
 
+        @cache
         def col_offset() -> int:
             infos = sheet.available_columns() if columns else []
             return infos[0].absolute_index if infos else 0
 
-        grid = Grid(name, columns=columns, errors=errors, col_offset=col_offset)
-        grid.hidden_columns = lambda: frozenset(c - grid.col_offset for c in parts.hidden_columns())
-        grid.number_rows = lambda c: parts.number_rows(c + grid.col_offset)
-        return grid
+        # The callables must not refer to the grid: a grid in a reference cycle (with its cells) would
+        # live until the next garbage collection, and those collections cost as much as the reading.
+        return Grid(
+            name,
+            columns=columns,
+            errors=errors,
+            col_offset=col_offset,
+            hidden_columns=lambda: frozenset(c - col_offset() for c in parts.hidden_columns()),
+            number_rows=lambda c: parts.number_rows(c + col_offset()),
+        )
 
 
 def _concat_text(arrays: list[pa.Array]) -> pa.Array | None:
