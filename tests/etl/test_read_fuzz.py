@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.model import ParsedWorkbook
-from etl.read import read_workbook
+from etl.read import _plain_zip_listing, read_workbook
 from tests.etl.test_read import valid_book, write_xlsx
 
 SECONDS_PER_FILE = 5.0
@@ -155,3 +155,35 @@ def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
     rule, message = only_finding(read_bounded(path))
     assert rule == "unreadable_file"
     assert "UTF-8" in message
+
+
+def _zipfile_listing(path: Path) -> tuple[set[str], int] | type[BaseException]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except BaseException as exc:  # noqa: BLE001 - the kind of failure is what is compared
+        return type(exc)
+    return {m.filename for m in members}, sum(m.file_size for m in members)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_plain_zip_listing_is_zipfiles_or_none(tmp_path: Path, valid_bytes: bytes, seed: int) -> None:
+    """The struct reading of the central directory answers only where zipfile reads the same listing."""
+    rng = random.Random(seed)
+    data = bytearray(valid_bytes)
+    if seed % 10 == 0:
+        data += b"comment"  # an archive comment (the end record's length left 0): zipfile finds none
+    elif seed % 10 == 1:
+        data = bytearray(b"prefix") + data  # data before the archive: offsets shifted
+    for _ in range(rng.choice([1, 2, 4])):
+        data[len(data) - 1 - rng.randrange(min(len(data), 1200))] = rng.randrange(256)  # the directory area
+    path = tmp_path / "mutated.xlsx"
+    path.write_bytes(bytes(data))
+    listing = _plain_zip_listing(path)
+    assert listing is None or listing == _zipfile_listing(path)
+
+
+def test_plain_zip_listing_of_a_valid_workbook(tmp_path: Path, valid_bytes: bytes) -> None:
+    path = tmp_path / "ok.xlsx"
+    path.write_bytes(valid_bytes)
+    assert _plain_zip_listing(path) == _zipfile_listing(path)
