@@ -376,22 +376,31 @@ class _XlsxSource:
 
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
         parts = _SheetXml(self.path, name)
-
-        @cache
-        def col_offset() -> int:
-            infos = sheet.available_columns() if columns else []
-            return infos[0].absolute_index if infos else 0
-
+        offset = _ColumnOffset(sheet if columns else None)
         # The callables must not refer to the grid: a grid in a reference cycle (with its cells) would
         # live until the next garbage collection, and those collections cost as much as the reading.
         return Grid(
             name,
             columns=columns,
             errors=errors,
-            col_offset=col_offset,
-            hidden_columns=lambda: frozenset(c - col_offset() for c in parts.hidden_columns()),
-            number_rows=lambda c: parts.number_rows(c + col_offset()),
+            col_offset=offset,
+            hidden_columns=lambda: frozenset(c - offset() for c in parts.hidden_columns()),
+            number_rows=lambda c: parts.number_rows(c + offset()),
         )
+
+
+class _ColumnOffset:
+    """The Excel column (0-based) of a loaded sheet's first column, asked of fastexcel on first use."""
+
+    def __init__(self, sheet: Any) -> None:
+        self._sheet = sheet  # None: an empty sheet, offset 0
+        self._offset: int | None = None
+
+    def __call__(self) -> int:
+        if self._offset is None:
+            infos = self._sheet.available_columns() if self._sheet is not None else []
+            self._offset = infos[0].absolute_index if infos else 0
+        return self._offset
 
 
 def _concat_text(arrays: list[pa.Array]) -> pa.Array | None:
