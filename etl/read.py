@@ -1199,6 +1199,7 @@ class _TableReader:
         self.totals: tuple[int, dict[str, Any]] | None = None
         self.counts: list[ColumnSpec] = []  # count columns for `_type_counts`
         self.error_columns: set[int] = set()  # grid columns with a formula error in a data row
+        self.plain_codes = False  # every data row's code is plain digits (checked by `scan`)
         self.texts: dict[str, ArrowStringArray] = {}  # key -> text column, by `_text_arrays`
 
     def scan(self) -> None:
@@ -1209,11 +1210,13 @@ class _TableReader:
         totals: tuple[int, dict[str, Any]] | None = None
         row = self.grid.row
         key_cells = self.grid.columns[self.row_col]
+        plain = 0  # data rows whose code is plain digits
         for r in range(self.header.data_start, self.grid.height):
             key_cell = key_cells[r]
             # The common case first: a school code written as plain digits.
             if self.row_is_code and key_cell and len(key_cell) <= 20 and key_cell.isascii() and key_cell.isdigit():
                 data_rows.append(r)
+                plain += 1
                 continue
             kind = self._classify(r, row(r))
             if kind == "data":
@@ -1241,6 +1244,7 @@ class _TableReader:
                 )
                 break
         self.totals = totals
+        self.plain_codes = plain == len(data_rows)
         errors = self.grid.errors
         in_data = set(data_rows) if errors else set()
         self.error_columns = {c for (r, c) in errors if r in in_data}
@@ -1353,6 +1357,9 @@ class _TableReader:
             c = self.by_key[column.key]
             source = self.grid.columns[c]
             cells = source[first : first + len(data_rows)] if contiguous else [source[r] for r in data_rows]
+            if c == self.row_col and self.plain_codes:
+                self.values[column.key] = cells  # what `_fast_column` gives: `scan` checked every cell
+                continue
             if c not in error_columns and column.type != "int":  # counts: the block above was the fast path
                 fast = self._fast_column(cells, column)
                 if fast is not None:
