@@ -2,11 +2,19 @@
 
 Every readable submission's rows go to staging (accepted or not: nothing a district sent is lost);
 only accepted ones are published into core, in the same transaction (sql/load/publish.sql).
+
+The COPY path is built for the nightly batch (chunks of 100 district workbooks): each sheet's tables are
+concatenated once, turned into Arrow arrays (no per-row Python), written as PostgreSQL COPY text by Arrow
+compute kernels, and sent by a writer thread, so that the server ingests one table while Python builds
+the next (docs/performance.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,97 +27,218 @@ from etl.migrations import sql_path
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
 from etl.warehouse import run_script
 
+TEXT = pa.large_string()
+NULL_TEXT = pa.scalar("\\N", TEXT)
 COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 ISSUE_COLUMNS = ["submission_id", "severity", "rule", "sheet", "row_number", "column_key", "value", "message"]
 PG_TYPES = {"code": "text", "text": "text", "enum": "text", "int": "integer", "flag": "smallint",
             "decimal": "numeric", "date": "date"}
 
 
-def copy_text(frame: pd.DataFrame) -> memoryview:
-    """The frame in PostgreSQL's COPY text format, built column-wise by Arrow compute kernels.
+@dataclass(frozen=True)
+class CopyBatch:
+    """The rows of one COPY: target table, its columns in the order of `text`, COPY text, row count."""
 
-    Faster than a CSV writer on text columns (no per-cell quoting decisions): every value becomes text in
-    C, NULL becomes \\N, and backslash, tab, newline and carriage return in text are escaped as COPY
-    requires. The result is the data buffer of one Arrow array: rows joined by tabs, ended by newlines."""
-    text = pa.large_string()
-    fields = []
-    for column in pa.Table.from_pandas(frame, preserve_index=False).columns:
-        values = column.combine_chunks()
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            values = values.cast(text)
+    table: str
+    columns: tuple[str, ...]
+    text: memoryview
+    rows: int
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """One column as COPY text: values cast in C, COPY's special characters escaped, NULL as \\N."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = values.cast(TEXT)
+        # four memchr scans of the data buffer find the rare column that needs escaping (a false positive,
+        # e.g. bytes past a slice, only costs the replace passes)
+        data = values.buffers()[2]
+        data = data.to_pybytes() if data is not None else b""
+        if any(raw.encode() in data for raw, _ in COPY_ESCAPES):
             for raw, escaped in COPY_ESCAPES:
                 values = pc.replace_substring(values, raw, escaped)
+    else:
+        values = pc.cast(values, TEXT)
+    return pc.fill_null(values, NULL_TEXT) if values.null_count else values
+
+
+FIXED_WIDTH_LIMIT = 10**18  # magnitudes below it have at most 18 digits: no int64 overflow below
+
+
+def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
+    """Complete integer columns as the tail of every COPY row: each value zero-padded to its column's
+    width (PostgreSQL reads "007" as 7 and "-07" as -7), tab-separated, ended by a newline.
+
+    Every row has the same width, so the text is one (rows x width) byte matrix filled a digit position
+    at a time for all rows at once, with no per-value text at all: a third of the cost of casting each
+    column to text and joining them."""
+    n = len(columns[0])
+    widths, signed = [], []
+    for values in columns:
+        top = int(np.abs(values).max()) if n else 0
+        widths.append(len(str(top)))
+        signed.append(bool((values < 0).any()))
+    width = sum(widths) + sum(signed) + len(columns)  # digits, signs, one tab or newline per value
+    out = np.empty((n, width), dtype=np.uint8)
+    position = 0
+    for values, digits, sign in zip(columns, widths, signed, strict=True):
+        magnitude = values
+        if sign:
+            out[:, position] = np.where(values < 0, ord("-"), ord("0"))
+            magnitude = np.abs(values)
+            position += 1
+        if digits == 1:
+            out[:, position] = magnitude + ord("0")
         else:
-            values = pc.cast(values, text)
-        fields.append(pc.fill_null(values, pa.scalar("\\N", text)))
-    rows = pc.binary_join_element_wise(*fields, pa.scalar("\t", text))
-    rows = pc.binary_join_element_wise(rows, pa.scalar("", text), pa.scalar("\n", text))
+            for power in range(digits):
+                out[:, position + digits - 1 - power] = (magnitude // 10**power) % 10 + ord("0")
+        position += digits
+        out[:, position] = ord("\t")
+        position += 1
+    out[:, -1] = ord("\n")
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
+
+
+def _is_fixed_width_int(values: pa.Array) -> bool:
+    if values.type != pa.int64() or values.null_count:
+        return False
+    numbers = values.to_numpy(zero_copy_only=True)
+    return not len(numbers) or -FIXED_WIDTH_LIMIT < int(numbers.min()) and int(numbers.max()) < FIXED_WIDTH_LIMIT
+
+
+def copy_text(columns: Mapping[str, pa.Array] | pd.DataFrame) -> tuple[tuple[str, ...], memoryview]:
+    """Columns (all of one length) in PostgreSQL's COPY text format; returns the column order of the
+    text and the text.
+
+    Built column-wise by Arrow kernels, no per-row Python: every value becomes text in C, NULL becomes
+    \\N, and backslash, tab, newline and carriage return in text are escaped as COPY requires. The
+    complete integer columns come last, in fixed width (_fixed_width_int_rows). The result is the data
+    buffer of one Arrow array: rows joined by tabs, ended by newlines."""
+    if isinstance(columns, pd.DataFrame):
+        table = pa.Table.from_pandas(columns, preserve_index=False)
+        columns = dict(zip(table.column_names, table.columns, strict=True))
+    arrays = {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v for k, v in columns.items()}
+    fixed = [k for k, v in arrays.items() if _is_fixed_width_int(v)]
+    variable = [k for k in arrays if k not in fixed]
+    fields = [_as_text(arrays[k]) for k in variable]
+    if fixed:
+        tail = _fixed_width_int_rows([arrays[k].to_numpy(zero_copy_only=True) for k in fixed])
+        rows = pc.binary_join_element_wise(*fields, tail, pa.scalar("\t", TEXT)) if fields else tail
+    else:
+        rows = pc.binary_join_element_wise(*fields, pa.scalar("\t", TEXT))
+        rows = pc.binary_join_element_wise(rows, pa.scalar("", TEXT), pa.scalar("\n", TEXT))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
-    return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+    return (*variable, *fixed), memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+
+
+def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dict[str, int]:
+    """COPY each batch in turn; returns rows per table.
+
+    The next batch is built (the iterable is consumed lazily) after the current one is sent and before
+    its COPY is ended: the server parses one table while Python builds the next. (psycopg's threaded
+    QueuedLibpqWriter was slower here: its thread competes for the GIL with the building.)"""
+    counts: dict[str, int] = {}
+    pending: Iterator[CopyBatch] = iter(batches)
+    batch = next(pending, None)
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        while batch is not None:
+            counts[batch.table] = counts.get(batch.table, 0) + batch.rows
+            if not batch.rows:
+                batch = next(pending, None)
+                continue
+            statement = f"copy {batch.table} ({', '.join(batch.columns)}) from stdin"
+            with cursor.copy(statement) as copy:
+                copy.write(batch.text)
+                batch = next(pending, None)
+    return counts
 
 
 def copy_frame(connection: sa.Connection, table: str, frame: pd.DataFrame) -> int:
     """COPY a DataFrame into a table (columns by name) through psycopg 3; returns the row count."""
     if frame.empty:
         return 0
-    columns = ", ".join(frame.columns)
-    with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(
-        f"copy {table} ({columns}) from stdin"
-    ) as copy:
-        copy.write(copy_text(frame))
-    return len(frame)
+    order, text = copy_text(frame)
+    batch = CopyBatch(table, order, text, len(frame))
+    return copy_batches(connection, [batch])[table]
 
 
-def staging_frame(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]) -> pd.DataFrame:
-    """The rows of one sheet of many submissions, in the column order of staging.<table>.
+def _int_array(values: pd.Series) -> pa.Array:
+    # the reader gives complete count columns as plain int64: those pass to Arrow without a copy
+    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        return pa.array(values.to_numpy())
+    return pa.array(pd.to_numeric(values, errors="coerce").astype("Int64"))
+
+
+def sheet_arrays(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]) -> dict[str, pa.Array]:
+    """The rows of one sheet of many submissions as Arrow arrays, by staging column, in table order.
 
     The tables are concatenated first and typed once: per-submission reshaping cost more than the COPY."""
-    tables, ids = [], []
+    tables, ids, lengths = [], [], []
     for submission_id, workbook in submissions:
         table = workbook.tables.get(sheet.name)
         if table is not None and not table.empty:
             tables.append(table)
-            ids.append(np.full(len(table), submission_id, dtype="int64"))
+            ids.append(submission_id)
+            lengths.append(len(table))
     if not tables:
-        return pd.DataFrame()
-    rows = pd.concat(tables, ignore_index=True, copy=False)
-    columns = {"submission_id": np.concatenate(ids), "row_number": rows[ROW_NUMBER].to_numpy()}
+        return {}
+    rows = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+    n = len(rows)
+    arrays = {
+        "submission_id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths)),
+        "row_number": pa.array(rows[ROW_NUMBER].to_numpy(dtype=np.int64)),
+    }
     for column in sheet.columns:
-        values = rows[column.key] if column.key in rows else pd.Series(pd.NA, index=rows.index)
-        if column.type in ("int", "flag"):
-            # the reader gives complete count columns as int64 already: no copy for those
-            is_int = pd.api.types.is_integer_dtype(values.dtype)
-            columns[column.key] = values if is_int else pd.to_numeric(values, errors="coerce").astype("Int64")
+        if column.key not in rows:
+            arrays[column.key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())
+        elif column.type in ("int", "flag"):
+            arrays[column.key] = _int_array(rows[column.key])
         elif column.type == "decimal":
-            columns[column.key] = pd.to_numeric(values, errors="coerce").astype("Float64")
+            arrays[column.key] = pa.array(pd.to_numeric(rows[column.key], errors="coerce").astype("Float64"))
         else:
-            columns[column.key] = values.astype("string")
-    return pd.DataFrame(columns)
+            values = rows[column.key]
+            arrays[column.key] = pa.array(values if pd.api.types.is_string_dtype(values.dtype) and
+                                          values.dtype != object else values.astype("string"))
+    return arrays
 
 
-def thong_tin_frame(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]) -> pd.DataFrame:
+def _header_value(value: Any, type_: str) -> Any:
+    """A ThongTin value as staging types it (None when it is not of that type)."""
+    if value is None:
+        return None
+    if type_ == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if type_ == "date":
+        return value if isinstance(value, dt.date) else None
+    return str(value)
+
+
+def thong_tin_arrays(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]) -> dict[str, pa.Array]:
     """One row per submission with its ThongTin values (staging.thong_tin)."""
-    rows = [{"submission_id": sid, **{k: wb.header.get(k) for k in sheet.keys}} for sid, wb in submissions]
-    frame = pd.DataFrame(rows, columns=["submission_id", *sheet.keys])
+    submissions = list(submissions)
+    types = {"int": pa.int64(), "date": pa.date32()}
+    arrays = {"submission_id": pa.array([sid for sid, _ in submissions], pa.int64())}
     for column in sheet.columns:
-        if column.type == "int":
-            frame[column.key] = pd.to_numeric(frame[column.key], errors="coerce").astype("Int64")
-        elif column.type == "date":
-            frame[column.key] = pd.to_datetime(frame[column.key], errors="coerce").dt.date
-        else:
-            frame[column.key] = frame[column.key].astype("string")
-    return frame
+        values = [_header_value(wb.header.get(column.key), column.type) for _, wb in submissions]
+        arrays[column.key] = pa.array(values, types.get(column.type, TEXT))
+    return arrays
+
+
+def staging_batches(layout: Layout, submissions: list[tuple[int, ParsedWorkbook]]) -> Iterator[CopyBatch]:
+    """One COPY batch per staging table, built only when asked for (see copy_batches)."""
+    for sheet in layout.sheets.values():
+        build = thong_tin_arrays if sheet.kind == "key_value" else sheet_arrays
+        arrays = build(sheet, submissions)
+        rows = len(next(iter(arrays.values()))) if arrays else 0
+        order, text = copy_text(arrays) if rows else ((), memoryview(b""))
+        yield CopyBatch(f"staging.{sheet.table}", order, text, rows)
 
 
 def load_staging(connection: sa.Connection, layout: Layout,
                  submissions: list[tuple[int, ParsedWorkbook]]) -> dict[str, int]:
-    """COPY every sheet of every given submission into staging; returns rows per table."""
-    counts = {}
-    for sheet in layout.sheets.values():
-        build = thong_tin_frame if sheet.kind == "key_value" else staging_frame
-        frame = build(sheet, submissions)
-        counts[sheet.table] = copy_frame(connection, f"staging.{sheet.table}", frame)
-    return counts
+    """COPY every sheet of every given submission into staging; returns rows per table (staging.<table>)."""
+    counts = copy_batches(connection, staging_batches(layout, submissions))
+    return {name.removeprefix("staging."): rows for name, rows in counts.items()}
 
 
 def findings_frame(submissions: Iterable[tuple[int, list[Finding]]]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from (
     join publish_batch using (submission_id)
 ) as ranked
 where arrival_rank = 1;
+analyze publish_winner;
 
 update dq.submission
 set status = 'superseded'
@@ -60,6 +61,13 @@ select
 from publish_winner as winner
 join staging.thong_tin as thong_tin using (submission_id);
 
+-- Staging is append-only and BRIN-indexed on submission_id (migration 0006): the batch's id range lets the
+-- joins below read only this batch's pages, however many years of versions staging holds. The planner
+-- cannot estimate that range (it is known only at run time, and the rows are not analysed yet): it guesses
+-- a few rows and picks nested loops that compare every pair (1.3 s a chunk). Hash joins are right at
+-- every size here, so nested loops are off for these two statements.
+set local enable_nestloop = off;
+
 -- The four per-school sheets joined on the school code. TruongLop and DoiNgu list every school (a missing
 -- school is an error, so never published); ratings and training may be empty (HKI): empty counts are 0.
 insert into core.fact_school_period (
@@ -93,14 +101,23 @@ select
     coalesce(boi_duong.gv_ngoai_ngu, 0), coalesce(boi_duong.cbql_ngoai_ngu, 0), coalesce(boi_duong.gv_llct, 0), coalesce(boi_duong.cbql_llct, 0),
     coalesce(boi_duong.gv_bo_nhiem_hang, 0), coalesce(boi_duong.gv_bo_nhiem_hang_co_cc, 0), coalesce(boi_duong.cbql_bo_nhiem, 0), coalesce(boi_duong.cbql_bo_nhiem_co_cc, 0)
 from publish_winner as winner
-join staging.truong_lop as truong_lop using (submission_id)
+join staging.truong_lop as truong_lop
+    on truong_lop.submission_id = winner.submission_id
+    and truong_lop.submission_id between (select min(submission_id) from publish_winner)
+        and (select max(submission_id) from publish_winner)
 join core.school as school on school.ma_truong = truong_lop.ma_truong
 left join staging.doi_ngu as doi_ngu
     on doi_ngu.submission_id = winner.submission_id and doi_ngu.ma_truong = truong_lop.ma_truong
+    and doi_ngu.submission_id between (select min(submission_id) from publish_winner)
+        and (select max(submission_id) from publish_winner)
 left join staging.danh_gia_chuan as danh_gia_chuan
     on danh_gia_chuan.submission_id = winner.submission_id and danh_gia_chuan.ma_truong = truong_lop.ma_truong
+    and danh_gia_chuan.submission_id between (select min(submission_id) from publish_winner)
+        and (select max(submission_id) from publish_winner)
 left join staging.boi_duong as boi_duong
-    on boi_duong.submission_id = winner.submission_id and boi_duong.ma_truong = truong_lop.ma_truong;
+    on boi_duong.submission_id = winner.submission_id and boi_duong.ma_truong = truong_lop.ma_truong
+    and boi_duong.submission_id between (select min(submission_id) from publish_winner)
+        and (select max(submission_id) from publish_winner);
 
 insert into core.fact_training_course
     (ma_don_vi, nam_hoc, ky_bao_cao, course_number, submission_id, ten_lop, hinh_thuc, so_hoc_vien,
@@ -111,4 +128,9 @@ select
     winner.submission_id, course.ten_lop, course.hinh_thuc, coalesce(course.so_hoc_vien, 0),
     coalesce(course.so_hoan_thanh, 0), coalesce(course.kinh_phi, 0), course.nguon_kinh_phi
 from publish_winner as winner
-join staging.lop_boi_duong as course using (submission_id);
+join staging.lop_boi_duong as course
+    on course.submission_id = winner.submission_id
+    and course.submission_id between (select min(submission_id) from publish_winner)
+        and (select max(submission_id) from publish_winner);
+
+reset enable_nestloop;

@@ -16,6 +16,23 @@ CHECKS = {
             union all select submission_id from staging.danh_gia_chuan
             union all select submission_id from staging.lop_boi_duong) staged
         left join dq.submission using (submission_id) where dq.submission.submission_id is null""",
+    "staging holds one row per submission and Excel row (append-only, no key since migration 0006)": """
+        select count(*) from (
+            select submission_id, row_number from staging.truong_lop group by 1, 2 having count(*) > 1
+            union all select submission_id, row_number from staging.doi_ngu group by 1, 2 having count(*) > 1
+            union all select submission_id, row_number from staging.danh_gia_chuan group by 1, 2 having count(*) > 1
+            union all select submission_id, row_number from staging.boi_duong group by 1, 2 having count(*) > 1
+            union all select submission_id, row_number from staging.lop_boi_duong group by 1, 2 having count(*) > 1
+        ) duplicated""",
+    "every fact's school, district, school year, round and submission exist (relationships)": """
+        select count(*) from core.fact_school_period f
+        left join core.school s using (ma_truong)
+        left join core.district d on d.ma_don_vi = f.ma_don_vi
+        left join core.school_year y on y.nam_hoc = f.nam_hoc
+        left join core.round r on r.ky_bao_cao = f.ky_bao_cao
+        left join dq.submission q on q.submission_id = f.submission_id
+        where s.ma_truong is null or d.ma_don_vi is null or y.nam_hoc is null or r.ky_bao_cao is null
+           or q.submission_id is null""",
     "core holds only current accepted submissions": """
         select count(*) from core.fact_school_period f
         left join core.current_submission c using (ma_don_vi, nam_hoc, ky_bao_cao, submission_id)
