@@ -70,13 +70,13 @@ def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
 
     Every row has the same width, so the text is one (rows x width) byte matrix filled a digit position
     at a time for all rows at once, with no per-value text at all: a third of the cost of casting each
-    column to text and joining them."""
+    column to text and joining them. Magnitudes must be below FIXED_WIDTH_LIMIT."""
     n = len(columns[0])
     widths, signed = [], []
     for values in columns:
-        top = int(np.abs(values).max()) if n else 0
-        widths.append(len(str(top)))
-        signed.append(bool((values < 0).any()))
+        low, high = (int(values.min()), int(values.max())) if n else (0, 0)
+        widths.append(len(str(max(high, -low))))
+        signed.append(low < 0)
     width = sum(widths) + sum(signed) + len(columns)  # digits, signs, one tab or newline per value
     out = np.empty((n, width), dtype=np.uint8)
     position = 0
@@ -99,18 +99,22 @@ def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
 
 
-def _is_fixed_width_int(values: pa.Array) -> bool:
-    if values.type != pa.int64() or values.null_count:
-        return False
-    numbers = values.to_numpy(zero_copy_only=True)
-    return not len(numbers) or -FIXED_WIDTH_LIMIT < int(numbers.min()) and int(numbers.max()) < FIXED_WIDTH_LIMIT
+def _complete_ints(values: pa.Array | np.ndarray) -> np.ndarray | None:
+    """The column as a numpy int64 array when it can go in fixed width (no NULL, small enough), else None."""
+    if isinstance(values, pa.Array):
+        if values.type != pa.int64() or values.null_count:
+            return None
+        values = values.to_numpy(zero_copy_only=True)
+    if len(values) and not (int(values.min()) > -FIXED_WIDTH_LIMIT and int(values.max()) < FIXED_WIDTH_LIMIT):
+        return None
+    return values
 
 
-def copy_text(columns: Mapping[str, pa.Array] | pd.DataFrame) -> tuple[tuple[str, ...], memoryview]:
-    """Columns (all of one length) in PostgreSQL's COPY text format; returns the column order of the
-    text and the text.
+def copy_text(columns: Mapping[str, pa.Array | np.ndarray] | pd.DataFrame) -> tuple[tuple[str, ...], memoryview]:
+    """Columns (all of one length: Arrow arrays, or numpy int64 arrays without NULL) in PostgreSQL's COPY
+    text format; returns the column order of the text and the text.
 
-    Built column-wise by Arrow kernels, no per-row Python: every value becomes text in C, NULL becomes
+    Built column-wise, no per-row Python: every value becomes text in C (Arrow kernels), NULL becomes
     \\N, and backslash, tab, newline and carriage return in text are escaped as COPY requires. The
     complete integer columns come last, in fixed width (_fixed_width_int_rows). The result is the data
     buffer of one Arrow array: rows joined by tabs, ended by newlines."""
@@ -118,17 +122,17 @@ def copy_text(columns: Mapping[str, pa.Array] | pd.DataFrame) -> tuple[tuple[str
         table = pa.Table.from_pandas(columns, preserve_index=False)
         columns = dict(zip(table.column_names, table.columns, strict=True))
     arrays = {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v for k, v in columns.items()}
-    fixed = [k for k, v in arrays.items() if _is_fixed_width_int(v)]
-    variable = [k for k in arrays if k not in fixed]
-    fields = [_as_text(arrays[k]) for k in variable]
-    if fixed:
-        tail = _fixed_width_int_rows([arrays[k].to_numpy(zero_copy_only=True) for k in fixed])
+    ints = {k: numbers for k, v in arrays.items() if (numbers := _complete_ints(v)) is not None}
+    variable = [k for k in arrays if k not in ints]
+    fields = [_as_text(pa.array(arrays[k]) if isinstance(arrays[k], np.ndarray) else arrays[k]) for k in variable]
+    if ints:
+        tail = _fixed_width_int_rows(list(ints.values()))
         rows = pc.binary_join_element_wise(*fields, tail, pa.scalar("\t", TEXT)) if fields else tail
     else:
         rows = pc.binary_join_element_wise(*fields, pa.scalar("\t", TEXT))
         rows = pc.binary_join_element_wise(rows, pa.scalar("", TEXT), pa.scalar("\n", TEXT))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
-    return (*variable, *fixed), memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+    return (*variable, *ints), memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
 
 
 def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dict[str, int]:
@@ -162,17 +166,14 @@ def copy_frame(connection: sa.Connection, table: str, frame: pd.DataFrame) -> in
     return copy_batches(connection, [batch])[table]
 
 
-def _int_array(values: pd.Series) -> pa.Array:
-    # the reader gives complete count columns as plain int64: those pass to Arrow without a copy
-    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-        return pa.array(values.to_numpy())
-    return pa.array(pd.to_numeric(values, errors="coerce").astype("Int64"))
+def sheet_arrays(
+    sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]
+) -> dict[str, pa.Array | np.ndarray]:
+    """The rows of one sheet of many submissions by staging column: numpy int64 for complete integer
+    columns, Arrow arrays for the others (see copy_text).
 
-
-def sheet_arrays(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]) -> dict[str, pa.Array]:
-    """The rows of one sheet of many submissions as Arrow arrays, by staging column, in table order.
-
-    The tables are concatenated first and typed once: per-submission reshaping cost more than the COPY."""
+    The tables are concatenated first and typed once: per-submission reshaping cost more than the COPY.
+    The reader gives complete count columns as one plain int64 block: taken out as one 2-D array."""
     tables, ids, lengths = [], [], []
     for submission_id, workbook in submissions:
         table = workbook.tables.get(sheet.name)
@@ -184,15 +185,21 @@ def sheet_arrays(sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbo
         return {}
     rows = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
     n = len(rows)
-    arrays = {
-        "submission_id": pa.array(np.repeat(np.asarray(ids, dtype=np.int64), lengths)),
-        "row_number": pa.array(rows[ROW_NUMBER].to_numpy(dtype=np.int64)),
+    dtypes = rows.dtypes
+    complete = [c.key for c in sheet.columns
+                if c.type in ("int", "flag") and c.key in dtypes and dtypes[c.key] == np.dtype(np.int64)]
+    block = np.ascontiguousarray(rows[[ROW_NUMBER, *complete]].to_numpy(dtype=np.int64).T)
+    arrays: dict[str, pa.Array | np.ndarray] = {
+        "submission_id": np.repeat(np.asarray(ids, dtype=np.int64), lengths),
+        "row_number": block[0],
     }
     for column in sheet.columns:
-        if column.key not in rows:
+        if column.key in complete:
+            arrays[column.key] = block[1 + complete.index(column.key)]
+        elif column.key not in rows:
             arrays[column.key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())
         elif column.type in ("int", "flag"):
-            arrays[column.key] = _int_array(rows[column.key])
+            arrays[column.key] = pa.array(pd.to_numeric(rows[column.key], errors="coerce").astype("Int64"))
         elif column.type == "decimal":
             arrays[column.key] = pa.array(pd.to_numeric(rows[column.key], errors="coerce").astype("Float64"))
         else:
