@@ -6,6 +6,9 @@
 
 -- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
 set local work_mem = '64MB';
+-- The planner guesses thousands of periods in an unanalysed temporary table and then sorts the facts to
+-- merge-join them; with the real count (a few) it hashes, which is what a roll-up of any size wants.
+analyze rollup_period;
 
 delete from mart.unit_sums as u
 using rollup_period as p
