@@ -36,7 +36,7 @@ from etl import load
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
 from etl.migrations import sql_path
-from etl.rollup import ALL_PERIODS, ROLLUP_SCRIPTS, rebuild_marts
+from etl.rollup import ALL_PERIODS, PERIOD_TABLE, ROLLUP_SCRIPTS, rebuild_marts
 
 SCHOOL_YEARS = [f"{y}-{y + 1}" for y in range(2018, 2025)]
 ROUNDS = ("HKI", "CN")
@@ -159,8 +159,7 @@ def run_statement(engine: sa.Engine, sql: str) -> None:
 
 def rollup_statements() -> list[str]:
     """The statements of the roll-up scripts, in order (they end with `;` at the end of a line)."""
-    statements = ["create temporary table rollup_period (nam_hoc text, ky_bao_cao text) on commit drop",
-                  ALL_PERIODS, "delete from mart.unit_sums"]
+    statements = [PERIOD_TABLE, ALL_PERIODS, "delete from mart.unit_sums"]
     for name in ROLLUP_SCRIPTS:
         text = sql_path("rollup", name).read_text(encoding="utf-8")
         statements += [s.strip() for s in re.split(r";\s*\n", text) if s.strip()]

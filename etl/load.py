@@ -185,17 +185,20 @@ def sheet_arrays(
         return {}
     rows = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
     n = len(rows)
-    dtypes = rows.dtypes
-    complete = [c.key for c in sheet.columns
-                if c.type in ("int", "flag") and c.key in dtypes and dtypes[c.key] == np.dtype(np.int64)]
-    block = np.ascontiguousarray(rows[[ROW_NUMBER, *complete]].to_numpy(dtype=np.int64).T)
+    # select_dtypes keeps the reader's int64 block whole: a third of the cost of picking columns by name
+    ints = rows.select_dtypes(np.int64)
+    block = np.ascontiguousarray(ints.to_numpy().T)
+    position = {name: i for i, name in enumerate(ints.columns)}
+    complete = {c.key: block[position[c.key]] for c in sheet.columns
+                if c.type in ("int", "flag") and c.key in position}
     arrays: dict[str, pa.Array | np.ndarray] = {
         "submission_id": np.repeat(np.asarray(ids, dtype=np.int64), lengths),
-        "row_number": block[0],
+        "row_number": block[position[ROW_NUMBER]] if ROW_NUMBER in position
+        else rows[ROW_NUMBER].to_numpy(dtype=np.int64),
     }
     for column in sheet.columns:
         if column.key in complete:
-            arrays[column.key] = block[1 + complete.index(column.key)]
+            arrays[column.key] = complete[column.key]
         elif column.key not in rows:
             arrays[column.key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())
         elif column.type in ("int", "flag"):

@@ -12,16 +12,17 @@ from etl.warehouse import run_script
 
 ROLLUP_SCRIPTS = ("unit_sums.sql",)
 ALL_PERIODS = "insert into rollup_period select distinct nam_hoc, ky_bao_cao from core.fact_school_period"
+# kept for the session (pooled connections roll up again): creating a temporary table costs more catalog
+# work than a province's whole roll-up query
+PERIOD_TABLE = ("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "
+                "on commit delete rows")
 
 
 def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None = None) -> dict[str, int]:
     """Rebuild the sums of the given (nam_hoc, ky_bao_cao) periods, or of every period when None, in one
     transaction; returns the number of unit rows rebuilt and of indicator rows now in the marts."""
     with engine.begin() as c:
-        # kept for the session (pooled connections roll up again): creating a temporary table costs more
-        # catalog work than a province's whole roll-up query
-        c.exec_driver_sql("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "
-                          "on commit delete rows")
+        c.exec_driver_sql(PERIOD_TABLE)
         if periods is None:
             c.exec_driver_sql("delete from mart.unit_sums")
             c.exec_driver_sql(ALL_PERIODS)
