@@ -11,7 +11,8 @@ from etl.migrations import sql_path
 from etl.warehouse import run_script
 
 ROLLUP_SCRIPTS = ("unit_sums.sql",)
-ALL_PERIODS = "insert into rollup_period select distinct nam_hoc, ky_bao_cao from core.fact_school_period"
+# every period with a current submission (one row per district and period: far fewer than the facts)
+ALL_PERIODS = "insert into rollup_period select distinct nam_hoc, ky_bao_cao from core.current_submission"
 # kept for the session (pooled connections roll up again): creating a temporary table costs more catalog
 # work than a province's whole roll-up query
 PERIOD_TABLE = ("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "

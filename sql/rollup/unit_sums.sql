@@ -1,8 +1,8 @@
 -- Roll-up into mart.unit_sums for the periods listed in the temporary table rollup_period
 -- (nam_hoc, ky_bao_cao), inside the caller's transaction (etl/rollup.py). District rows are one GROUP BY over
--- the current facts; the province rows are the sums of the district rows, i.e. the ratio of the summed
--- numerators and denominators, never an average of district percentages. mart.district_indicator and
--- mart.province_indicator are views over the result.
+-- the current facts; the province rows, in the same statement, are the sums of the district rows, i.e. the
+-- ratio of the summed numerators and denominators, never an average of district percentages.
+-- mart.district_indicator and mart.province_indicator are views over the result.
 
 -- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
 set local work_mem = '64MB';
@@ -84,8 +84,23 @@ course_sums as (
     from core.fact_training_course as course
     join rollup_period as p on p.nam_hoc = course.nam_hoc and p.ky_bao_cao = course.ky_bao_cao
     group by course.ma_don_vi, course.nam_hoc, course.ky_bao_cao
-)
+),
 
+-- one row per district and period, named as mart.unit_sums; read twice: as is, and summed for the province
+district (
+    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
+    so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
+    tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
+    cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
+    gv_td_duoi_trung_cap, gv_td_trung_cap, gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1,
+    gv_hang_2, gv_hang_3, gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
+    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot, cbql_kha, cbql_dat, cbql_chua_dat,
+    gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro, gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx,
+    cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc, gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct,
+    gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc, cbql_bo_nhiem, cbql_bo_nhiem_co_cc, dan_so_0_2, dan_so_3_5,
+    dan_so_5, lop_bd, lop_bd_chinh_tri, lop_bd_chuyen_mon, lop_bd_truc_tuyen, hoc_vien_bd,
+    hoc_vien_bd_chinh_tri, hoc_vien_bd_chuyen_mon, hoc_vien_bd_truc_tuyen, kinh_phi_bd
+) as materialized (
 select
     'district',
     school_sums.ma_don_vi,
@@ -122,9 +137,12 @@ left join core.fact_district_period as population
 left join course_sums
     on course_sums.ma_don_vi = school_sums.ma_don_vi
    and course_sums.nam_hoc = school_sums.nam_hoc
-   and course_sums.ky_bao_cao = school_sums.ky_bao_cao;
+   and course_sums.ky_bao_cao = school_sums.ky_bao_cao
+)
 
-insert into mart.unit_sums
+select * from district
+union all
+-- the province rows: sums of the district rows (ratios of summed numerators and denominators)
 select
     'province',
     province.ma_tinh,
@@ -147,10 +165,8 @@ select
     sum(d.cbql_bo_nhiem_co_cc), sum(d.dan_so_0_2), sum(d.dan_so_3_5), sum(d.dan_so_5), sum(d.lop_bd),
     sum(d.lop_bd_chinh_tri), sum(d.lop_bd_chuyen_mon), sum(d.lop_bd_truc_tuyen), sum(d.hoc_vien_bd), sum(d.hoc_vien_bd_chinh_tri),
     sum(d.hoc_vien_bd_chuyen_mon), sum(d.hoc_vien_bd_truc_tuyen), sum(d.kinh_phi_bd)
-from mart.unit_sums as d
-join rollup_period as p on p.nam_hoc = d.nam_hoc and p.ky_bao_cao = d.ky_bao_cao
+from district as d
 cross join core.province as province
-where d.unit_type = 'district'
 group by province.ma_tinh, d.nam_hoc, d.ky_bao_cao;
 
 -- Targets per unit and school year: small (units x targets), rebuilt whole so configuration changes apply.
