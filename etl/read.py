@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import re
 import struct
 import zipfile
@@ -221,11 +222,16 @@ def column_letter(index: int) -> str:
 
 def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -> _XlsxSource | _CsvZipSource:
     try:
-        size = path.stat().st_size
+        # The file is opened once: its checks and its zip listing come from the bytes read here, and
+        # fastexcel reads the workbook from them (opening the file again cost 30 us per workbook).
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
             head = f.read(8)
+            whole = size <= max_file_bytes and (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC))
+            data = head + f.read(max_file_bytes) if whole else head  # bounded even if the file grew
     except OSError as exc:
-        raise _FileProblem("unreadable_file", f"Tệp không đọc được: không mở được tệp ({_short(exc)}).") from exc
+        failure = _stat_failure(path) or exc
+        raise _FileProblem("unreadable_file", f"Tệp không đọc được: không mở được tệp ({_short(failure)}).") from exc
     if size > max_file_bytes:
         raise _FileProblem(
             "file_too_large", f"Tệp quá lớn: {size:,} byte, vượt giới hạn {max_file_bytes:,} byte.".replace(",", ".")
@@ -243,10 +249,10 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
             "unreadable_file",
             "Tệp không đọc được: không phải tệp Excel (.xlsx) hay tệp .zip chứa các tệp CSV của biểu mẫu.",
         )
-    listing = _plain_zip_listing(path)
+    listing = _plain_zip_listing(data)
     if listing is not None and ("xl/workbook.xml" in listing[0] or "[Content_Types].xml" in listing[0]):
         _check_uncompressed(listing[1], max_uncompressed_bytes)
-        return _XlsxSource(path)
+        return _XlsxSource(path, data)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -259,7 +265,7 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
         uncompressed = sum(m.file_size for m in members)
     _check_uncompressed(uncompressed, max_uncompressed_bytes)
     if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
-        return _XlsxSource(path)
+        return _XlsxSource(path, data)
     csv_members = [m for m in members if m.filename.lower().endswith(".csv") and not m.is_dir()]
     if not csv_members:
         raise _FileProblem(
@@ -268,6 +274,15 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     return _CsvZipSource(
         path, csv_members, [m.filename for m in members if m not in csv_members], max_uncompressed_bytes
     )
+
+
+def _stat_failure(path: Path) -> OSError | None:
+    """Why the file's metadata cannot be read, if it cannot: that failure is reported before an opening's."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _check_uncompressed(uncompressed: int, limit: int) -> None:
@@ -282,8 +297,8 @@ _EOCD = struct.Struct("<4s4H2LH")  # end of central directory record (zipfile.st
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # central directory entry (zipfile.structCentralDir)
 
 
-def _plain_zip_listing(path: Path) -> tuple[set[str], int] | None:
-    """Member names and total uncompressed size of a plain zip, read straight from its central directory.
+def _plain_zip_listing(data: bytes) -> tuple[set[str], int] | None:
+    """Member names and total uncompressed size of a plain zip (the file's bytes), read from its central directory.
 
     `zipfile.ZipFile` builds a ZipInfo per member and costs a tenth of reading a workbook. This reads
     the same records with `struct`, but only for the plain case that zipfile reads without complaint
@@ -291,23 +306,16 @@ def _plain_zip_listing(path: Path) -> tuple[set[str], int] | None:
     whole and well formed) and gives the same names and sizes; anything else gives None, and the
     caller asks zipfile, whose errors are the ones reported.
     """
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            size = f.tell()
-            if size < _EOCD.size + 20:
-                return None
-            f.seek(size - _EOCD.size - 20)
-            tail = f.read(_EOCD.size + 20)
-            signature, _, _, _, _, cd_size, cd_offset, comment = _EOCD.unpack_from(tail, 20)
-            if signature != b"PK\x05\x06" or comment or tail[:4] == b"PK\x06\x07":  # comment, or Zip64 locator
-                return None
-            if cd_offset + cd_size != size - _EOCD.size:  # data before the archive or a bad offset
-                return None
-            f.seek(cd_offset)
-            data = f.read(cd_size)
-    except (OSError, ValueError, struct.error):
+    size = len(data)
+    if size < _EOCD.size + 20:
         return None
+    tail = data[size - _EOCD.size - 20 :]
+    signature, _, _, _, _, cd_size, cd_offset, comment = _EOCD.unpack_from(tail, 20)
+    if signature != b"PK\x05\x06" or comment or tail[:4] == b"PK\x06\x07":  # comment, or Zip64 locator
+        return None
+    if cd_offset + cd_size != size - _EOCD.size:  # data before the archive or a bad offset
+        return None
+    data = data[cd_offset : cd_offset + cd_size]
     names: set[str] = set()
     uncompressed = 0
     at = 0
@@ -339,11 +347,16 @@ def _plain_zip_listing(path: Path) -> tuple[set[str], int] | None:
 class _XlsxSource:
     """An .xlsx read with fastexcel; the XML parts are opened only for hidden columns and cell types."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes) -> None:
         import fastexcel  # imported here so that the CSV path and the tests of pure functions stay light
 
         self.path = path
-        self._reader = fastexcel.read_excel(str(path))
+        try:
+            self._reader = fastexcel.read_excel(data)
+        except Exception:
+            # From memory, calamine says only "Cannot detect file format"; opened by path it tells
+            # what is broken, which is what the finding reports.
+            self._reader = fastexcel.read_excel(str(path))
         self.sheet_names: list[str] = list(self._reader.sheet_names)
         self.other_members: list[str] = []
 
