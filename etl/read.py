@@ -655,6 +655,7 @@ class _LayoutMemo:
         self._totals_loose = {loose_label(t) for t in layout.totals_labels}
         self._totals_memo: dict[str, bool] = {}
         self._spellings: dict[tuple[str, Any], Any] = {}
+        self._header_values: dict[tuple[str, str | None], Any] = {}
         self._wanted = {normalize_sheet_name(name): name for name in layout.sheets}
         self._sheets: dict[str, str | None] = {}
 
@@ -696,6 +697,25 @@ class _LayoutMemo:
             return parse_enum(cell, self.layout.enums[key]) if kind == "enum" else parse_flag(cell, self.layout.flags)
         if isinstance(known, InvalidValue):
             raise InvalidValue(*known.args)
+        return known
+
+    def header_value(self, column: ColumnSpec, cell: str | None, parse: Callable[..., Any]) -> Any:
+        """`parse(cell, column, is_number=False)` of a ThongTin value; raises the same `ParseError`.
+
+        Memoised: the version, school year, round, dates and author repeat from file to file, and the
+        parsers' patterns cost more than a look-up. Values are immutable (str, int, date).
+        """
+        try:
+            known = self._header_values[(column.key, cell)]
+        except KeyError:
+            try:
+                known = parse(cell, column, is_number=False)
+            except (NotANumber, InvalidValue) as exc:
+                known = exc
+            if len(self._header_values) < self._LIMIT:
+                self._header_values[(column.key, cell)] = known
+        if isinstance(known, NotANumber | InvalidValue):
+            raise type(known)(*known.args)
         return known
 
 
@@ -1003,7 +1023,7 @@ class _WorkbookReader:
 
     def _parse_header_value(self, grid: Grid, r: int, cell: str | None, column: ColumnSpec) -> Any:
         try:
-            value = self._parse_cell(cell, column, is_number=False)
+            value = _layout_memo(self.layout).header_value(column, cell, self._parse_cell)
         except (NotANumber, InvalidValue) as exc:
             self._bad_value(grid.name, r, column, cell, exc)
             return None
