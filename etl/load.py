@@ -187,6 +187,9 @@ def sheet_arrays(
     n = len(rows)
     # select_dtypes keeps the reader's int64 block whole: a third of the cost of picking columns by name
     ints = rows.select_dtypes(np.int64)
+    plain = [name for name, dtype in ints.dtypes.items() if dtype == np.dtype(np.int64)]
+    if len(plain) < ints.shape[1]:  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
+        ints = ints[plain]
     block = np.ascontiguousarray(ints.to_numpy().T)
     position = {name: i for i, name in enumerate(ints.columns)}
     complete = {c.key: block[position[c.key]] for c in sheet.columns

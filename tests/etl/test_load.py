@@ -3,6 +3,7 @@ text is escaped."""
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
@@ -60,3 +61,30 @@ def test_copy_text_round_trips_random_columns(engine, data, rows):
         back = c.exec_driver_sql(f"select {', '.join(columns)} from r order by n").all()
     assert [tuple(r) for r in back] == list(zip(*[columns[k].to_pylist() for k in columns], strict=True))
 
+
+
+def test_staging_keeps_an_unread_count_cell_null_and_the_others_exact(engine):
+    """A count column with an unreadable cell is nullable Int64 (the reader's contract): its NA goes to
+    staging as NULL, its other values and the complete int64 columns exactly."""
+    from etl.layout import load_layout
+    from etl.load import load_staging
+    from etl.model import ParsedWorkbook
+
+    layout = load_layout()
+    truong_lop = pd.DataFrame({
+        "ma_truong": pd.array(["14128001", "14128002"], dtype="str"),
+        "ten_truong": pd.array(["MN Vân Hồ", "MN Chiềng Khoa"], dtype="str"),
+        "so_nhom_tre": pd.array([3, None], dtype="Int64"),
+        "so_lop_mau_giao": np.array([4, 5], dtype=np.int64),
+        "_row": np.array([4, 5], dtype=np.int64),
+    })
+    workbook = ParsedWorkbook("a.xlsx", header={"ma_don_vi": "128"}, tables={"TruongLop": truong_lop})
+    with engine.begin() as c:
+        c.exec_driver_sql("insert into dq.submission (submission_id, file_name, sha256, size_bytes, archive_path, "
+                          "received_at) values (9001, 'a.xlsx', 'x', 0, '', now())")
+        counts = load_staging(c, layout, [(9001, workbook)])
+        rows = c.exec_driver_sql("select row_number, ma_truong, ten_truong, so_nhom_tre, so_lop_mau_giao, tre_5_tuoi "
+                                 "from staging.truong_lop where submission_id = 9001 order by row_number").all()
+    assert counts["truong_lop"] == 2 and counts["thong_tin"] == 1
+    assert [tuple(r) for r in rows] == [(4, "14128001", "MN Vân Hồ", 3, 4, None),
+                                        (5, "14128002", "MN Chiềng Khoa", None, 5, None)]
