@@ -590,6 +590,30 @@ class _Matcher:
                         clashes.add(token)
             self._tiers.append((form, {t: k for t, k in table.items() if t not in clashes}))
         self._memo: dict[str, str | None] = {}
+        # Headers found, by their rows (title rows and the label row): the same template gives the
+        # same rows in every district's file, and so the same header and columns.
+        self._headers: dict[tuple[tuple[str | None, ...], ...], _Header] = {}
+        self._header_depths: list[int] = []  # how many rows the remembered headers span
+
+    def known_header(self, grid: Grid, search_rows: int) -> _Header | None:
+        """The header found before in a sheet whose first rows are these, or None."""
+        for depth in self._header_depths:
+            if depth <= min(search_rows, grid.height):
+                header = self._headers.get(tuple([grid.row(r) for r in range(depth)]))
+                if header is not None:
+                    return header
+        return None
+
+    def remember_header(self, rows: tuple[tuple[str | None, ...], ...], header: _Header) -> None:
+        """Remember the header `_find_header` found in `rows` alone (its data start before any key row)."""
+        if len(self._headers) >= 1_000:
+            return
+        matched = {c for cols in header.keys.values() for c in cols}
+        if len(matched) == len(header.keys) == len(header.labels) and self.required <= header.keys.keys():
+            header.plain_columns = {key: cols[0] for key, cols in header.keys.items()}
+        self._headers[rows] = header
+        if len(rows) not in self._header_depths:
+            self._header_depths.append(len(rows))
 
     def match(self, text: str | None) -> str | None:
         """The key a header text names, or None."""
@@ -756,6 +780,9 @@ class _Header:
     data_start: int  # 0-based first row after the header (and its key row)
     keys: dict[str, list[int]]  # key -> grid columns naming it
     labels: dict[int, str]  # grid column -> header text as written (for messages)
+    # key -> grid column, when every labelled column names a distinct key and none is missing
+    # (nothing to settle or report); set on the headers `_Matcher` remembers
+    plain_columns: dict[str, int] | None = None
 
 
 def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, str]:
@@ -788,6 +815,9 @@ def _combined_matches(
 
 def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
     """The label row (or pair of rows) naming the most template columns within the first rows."""
+    known = matcher.known_header(grid, search_rows)
+    if known is not None:
+        return _below_key_row(grid, matcher, known)
     singles: list[dict[int, str]] = []
     for r in range(min(search_rows, grid.height)):  # rows made one at a time: the search usually stops early
         singles.append(_row_matches(grid.row(r), matcher))
@@ -809,13 +839,20 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
             first, last, matches = upper, lower, pair
             labels = {c: _header_text(grid.row(upper), grid.row(lower), c) for c in range(grid.width)}
             labels = {c: t for c, t in labels.items() if t} | pair_labels
-    data_start = last + 1
-    if data_start < grid.height and _is_key_row(grid.row(data_start), matcher):
-        data_start += 1
     keys: dict[str, list[int]] = {}
     for c, key in sorted(matches.items()):
         keys.setdefault(key, []).append(c)
-    return _Header(first_row=first, data_start=data_start, keys=keys, labels=labels)
+    header = _Header(first_row=first, data_start=last + 1, keys=keys, labels=labels)
+    if complete:  # found in one row that stopped the search: rows 0 to `best` decide everything above
+        matcher.remember_header(tuple([grid.row(r) for r in range(best + 1)]), header)
+    return _below_key_row(grid, matcher, header)
+
+
+def _below_key_row(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
+    """The header with its data starting after the row of keys under the labels, if there is one."""
+    if header.data_start < grid.height and _is_key_row(grid.row(header.data_start), matcher):
+        return _Header(header.first_row, header.data_start + 1, header.keys, header.labels, header.plain_columns)
+    return header
 
 
 def _header_text(upper: tuple[str | None, ...], lower: tuple[str | None, ...], c: int) -> str:
@@ -1140,6 +1177,9 @@ class _WorkbookReader:
 
     def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
         settled = _TableColumns()
+        if header.plain_columns is not None:  # a remembered header with nothing to settle
+            settled.by_key = header.plain_columns
+            return settled
         matcher = _matcher(spec)
         matched = {c for cols in header.keys.values() for c in cols}
         if len(matched) == len(header.keys) == len(header.labels) and matcher.required <= header.keys.keys():
