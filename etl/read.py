@@ -228,7 +228,7 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
             size = os.fstat(f.fileno()).st_size
             head = f.read(8)
             whole = size <= max_file_bytes and (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC))
-            data = head + f.read(max_file_bytes) if whole else head  # bounded even if the file grew
+            data = head + f.read(size - len(head)) if whole else head  # read(n) would allocate n bytes first
     except OSError as exc:
         failure = _stat_failure(path) or exc
         raise _FileProblem("unreadable_file", f"Tệp không đọc được: không mở được tệp ({_short(failure)}).") from exc
