@@ -590,30 +590,34 @@ class _Matcher:
                         clashes.add(token)
             self._tiers.append((form, {t: k for t, k in table.items() if t not in clashes}))
         self._memo: dict[str, str | None] = {}
-        # Headers found, by their rows (title rows and the label row): the same template gives the
-        # same rows in every district's file, and so the same header and columns.
-        self._headers: dict[tuple[tuple[str | None, ...], ...], _Header] = {}
-        self._header_depths: list[int] = []  # how many rows the remembered headers span
+        # Headers found in one label row under rows naming no column (titles), by that row and its
+        # index: the same template gives the same label row in every district's file, and so the
+        # same header and columns; the titles differ (they name the district) but only their having
+        # no match counts.
+        self._headers: dict[tuple[int, tuple[str | None, ...]], _Header] = {}
+        self._header_rows: list[int] = []  # the indices of the label rows of the remembered headers
 
     def known_header(self, grid: Grid, search_rows: int) -> _Header | None:
-        """The header found before in a sheet whose first rows are these, or None."""
-        for depth in self._header_depths:
-            if depth <= min(search_rows, grid.height):
-                header = self._headers.get(tuple([grid.row(r) for r in range(depth)]))
-                if header is not None:
+        """The header found before in a sheet with this label row under rows naming nothing, or None."""
+        for r in self._header_rows:
+            if r < min(search_rows, grid.height):
+                header = self._headers.get((r, grid.row(r)))
+                if header is not None and not any(self.row(grid.row(above)) for above in range(r)):
                     return header
         return None
 
-    def remember_header(self, rows: tuple[tuple[str | None, ...], ...], header: _Header) -> None:
-        """Remember the header `_find_header` found in `rows` alone (its data start before any key row)."""
-        if len(self._headers) >= 1_000:
+    def remember_header(self, rows: list[dict[int, str]], label_row: tuple[str | None, ...], header: _Header) -> None:
+        """Remember the header `_find_header` found in the last of `rows` (the matches of the rows searched),
+        when no row above it names a column (its data start is before any key row)."""
+        r = len(rows) - 1
+        if len(self._headers) >= 1_000 or header.first_row != r or any(rows[:r]):
             return
         matched = {c for cols in header.keys.values() for c in cols}
         if len(matched) == len(header.keys) == len(header.labels) and self.required <= header.keys.keys():
             header.plain_columns = {key: cols[0] for key, cols in header.keys.items()}
-        self._headers[rows] = header
-        if len(rows) not in self._header_depths:
-            self._header_depths.append(len(rows))
+        self._headers[(r, label_row)] = header
+        if r not in self._header_rows:
+            self._header_rows.append(r)
 
     def match(self, text: str | None) -> str | None:
         """The key a header text names, or None."""
@@ -844,7 +848,7 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
         keys.setdefault(key, []).append(c)
     header = _Header(first_row=first, data_start=last + 1, keys=keys, labels=labels)
     if complete:  # found in one row that stopped the search: rows 0 to `best` decide everything above
-        matcher.remember_header(tuple([grid.row(r) for r in range(best + 1)]), header)
+        matcher.remember_header(singles, grid.row(best), header)
     return _below_key_row(grid, matcher, header)
 
 
