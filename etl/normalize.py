@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 # Excel's day 0 in the 1900 date system, shifted by Excel's fictitious 29 Feb 1900 (serial 60).
@@ -66,7 +66,11 @@ def normalize_label(s: Any) -> str:
 
 def loose_label(s: Any) -> str:
     """`normalize_label` without diacritics, and `đ` read as `d`: the fallback form for matching."""
-    decomposed = unicodedata.normalize("NFD", normalize_label(s))
+    return _without_marks(normalize_label(s))
+
+
+def _without_marks(normalized: str) -> str:
+    decomposed = unicodedata.normalize("NFD", normalized)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare).replace("đ", "d")
 
@@ -76,7 +80,23 @@ def compact_label(s: Any) -> str:
 
     Used to match a label split over two header rows, where the separator between the parts is lost.
     """
-    return re.sub(r"[\W_]+", "", loose_label(s))
+    return _COMPACT_DROPPED.sub("", loose_label(s))
+
+
+_COMPACT_DROPPED = re.compile(r"[\W_]+")
+
+
+def label_forms(s: Any) -> Iterator[str]:
+    """`normalize_label(s)`, `loose_label(s)` and `compact_label(s)` in turn, each made from the one before.
+
+    Lazy, for a caller that stops at the first form it knows: a text matching nothing costs one
+    normalisation instead of the three that calling the functions in turn would repeat.
+    """
+    normalized = normalize_label(s)
+    yield normalized
+    loose = _without_marks(normalized)
+    yield loose
+    yield _COMPACT_DROPPED.sub("", loose)
 
 
 def normalize_sheet_name(s: Any) -> str:

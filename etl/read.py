@@ -48,6 +48,7 @@ from etl.normalize import (
     NotANumber,
     compact_label,
     is_blank,
+    label_forms,
     loose_label,
     normalize_label,
     normalize_sheet_name,
@@ -628,8 +629,8 @@ class _Matcher:
         key = None
         stripped = text.strip()
         if stripped and not stripped[0].isdigit():
-            for form, table in self._tiers:
-                key = table.get(form(stripped))
+            for token, (_, table) in zip(label_forms(stripped), self._tiers, strict=True):
+                key = table.get(token)
                 if key:
                     break
         if len(self._memo) < 50_000:

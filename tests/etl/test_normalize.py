@@ -6,6 +6,8 @@ import datetime as dt
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etl.layout import load_layout
 from etl.normalize import (
@@ -13,6 +15,7 @@ from etl.normalize import (
     NotANumber,
     compact_label,
     is_blank,
+    label_forms,
     loose_label,
     normalize_label,
     normalize_sheet_name,
@@ -140,3 +143,11 @@ def test_parse_flag_rejects_unknown_spelling() -> None:
                                                ("0", False), (0, False), (float("nan"), True)])  # fmt: skip
 def test_is_blank(value: object, blank: bool) -> None:
     assert is_blank(value) is blank
+
+
+_ODD_LABELS = ["Trình độ  CBQL:\nTC", "İstanbul ß Đ", "e\u0301\u00a0x"]
+
+
+@given(st.text(max_size=40) | st.sampled_from(_ODD_LABELS))
+def test_label_forms_are_the_three_label_functions(text: str) -> None:
+    assert list(label_forms(text)) == [normalize_label(text), loose_label(text), compact_label(text)]
