@@ -225,7 +225,7 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     try:
         # The file is opened once: its checks and its zip listing come from the bytes read here, and
         # fastexcel reads the workbook from them (opening the file again cost 30 us per workbook).
-        with open(path, "rb") as f:
+        with open(path, "rb", buffering=0) as f:  # two reads: no buffer object needed
             size = os.fstat(f.fileno()).st_size
             head = f.read(8)
             whole = size <= max_file_bytes and (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC))
