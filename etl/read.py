@@ -1583,10 +1583,11 @@ def _text_arrays(readers: list[_TableReader]) -> None:
     if not jobs:
         return
     cells = pa.array([cell for reader, key in jobs for cell in reader.values[key]], pa.large_string())
+    texts = ArrowStringArray(cells, dtype=_STR)  # sliced below: a slice skips the constructor's checks
     start = 0
     for reader, key in jobs:
         size = len(reader.values[key])
-        reader.texts[key] = ArrowStringArray(cells.slice(start, size), dtype=_STR)
+        reader.texts[key] = texts[start : start + size]
         start += size
 
 
