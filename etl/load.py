@@ -4,9 +4,9 @@ Every readable submission's rows go to staging (accepted or not: nothing a distr
 only accepted ones are published into core, in the same transaction (sql/load/publish.sql).
 
 The COPY path is built for the nightly batch (chunks of 100 district workbooks): each sheet's tables are
-concatenated once, turned into Arrow arrays (no per-row Python), written as PostgreSQL COPY text by Arrow
-compute kernels, and sent by a writer thread, so that the server ingests one table while Python builds
-the next (docs/performance.md).
+concatenated once and written as PostgreSQL COPY text with no per-row Python (text columns by Arrow
+compute kernels, complete integer columns in fixed width by numpy), and the next table is built while the
+server parses the one just sent (docs/performance.md).
 """
 
 from __future__ import annotations
