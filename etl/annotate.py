@@ -53,7 +53,7 @@ RULE_VI = {
     "missing_school": "Mọi trường đang hoạt động trong năm học phải có một dòng ở biểu TruongLop và DoiNgu.",
     "missing_column": "Biểu phải có đủ các cột bắt buộc của mẫu DA33-MN-v1, với tên cột như trong mẫu.",
     "missing_value": "Ô bắt buộc không được để trống.",
-    "not_a_number": "Ô số liệu phải là số nguyên không âm (không ghi chữ, không ghi số lẻ).",
+    "not_a_number": "Ô số liệu phải là số nguyên không âm (không ghi chữ, không ghi số lẻ, không quá 2.147.483.647).",
     "negative": "Số liệu không được âm.",
     "exceeds_total": "Số liệu chi tiết không được lớn hơn số tổng tương ứng.",
     "yoy_change": "Tổng của đơn vị thay đổi quá 30% so với báo cáo cuối năm học trước: đề nghị kiểm tra lại.",

@@ -178,7 +178,7 @@ READER_RULES: dict[str, str] = {
     "header_not_found": "no header row within the first rows of a sheet",
     "unexpected_layout": "a second table below the first one",
     "duplicate_value": "a ThongTin item written twice",
-    "not_a_number": "a count cell that is not a whole number",
+    "not_a_number": "a count cell that is not a whole number, or one too large to store (over 2,147,483,647)",
     "negative": "a count below 0",
     "formula_error": "a cell holding a formula error (#REF!, #DIV/0!, ...)",
     "invalid_value": "a value outside its enumeration, or not a date where a date is expected",

@@ -18,7 +18,9 @@ from typing import Any
 # Excel's day 0 in the 1900 date system, shifted by Excel's fictitious 29 Feb 1900 (serial 60).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MAX_EXCEL_SERIAL = 2_958_465  # 31/12/9999
-_MAX_COUNT = 2**63 - 1  # what an Int64 column can hold
+# what PostgreSQL's integer holds: every count column of staging and core. A larger count is no count a
+# school can have, and loading it would fail the whole batch's transaction: it is reported instead.
+MAX_COUNT = 2**31 - 1
 
 # Spaces a spreadsheet may carry: regular, no-break and narrow no-break, tab and line breaks.
 _WHITESPACE = re.compile(r"[\s\u00a0\u202f\u2007\u200b\ufeff]+")
@@ -42,6 +44,10 @@ class ParseError(ValueError):
 
 class NotANumber(ParseError):
     """Not a whole number (counts), not a decimal number, or not a date."""
+
+
+class CountTooLarge(NotANumber):
+    """A whole number beyond MAX_COUNT."""
 
 
 class InvalidValue(ParseError):
@@ -124,8 +130,8 @@ def parse_code(value: Any) -> str | None:
 
 
 def _checked_count(number: int, value: Any) -> int:
-    if abs(number) > _MAX_COUNT:
-        raise NotANumber(f"number too large: {value!r}")
+    if abs(number) > MAX_COUNT:
+        raise CountTooLarge(f"number too large: {value!r}")
     return number
 
 

@@ -44,6 +44,8 @@ from pandas.arrays import ArrowStringArray, IntegerArray
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
 from etl.normalize import (
+    MAX_COUNT,
+    CountTooLarge,
     InvalidValue,
     NotANumber,
     compact_label,
@@ -1118,10 +1120,12 @@ class _WorkbookReader:
                 )
             return
         word = _TYPE_WORDS.get(column.type, "số")
+        problem = (f"quá lớn (tối đa {MAX_COUNT:,})".replace(",", ".") if isinstance(exc, CountTooLarge)
+                   else f"không phải {word} hợp lệ")
         self._add(
             "error",
             "not_a_number",
-            f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} không phải {word} hợp lệ.",
+            f"Giá trị '{cell}' ở cột '{column.label_vi}', dòng {r + 1} {problem}.",
             sheet=sheet,
             row=r + 1,
             key=column.key,
@@ -1707,12 +1711,14 @@ def _cell_indices(reader: _TableReader) -> np.ndarray:
 
 
 def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per cell of a string array: empty (null) or 1 to 18 ASCII digits; and not null (None: none is)."""
+    """Per cell of a string array: empty (null) or 1 to 9 ASCII digits; and not null (None: none is)."""
     count = len(cells)
     validity, offsets, chars = cells.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int32, count=cells.offset + count + 1)[cells.offset :]
     lengths = np.diff(bounds)
-    short = (lengths - 1).view(np.uint32) <= 17  # 1 to 18 characters (0 - 1 wraps round)
+    # 1 to 9 characters (0 - 1 wraps round): below 10**9, within normalize.MAX_COUNT; longer digit runs
+    # (leading zeros, or a count too large to store) are typed cell by cell by parse_count
+    short = (lengths - 1).view(np.uint32) <= 8
     valid = None
     if cells.null_count:
         bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=cells.offset + count, bitorder="little")

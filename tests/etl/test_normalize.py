@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from etl.layout import load_layout
 from etl.normalize import (
+    MAX_COUNT,
+    CountTooLarge,
     InvalidValue,
     NotANumber,
     compact_label,
@@ -80,6 +82,13 @@ def test_parse_count_accepts_whole_numbers(value: object, count: int) -> None:
 def test_parse_count_rejects_everything_else(value: object) -> None:
     with pytest.raises(NotANumber):
         parse_count(value)
+
+
+@pytest.mark.parametrize("value", [2**31, -(2**31) - 1, float(2**31), "2147483648", "2.147.483.648", "3 000 000 000"])
+def test_parse_count_reports_counts_beyond_postgresql_integer(value: object) -> None:
+    with pytest.raises(CountTooLarge):
+        parse_count(value)
+    assert parse_count(MAX_COUNT) == parse_count("2.147.483.647") == 2**31 - 1
 
 
 @pytest.mark.parametrize(
