@@ -989,7 +989,9 @@ class _WorkbookReader:
         for spec in self.layout.sheets.values():
             if spec.name not in matched and self._required(spec):
                 period = f" (kỳ báo cáo {self._round()})" if self._round() else ""
-                self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.")
+                # the sheet named is the template's (the file has none): the same as the validator's findings
+                self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.",
+                          sheet=spec.name)
 
     def _add(
         self,

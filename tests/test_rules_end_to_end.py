@@ -308,7 +308,7 @@ CASES = [
     Case("missing_column", delete_column("DoiNgu", "nv_tong"),
          ("error", "missing_column", "DoiNgu", None, "nv_tong"), "rejected", in_message=("Tổng số nhân viên",)),
     Case("missing_sheet", delete_sheet("BoiDuong"),
-         ("error", "missing_sheet", None, None, None), "rejected", in_message=("BoiDuong",)),
+         ("error", "missing_sheet", "BoiDuong", None, None), "rejected", in_message=("BoiDuong",)),
     Case("missing_sheet.empty_evaluation_in_cn", empty_table("DanhGiaChuan"),
          ("error", "missing_sheet", "DanhGiaChuan", None, None), "rejected"),
     Case("duplicate_sheet", duplicate_sheet("DoiNgu", "DOI NGU"),
