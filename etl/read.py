@@ -1216,6 +1216,8 @@ class _WorkbookReader:
                     sheet=grid.name,
                     key=key,
                 )
+                # the error names the other copies already: no "not in the template" info for them
+                settled.ignored.update(chosen[1:])
             for c in cols:
                 if c not in chosen:
                     settled.ignored.add(c)

@@ -588,6 +588,8 @@ def test_duplicate_visible_column_is_an_error(tmp_path: Path) -> None:
         row.append(row[col("DoiNgu", "gv_tong")])
     wb = read(tmp_path, book)
     assert findings(wb, "duplicate_column") == [("error", "DoiNgu", None, "gv_tong", None)]
+    # the copy is a template column: not also reported as a column "not in the template"
+    assert [f for f in wb.findings if f.rule == "ignored_column" and f.sheet == "DoiNgu"] == []
 
 
 def test_hidden_duplicate_column_gives_way_to_the_visible_one(tmp_path: Path) -> None:
