@@ -760,6 +760,14 @@ def _layout_memo(layout: Layout) -> _LayoutMemo:
     return memo
 
 
+def forget_memos() -> None:
+    """Drop what the reader remembered from earlier files (headers, label matches, ThongTin values), as a
+    fresh process starts. For benchmarks: a night reads each file once, so a bench that reads the same
+    files again must not let the second pass find them remembered."""
+    _LAYOUT_MEMOS.clear()
+    _MATCHERS.clear()
+
+
 def _matcher(spec: SheetSpec) -> _Matcher:
     cached = _MATCHERS.get(id(spec))
     if cached is None or cached[0] is not spec:
