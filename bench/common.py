@@ -9,6 +9,7 @@ holds the Sơn La configuration (`registry.load_province`), like a fresh product
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -62,6 +63,30 @@ def median_seconds(
         if i >= warm_up:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def alternating_medians(
+    runs: dict[str, tuple[Callable[[], object], Callable[[], object] | None]], repeat: int = 3, *, warm_up: bool = True
+) -> dict[str, float]:
+    """Median wall time of each named run, the runs taken in turn, round after round, so that a drift of
+    the shared machine (other work, a checkpoint, page-cache write-back) falls on all of them alike instead
+    of on whichever was measured during it. `runs` maps a name to (run, reset); `reset`, when given, runs
+    untimed before every call of its run. One untimed warm-up round first. The order within a round is
+    shuffled (seeded), so that no run always follows the same one."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    order = list(runs)
+    shuffle = random.Random(2026).shuffle
+    for i in range(repeat + warm_up):
+        shuffle(order)
+        for name in order:
+            run, reset = runs[name]
+            if reset is not None:
+                reset()
+            start = time.perf_counter()
+            run()
+            if i >= warm_up:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def format_results(results: list[Result]) -> str:

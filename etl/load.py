@@ -89,8 +89,10 @@ def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
         if digits == 1:
             out[:, position] = magnitude + ord("0")
         else:
-            for power in range(digits):
-                out[:, position + digits - 1 - power] = (magnitude // 10**power) % 10 + ord("0")
+            rest = magnitude
+            for place in range(position + digits - 1, position - 1, -1):  # last digit first
+                rest, digit = np.divmod(rest, 10)
+                out[:, place] = digit + ord("0")
         position += digits
         out[:, position] = ord("\t")
         position += 1
