@@ -54,15 +54,7 @@ def median_seconds(
     """Median wall time (time.perf_counter) of `repeat` calls of `run`, after one untimed warm-up call.
 
     `reset`, when given, runs untimed before every call (e.g. emptying the tables `run` fills)."""
-    times = []
-    for i in range(repeat + warm_up):
-        if reset is not None:
-            reset()
-        start = time.perf_counter()
-        run()
-        if i >= warm_up:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return alternating_medians({"run": (run, reset)}, repeat, warm_up=warm_up)["run"]
 
 
 def alternating_medians(

@@ -31,8 +31,6 @@ TEXT = pa.large_string()
 NULL_TEXT = pa.scalar("\\N", TEXT)
 COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 ISSUE_COLUMNS = ["submission_id", "severity", "rule", "sheet", "row_number", "column_key", "value", "message"]
-PG_TYPES = {"code": "text", "text": "text", "enum": "text", "int": "integer", "flag": "smallint",
-            "decimal": "numeric", "date": "date"}
 
 
 @dataclass(frozen=True)
@@ -64,24 +62,30 @@ def _as_text(values: pa.Array) -> pa.Array:
 FIXED_WIDTH_LIMIT = 10**18  # magnitudes below it have at most 18 digits: no int64 overflow below
 
 
-def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
+@dataclass(frozen=True)
+class _IntColumn:
+    """A complete integer column that fits the fixed width, with its range."""
+
+    values: np.ndarray
+    low: int
+    high: int
+
+
+def _fixed_width_int_rows(columns: list[_IntColumn]) -> pa.Array:
     """Complete integer columns as the tail of every COPY row: each value zero-padded to its column's
     width (PostgreSQL reads "007" as 7 and "-07" as -7), tab-separated, ended by a newline.
 
     Every row has the same width, so the text is one (rows x width) byte matrix filled a digit position
     at a time for all rows at once, with no per-value text at all: a third of the cost of casting each
-    column to text and joining them. Magnitudes must be below FIXED_WIDTH_LIMIT."""
-    n = len(columns[0])
-    widths, signed = [], []
-    for values in columns:
-        low, high = (int(values.min()), int(values.max())) if n else (0, 0)
-        widths.append(len(str(max(high, -low))))
-        signed.append(low < 0)
+    column to text and joining them."""
+    n = len(columns[0].values)
+    widths = [len(str(max(column.high, -column.low))) for column in columns]
+    signed = [column.low < 0 for column in columns]
     width = sum(widths) + sum(signed) + len(columns)  # digits, signs, one tab or newline per value
     out = np.empty((n, width), dtype=np.uint8)
     position = 0
-    for values, digits, sign in zip(columns, widths, signed, strict=True):
-        magnitude = values
+    for column, digits, sign in zip(columns, widths, signed, strict=True):
+        values = magnitude = column.values
         if sign:
             out[:, position] = np.where(values < 0, ord("-"), ord("0"))
             magnitude = np.abs(values)
@@ -101,15 +105,16 @@ def _fixed_width_int_rows(columns: list[np.ndarray]) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
 
 
-def _complete_ints(values: pa.Array | np.ndarray) -> np.ndarray | None:
-    """The column as a numpy int64 array when it can go in fixed width (no NULL, small enough), else None."""
+def _complete_ints(values: pa.Array | np.ndarray) -> _IntColumn | None:
+    """The column with its range when it can go in fixed width (int64, no NULL, small enough), else None."""
     if isinstance(values, pa.Array):
         if values.type != pa.int64() or values.null_count:
             return None
         values = values.to_numpy(zero_copy_only=True)
-    if len(values) and not (int(values.min()) > -FIXED_WIDTH_LIMIT and int(values.max()) < FIXED_WIDTH_LIMIT):
+    low, high = (int(values.min()), int(values.max())) if len(values) else (0, 0)
+    if not (low > -FIXED_WIDTH_LIMIT and high < FIXED_WIDTH_LIMIT):
         return None
-    return values
+    return _IntColumn(values, low, high)
 
 
 def copy_text(columns: Mapping[str, pa.Array | np.ndarray] | pd.DataFrame) -> tuple[tuple[str, ...], memoryview]:
@@ -124,7 +129,7 @@ def copy_text(columns: Mapping[str, pa.Array | np.ndarray] | pd.DataFrame) -> tu
         table = pa.Table.from_pandas(columns, preserve_index=False)
         columns = dict(zip(table.column_names, table.columns, strict=True))
     arrays = {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v for k, v in columns.items()}
-    ints = {k: numbers for k, v in arrays.items() if (numbers := _complete_ints(v)) is not None}
+    ints = {k: column for k, v in arrays.items() if (column := _complete_ints(v)) is not None}
     variable = [k for k in arrays if k not in ints]
     fields = [_as_text(pa.array(arrays[k]) if isinstance(arrays[k], np.ndarray) else arrays[k]) for k in variable]
     if ints:
