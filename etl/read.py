@@ -615,9 +615,7 @@ class _Matcher:
         r = len(rows) - 1
         if len(self._headers) >= 1_000 or header.first_row != r or any(rows[:r]):
             return
-        matched = {c for cols in header.keys.values() for c in cols}
-        if len(matched) == len(header.keys) == len(header.labels) and self.required <= header.keys.keys():
-            header.plain_columns = {key: cols[0] for key, cols in header.keys.items()}
+        header.plain_columns = _plain_columns(header, self.required)
         self._headers[(r, label_row)] = header
         if r not in self._header_rows:
             self._header_rows.append(r)
@@ -798,6 +796,15 @@ class _Header:
     # key -> grid column, when every labelled column names a distinct key and none is missing
     # (nothing to settle or report); set on the headers `_Matcher` remembers
     plain_columns: dict[str, int] | None = None
+
+
+def _plain_columns(header: _Header, required: set[str]) -> dict[str, int] | None:
+    """Key -> column when every labelled column names a distinct key and no required key is missing
+    (nothing to settle or report), else None."""
+    matched = {c for cols in header.keys.values() for c in cols}
+    if len(matched) == len(header.keys) == len(header.labels) and required <= header.keys.keys():
+        return {key: cols[0] for key, cols in header.keys.items()}
+    return None
 
 
 def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, str]:
@@ -1196,15 +1203,13 @@ class _WorkbookReader:
 
     def _settle_columns(self, grid: Grid, spec: SheetSpec, header: _Header) -> _TableColumns:
         settled = _TableColumns()
-        if header.plain_columns is not None:  # a remembered header with nothing to settle
-            settled.by_key = header.plain_columns
-            return settled
         matcher = _matcher(spec)
-        matched = {c for cols in header.keys.values() for c in cols}
-        if len(matched) == len(header.keys) == len(header.labels) and matcher.required <= header.keys.keys():
-            # every labelled column names a distinct key and none is missing: nothing to settle or report
-            settled.by_key = {key: cols[0] for key, cols in header.keys.items()}
+        # a remembered header knows already; else the same test as when it was remembered
+        plain = header.plain_columns if header.plain_columns is not None else _plain_columns(header, matcher.required)
+        if plain is not None:
+            settled.by_key = plain
             return settled
+        matched = {c for cols in header.keys.values() for c in cols}
         needs_hidden = len(matched) > len(header.keys) or any(
             c not in matched and not _is_stt(text) for c, text in header.labels.items()
         )
