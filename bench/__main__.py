@@ -47,13 +47,13 @@ def failed(stage: str, code: int) -> Result:
 
 
 def parse_read(output: str) -> list[Result]:
-    """One row per batch of bench.read_bench: read_workbook against bare fastexcel."""
+    """One row per batch of bench.read_bench: read_workbooks against bare fastexcel."""
     results = []
     for block in re.split(r"\n(?=\S)", output):
         head = re.match(r"(.+?): (\d+) workbooks, (\d+) data rows", block)
-        times = dict(re.findall(r"^\s+(bare fastexcel|read_workbook)\s+([\d.]+) s", block, re.MULTILINE))
+        times = dict(re.findall(r"^\s+(bare fastexcel|read_workbooks)\s+([\d.]+) s", block, re.MULTILINE))
         if head and len(times) == 2:
-            ours, floor = float(times["read_workbook"]), float(times["bare fastexcel"])
+            ours, floor = float(times["read_workbooks"]), float(times["bare fastexcel"])
             results.append(
                 Result(
                     "read",

@@ -3,7 +3,7 @@
 Run: `python -m bench.rollup_bench` (both cases), `--province-only`, `--explain` (EXPLAIN ANALYZE of the
 roll-up statements). Cases, each on a fresh benchmark database (bench/common.py):
 - province: the Sơn La demo warehouse, 7 school years (2018-2019 .. 2024-2025) x HKI and CN, workbooks
-  written by `generate_province`, read by `read_workbook`, loaded and published by `etl.load` (the
+  written by `generate_province`, read by `read_workbooks`, loaded and published by `etl.load` (the
   validation step is skipped: the generated workbooks are valid by construction);
 - national: a synthetic warehouse built in SQL (generate_series): 34 provinces x 15 districts x 30 schools
   = 15,300 schools, 7 school years x 2 rounds = 214,200 rows of core.fact_school_period, with their

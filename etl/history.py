@@ -6,12 +6,13 @@ against and turns their rows into findings on the right submission.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from etl.config import ProvinceConfig
 from etl.layout import load_layout
-from etl.model import Finding, ParsedWorkbook
+from etl.model import Finding, ParsedWorkbook, stack_tables
 from etl.plausibility import outlier_findings, yoy_change_findings
 
 SCHOOL_SHEETS = ("TruongLop", "DoiNgu", "DanhGiaChuan", "BoiDuong")
@@ -23,12 +24,13 @@ def previous_school_year(nam_hoc: str) -> str:
 
 
 def _current_rows(workbooks: list[ParsedWorkbook]) -> pd.DataFrame:
+    districts = np.array([workbook.header["ma_don_vi"] for workbook in workbooks], dtype=object)
     parts = []
-    for position, workbook in enumerate(workbooks):
-        for sheet in SCHOOL_SHEETS:
-            table = workbook.tables.get(sheet)
-            if table is not None and not table.empty:
-                parts.append(table.assign(submission_id=position, ma_don_vi=workbook.header["ma_don_vi"]))
+    for sheet in SCHOOL_SHEETS:
+        stacked = stack_tables(workbooks, sheet)
+        if stacked is not None:
+            frame, owners = stacked
+            parts.append(frame.assign(submission_id=owners, ma_don_vi=districts[owners]))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 

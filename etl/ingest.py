@@ -24,7 +24,7 @@ from etl import history, load, locks
 from etl.config import ProvinceConfig, Settings
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
-from etl.read import read_workbook
+from etl.read import read_workbooks
 from etl.validate import validate_workbooks
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,9 @@ def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
 def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConfig,
                    chunk: list[Received]) -> list[Verdict]:
     layout = load_layout()
-    workbooks = [
-        read_workbook(r.archive_path, max_file_bytes=settings.max_file_bytes,
-                      max_uncompressed_bytes=settings.max_uncompressed_bytes)
-        for r in chunk
-    ]
+    # read together: each sheet's rows of the chunk come as one frame, which validation and loading share
+    workbooks = read_workbooks([r.archive_path for r in chunk], max_file_bytes=settings.max_file_bytes,
+                               max_uncompressed_bytes=settings.max_uncompressed_bytes)
     for received, workbook in zip(chunk, workbooks, strict=True):
         workbook.file_name = received.path.name
     validate_workbooks(workbooks, province)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from etl.layout import Layout, SheetSpec
 from etl.migrations import sql_path
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
 from etl.warehouse import run_script
 
 TEXT = pa.large_string()
@@ -179,18 +179,14 @@ def sheet_arrays(
     """The rows of one sheet of many submissions by staging column: numpy int64 for complete integer
     columns, Arrow arrays for the others (see copy_text).
 
-    The tables are concatenated first and typed once: per-submission reshaping cost more than the COPY.
-    The reader gives complete count columns as one plain int64 block: taken out as one 2-D array."""
-    tables, ids, lengths = [], [], []
-    for submission_id, workbook in submissions:
-        table = workbook.tables.get(sheet.name)
-        if table is not None and not table.empty:
-            tables.append(table)
-            ids.append(submission_id)
-            lengths.append(len(table))
-    if not tables:
+    The rows of all submissions are taken as one frame (the reader's stack of the workbooks read
+    together, `stack_tables`) and typed once: per-submission reshaping cost more than the COPY. The
+    reader gives complete count columns as one plain int64 block: taken out as one 2-D array."""
+    submissions = list(submissions)
+    stacked = stack_tables([workbook for _, workbook in submissions], sheet.name)
+    if stacked is None:
         return {}
-    rows = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+    rows, owners = stacked
     n = len(rows)
     # select_dtypes keeps the reader's int64 block whole: a third of the cost of picking columns by name
     ints = rows.select_dtypes(np.int64)
@@ -202,7 +198,7 @@ def sheet_arrays(
     complete = {c.key: block[position[c.key]] for c in sheet.columns
                 if c.type in ("int", "flag") and c.key in position}
     arrays: dict[str, pa.Array | np.ndarray] = {
-        "submission_id": np.repeat(np.asarray(ids, dtype=np.int64), lengths),
+        "submission_id": np.asarray([submission_id for submission_id, _ in submissions], dtype=np.int64)[owners],
         "row_number": block[position[ROW_NUMBER]] if ROW_NUMBER in position
         else rows[ROW_NUMBER].to_numpy(dtype=np.int64),
     }

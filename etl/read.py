@@ -21,13 +21,15 @@ How cells are read, and why:
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import os
 import re
 import struct
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -42,7 +44,7 @@ from pandas.api.internals import create_dataframe_from_blocks
 from pandas.arrays import ArrowStringArray, IntegerArray
 
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, TableView
 from etl.normalize import (
     MAX_COUNT,
     CountTooLarge,
@@ -129,25 +131,96 @@ def read_workbook(
     (`header`, `tables`, `totals`, `header_rows`, `sheet_names`), with a finding for everything
     skipped, ignored or unreadable.
     """
-    path = Path(path)
-    layout = layout or load_layout()
+    return read_workbooks([path], layout=layout, max_file_bytes=max_file_bytes,
+                          max_uncompressed_bytes=max_uncompressed_bytes)[0]
+
+
+def read_workbooks(
+    paths: Iterable[Path],
+    *,
+    layout: Layout | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+) -> list[ParsedWorkbook]:
+    """Read district workbooks, one `ParsedWorkbook` per path in the same order (see `read_workbook`).
+
+    Each file is opened, loaded and sorted out in turn (headers, rows, the cells that are not plain
+    counts); then the count cells of all of them are typed at once, and each sheet's rows of all of
+    them become one stacked frame, of which each workbook's table is a view (`Tables`,
+    `stack_tables`). The results are those of reading each file alone: batching only pays the fixed
+    cost of each numpy, Arrow and pandas call once per batch instead of once per workbook, which is
+    most of what reading a 40-school workbook costs after calamine. Memory: the cells of one workbook
+    as Python values at a time, and those of the batch as Arrow arrays (about the files' size).
+    """
+    with _collection_paused():
+        return _read_workbooks([Path(path) for path in paths], layout or load_layout(),
+                               max_file_bytes, max_uncompressed_bytes)
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Automatic garbage collection off while reading (on again after, if it was on).
+
+    Reading allocates many small containers (rows, cells, dicts), and each time they pass the
+    collector's threshold it walks every tracked object of the process: in a worker with a large heap
+    that costs more than the reading. The reader makes no reference cycles (grids refer to nothing
+    that refers back; a test checks that reading leaves no cyclic garbage), so what it allocates is
+    freed by reference counting alone and nothing waits for a collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_workbooks(
+    paths: list[Path], layout: Layout, max_file_bytes: int, max_uncompressed_bytes: int
+) -> list[ParsedWorkbook]:
+    limits = (max_file_bytes, max_uncompressed_bytes)
+    results: list[ParsedWorkbook] = []
+    readers: list[_TableReader] = []
+    for path in paths:
+        result, tables = _read_one(path, layout, *limits)
+        results.append(result)
+        readers.extend(tables)
+    try:
+        _stack_tables(readers)
+    except Exception as exc:
+        if len(paths) > 1:
+            # Stacking the batch failed: each file again alone, so that only the file that fails gets
+            # the verdict, and the others read as they would alone.
+            return [_read_workbooks([path], layout, *limits)[0] for path in paths]
+        return [_unreadable_exception(paths[0], exc)]
+    return results
+
+
+def _read_one(
+    path: Path, layout: Layout, max_file_bytes: int, max_uncompressed_bytes: int
+) -> tuple[ParsedWorkbook, list[_TableReader]]:
+    """One file read (its findings complete), with its table readers for `_stack_tables`."""
     try:
         source = _open_source(path, max_file_bytes, max_uncompressed_bytes)
         result = ParsedWorkbook(file_name=path.name)
         try:
-            _WorkbookReader(source, layout, result).read()
+            return result, _WorkbookReader(source, layout, result).read()
         except Exception:
             # A broken part: read again one sheet after the other, so that the failure reported is
             # the first one met reading the sheets in turn, whatever the batched read met first.
             result = ParsedWorkbook(file_name=path.name)
-            _WorkbookReader(source, layout, result).read(one_by_one=True)
-        return result
+            return result, _WorkbookReader(source, layout, result).read(one_by_one=True)
     except _FileProblem as problem:
-        return _unreadable(path, problem.rule, problem.message)
+        return _unreadable(path, problem.rule, problem.message), []
     except Exception as exc:  # a malformed file can fail deep inside the xlsx/zip/csv libraries
-        log.warning("unreadable workbook %s", path, exc_info=True)
-        message = f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
-        return _unreadable(path, "unreadable_file", message)
+        return _unreadable_exception(path, exc), []
+
+
+def _unreadable_exception(path: Path, exc: Exception) -> ParsedWorkbook:
+    log.warning("unreadable workbook %s", path, exc_info=True)
+    message = f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
+    return _unreadable(path, "unreadable_file", message)
 
 
 def _unreadable(path: Path, rule: str, message: str) -> ParsedWorkbook:
@@ -908,63 +981,58 @@ class _WorkbookReader:
 
     # -- workbook level
 
-    def read(self, *, one_by_one: bool = False) -> None:
+    def read(self, *, one_by_one: bool = False) -> list[_TableReader]:
         """ThongTin, then the tables: every sheet loaded and turned into Python values at once, rows
         sorted out sheet by sheet, the count cells of every sheet typed in one go, then the other
-        cells, frames and totals sheet by sheet. The findings come out in sheet order, as if each sheet
-        had been read whole in turn (`one_by_one` does that, for broken files: see `read_workbook`)."""
+        cells and totals sheet by sheet. The findings come out in sheet order, as if each sheet had
+        been read whole in turn (`one_by_one` does that, for broken files: see `_read_one`).
+
+        Returns the table readers, whose typed columns `_stack_tables` makes into the frames. The
+        cells and the file are let go here: the next file's cells reuse their memory."""
         matched = self._match_sheets()
         info_spec = next((s for s in self.layout.sheets.values() if s.kind == "key_value"), None)
         if info_spec is not None and info_spec.name not in matched:
             info_spec = None
         tables = [spec for spec in self.layout.table_sheets if spec.name in matched]
         if one_by_one:
-            self._read_one_by_one(matched, info_spec, tables)
-            return
-        names = [matched[spec.name] for spec in ([info_spec] if info_spec else []) + tables]
-        grids = self.source.load_all(names)
-        if info_spec is not None:
-            self._read_key_value(grids.pop(0), info_spec)
-        self.result.template_version = self.result.header.get("phien_ban")
-        pending: list[tuple[_TableReader | None, list[Finding]]] = []
-        for spec, grid in zip(tables, grids, strict=True):
-            self.findings = []
-            pending.append((self._read_table(grid, spec, required=self._required(spec)), self.findings))
-        self._finish_tables(pending)
-        for _, found in pending:
-            self.result.findings.extend(found)
-        self.findings = self.result.findings
+            readers = self._read_one_by_one(matched, info_spec, tables)
+        else:
+            names = [matched[spec.name] for spec in ([info_spec] if info_spec else []) + tables]
+            grids = self.source.load_all(names)
+            if info_spec is not None:
+                self._read_key_value(grids.pop(0), info_spec)
+            self.result.template_version = self.result.header.get("phien_ban")
+            pending: list[tuple[_TableReader | None, list[Finding]]] = []
+            for spec, grid in zip(tables, grids, strict=True):
+                self.findings = []
+                pending.append((self._read_table(grid, spec, required=self._required(spec)), self.findings))
+            _finish_tables(pending)
+            for _, found in pending:
+                self.result.findings.extend(found)
+            self.findings = self.result.findings
+            readers = [reader for reader, _ in pending if reader is not None]
         self._report_missing_sheets(matched)
+        for reader in readers:
+            reader.grid = None
+        self.source = None
+        return readers
 
-    def _finish_tables(self, pending: list[tuple[_TableReader | None, list[Finding]]]) -> None:
-        """Type the cells, build the frames and check the totals rows of the sheets read so far; each
-        sheet's findings go to its own list."""
-        readers = [reader for reader, _ in pending if reader is not None]
-        _type_counts(readers)
-        for reader, found in pending:
-            if reader is not None:
-                self.findings = found
-                reader._read_values(reader.data_rows)
-        _text_arrays(readers)
-        for reader, found in pending:
-            if reader is not None:
-                self.findings = found
-                reader._store(reader.data_rows)
-                if reader.totals is not None:
-                    reader._check_totals(*reader.totals)
-        self.findings = self.result.findings
-
-    def _read_one_by_one(self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]) -> None:
+    def _read_one_by_one(
+        self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]
+    ) -> list[_TableReader]:
         if info_spec is not None:
             self._read_key_value(self.source.load_all([matched[info_spec.name]])[0], info_spec)
         self.result.template_version = self.result.header.get("phien_ban")
+        readers = []
         for spec in tables:
             grid = self.source.load_all([matched[spec.name]])[0]
             reader = self._read_table(grid, spec, required=self._required(spec))
             found: list[Finding] = []
-            self._finish_tables([(reader, found)])
+            _finish_tables([(reader, found)])
             self.findings.extend(found)
-        self._report_missing_sheets(matched)
+            if reader is not None:
+                readers.append(reader)
+        return readers
 
     def _round(self) -> str | None:
         return self.result.header.get("ky_bao_cao")
@@ -1299,7 +1367,8 @@ class _TableReader:
         self.counts: list[ColumnSpec] = []  # count columns for `_type_counts`
         self.error_columns: set[int] = set()  # grid columns with a formula error in a data row
         self.plain_codes = False  # every data row's code is plain digits (checked by `scan`)
-        self.texts: dict[str, ArrowStringArray] = {}  # key -> text column, by `_text_arrays`
+        # the count cells `_type_counts` typed, one row per column of `counts` (in the batch's array)
+        self.count_block: np.ndarray | None = None
 
     def scan(self) -> None:
         """Sort out the rows below the header: data rows, the totals row (read now), the rest reported."""
@@ -1588,73 +1657,135 @@ class _TableReader:
                 value=self.grid.row(r)[self.by_key[key]],
             )
 
-    # -- the DataFrame
-
-    def _store(self, data_rows: list[int]) -> None:
-        rows = np.array(data_rows, dtype=np.int64) + 1
-        self.owner.result.tables[self.spec.name] = _build_frame(self.specs, self.values, rows, self.texts)
-
 
 _TEXT_TYPES = ("code", "text", "enum")
+_INTEGER_TYPES = ("int", "flag")
 
 
-def _text_arrays(readers: list[_TableReader]) -> None:
-    """The text columns (codes, texts, enumeration keys) of every sheet (`texts`), from one conversion."""
-    jobs = [(reader, column.key) for reader in readers for column in reader.specs if column.type in _TEXT_TYPES]
-    if not jobs:
-        return
-    cells = pa.array([cell for reader, key in jobs for cell in reader.values[key]], pa.large_string())
-    texts = ArrowStringArray(cells, dtype=_STR)  # sliced below: a slice skips the constructor's checks
-    start = 0
-    for reader, key in jobs:
-        size = len(reader.values[key])
-        reader.texts[key] = texts[start : start + size]
-        start += size
+def _finish_tables(pending: list[tuple[_TableReader | None, list[Finding]]]) -> None:
+    """Type the cells and check the totals rows of one workbook's tables read so far; each table's
+    findings go to its own list."""
+    readers = [reader for reader, _ in pending if reader is not None]
+    _type_counts(readers)
+    for reader, found in pending:
+        if reader is not None:
+            reader.owner.findings = found
+            reader._read_values(reader.data_rows)
+            if reader.totals is not None:
+                reader._check_totals(*reader.totals)
+    for reader in readers:
+        reader.owner.findings = reader.owner.result.findings
 
 
-def _build_frame(
-    specs: Iterable[ColumnSpec],
-    values: dict[str, list[Any] | np.ndarray],
-    rows: np.ndarray,
-    texts: dict[str, ArrowStringArray] | None = None,
+def _stack_tables(readers: list[_TableReader]) -> None:
+    """Per sheet, one frame of the data rows of every reader in turn; each workbook's table is a view of
+    its rows (`TableView`). The text columns of every sheet come from one conversion to Arrow."""
+    groups: dict[str, list[_TableReader]] = {}
+    for reader in readers:
+        groups.setdefault(reader.spec.name, []).append(reader)
+    sheets = []
+    text_cells: list[Any] = []
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, group in groups.items():
+        columns = [column for column in group[0].spec.columns if any(column.key in r.values for r in group)]
+        sheets.append((name, group, columns))
+        for column in columns:
+            if column.type in _TEXT_TYPES:
+                start = len(text_cells)
+                for reader in group:
+                    cells = reader.values.get(column.key)
+                    text_cells.extend(cells if cells is not None else [None] * len(reader.data_rows))
+                spans[(name, column.key)] = (start, len(text_cells))
+    texts = ArrowStringArray(pa.array(text_cells, pa.large_string()), dtype=_STR)
+    views: dict[int, TableView] = {}
+    nullable = {id(reader): _nullable(reader) for reader in readers}
+    for name, group, columns in sheets:
+        stack = _stacked_frame(group, columns, {key: texts[a:b] for (sheet, key), (a, b) in spans.items()
+                                                if sheet == name}, nullable)
+        start = 0
+        for reader in group:
+            stop = start + len(reader.data_rows)
+            keys = tuple(column.key for column in reader.specs)
+            views[id(reader)] = TableView(stack, start, stop, _frame_columns(keys), nullable[id(reader)])
+            start = stop
+    for reader in readers:  # in each workbook's sheet order
+        reader.owner.result.tables.add_view(reader.spec.name, views[id(reader)])
+
+
+def _nullable(reader: _TableReader) -> frozenset[str]:
+    """The reader's count and flag columns with an unread cell (None)."""
+    typed = {column.key for column in reader.counts} if reader.count_block is not None else ()
+    return frozenset(column.key for column in reader.specs if column.type in _INTEGER_TYPES
+                     and column.key not in typed and not isinstance(cells := reader.values[column.key], np.ndarray)
+                     and None in cells)
+
+
+def _stacked_frame(
+    group: list[_TableReader], columns: list[ColumnSpec], texts: dict[str, ArrowStringArray],
+    nullable: dict[int, frozenset[str]],
 ) -> pd.DataFrame:
-    """One column per template key present, then `_row` (see `ParsedWorkbook`).
+    """One column per template key found in some reader's sheet, then `_row` (see `ParsedWorkbook`).
 
-    Counts and flags are int64 when every cell was read and nullable Int64 when one is NA; decimals
-    float64, dates object, the rest str. Every complete integer column and `_row` go into one 2-D
-    int64 block: the frame is assembled from its blocks, with no per-column conversion or check.
+    Counts and flags are int64 when every reader has the column and read every cell of it, else
+    nullable Int64 (NA where a cell was unreadable or a reader lacks the column); decimals float64,
+    dates object, the rest str. The complete integer columns and `_row` form one 2-D int64 block,
+    filled a workbook at a time from the block `_type_counts` typed, and the frame is assembled from
+    its blocks, with no per-column conversion or check.
     """
-    specs = list(specs)
-    length = len(rows)
-    integers: list[Any] = []
-    placement: list[int] = []
+    lengths = [len(reader.data_rows) for reader in group]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    total = offsets[-1]
+    integers = [column for column in columns if column.type in _INTEGER_TYPES
+                and all(column.key in reader.values and column.key not in nullable[id(reader)] for reader in group)]
+    row_of = {column.key: i for i, column in enumerate(integers)}
+    block = np.empty((len(integers) + 1, total), dtype=np.int64)
+    for reader, start, stop in zip(group, offsets, offsets[1:], strict=False):
+        done = set()
+        if reader.count_block is not None:
+            keys = [column.key for column in reader.counts]
+            if all(key in row_of for key in keys):
+                block[[row_of[key] for key in keys], start:stop] = reader.count_block
+                done.update(keys)
+        for column in integers:
+            if column.key not in done:
+                block[row_of[column.key], start:stop] = reader.values[column.key]
+        block[-1, start:stop] = reader.data_rows
+    block[-1] += 1  # Excel rows are 1-based
     blocks: list[tuple[Any, np.ndarray]] = []
-    for i, column in enumerate(specs):
-        cells = values[column.key]
-        kind = column.type
-        if kind in ("int", "flag") and (isinstance(cells, np.ndarray) or None not in cells):
-            integers.append(cells)
-            placement.append(i)
+    placement = [0] * (len(integers) + 1)
+    for i, column in enumerate(columns):
+        if column.key in row_of:
+            placement[row_of[column.key]] = i
             continue
-        if kind in ("int", "flag"):
-            mask = np.array([v is None for v in cells], dtype=bool)
-            array: Any = IntegerArray(np.array([0 if v is None else v for v in cells], dtype=np.int64), mask)
+        parts = [reader.values.get(column.key) for reader in group]
+        kind = column.type
+        if kind in _INTEGER_TYPES:
+            values = np.zeros(total, dtype=np.int64)
+            mask = np.zeros(total, dtype=bool)
+            for cells, start, stop in zip(parts, offsets, offsets[1:], strict=False):
+                if cells is None:
+                    mask[start:stop] = True
+                elif isinstance(cells, np.ndarray):
+                    values[start:stop] = cells
+                else:
+                    values[start:stop] = [0 if v is None else v for v in cells]
+                    mask[start:stop] = [v is None for v in cells]
+            array: Any = IntegerArray(values, mask)
         elif kind == "decimal":
-            array = np.array([np.nan if v is None else v for v in cells], dtype=np.float64).reshape(1, length)
+            array = np.array([np.nan if v is None else v for cells, n in zip(parts, lengths, strict=True)
+                              for v in (cells if cells is not None else [None] * n)],
+                             dtype=np.float64).reshape(1, total)
         elif kind == "date":
-            array = np.empty((1, length), dtype=object)
-            array[0, :] = cells
-        elif texts and column.key in texts:
-            array = texts[column.key]
+            array = np.empty((1, total), dtype=object)
+            array[0, :] = [v for cells, n in zip(parts, lengths, strict=True)
+                           for v in (cells if cells is not None else [None] * n)]
         else:
-            array = ArrowStringArray(pa.array(cells, pa.large_string()), dtype=_STR)
+            array = texts[column.key]
         blocks.append((array, np.array([i], dtype=np.intp)))
-    integers.append(rows)
-    placement.append(len(specs))
-    block = np.array(integers, dtype=np.int64) if length else np.empty((len(integers), 0), dtype=np.int64)
+    placement[-1] = len(columns)
     blocks.append((block, np.array(placement, dtype=np.intp)))
-    columns = _frame_columns(tuple(column.key for column in specs))
-    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(length), columns=columns)
+    frame_columns = _frame_columns(tuple(column.key for column in columns))
+    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(total), columns=frame_columns)
 
 
 @cache
@@ -1677,26 +1808,22 @@ def _type_counts(readers: list[_TableReader]) -> None:
     if not readers:
         return
     # One segment of cells per (sheet, count column): its cells over the sheet's data rows.
-    flat = readers[0].grid.flat
     segments: list[int] = []  # where each segment starts in `cells`
-    pieces: list[pa.Array] = []  # each segment's cells, when the sheet's data rows follow each other
-    contiguous = True
+    pieces: list[pa.Array] = []  # the cells of each segment, or of each sheet's segments at once
     position = 0
     for reader in readers:
         grid, rows = reader.grid, reader.data_rows
-        contiguous = contiguous and rows[-1] - rows[0] + 1 == len(rows)
-        for column in reader.counts:
+        if rows[-1] - rows[0] + 1 == len(rows):
+            # the sheet's data rows follow each other: zero-copy slices (no index array to build)
+            for column in reader.counts:
+                pieces.append(grid.flat.slice(grid.base + reader.by_key[column.key] * grid.height + rows[0], len(rows)))
+        else:
+            pieces.append(grid.flat.take(pa.array(_cell_indices(reader))))
+        for _ in reader.counts:
             segments.append(position)
-            if contiguous:
-                pieces.append(flat.slice(grid.base + reader.by_key[column.key] * grid.height + rows[0], len(rows)))
             position += len(rows)
     longest = max(len(reader.data_rows) for reader in readers)
-    # Zero-copy slices joined by the concatenation load_all has just run (its code is still warm):
-    # half the cost of building an index array and a take, whose code is cold in every workbook.
-    if contiguous:
-        cells = pa.concat_arrays(pieces)
-    else:
-        cells = flat.take(pa.array(np.concatenate([_cell_indices(reader) for reader in readers])))
+    cells = pa.concat_arrays(pieces)
     plain, valid = _plain_digit_cells(cells)
     complete = np.logical_and.reduceat(plain, segments).tolist()  # per segment: every cell plain
     if not all(complete):
@@ -1712,6 +1839,8 @@ def _type_counts(readers: list[_TableReader]) -> None:
         count, rows = len(reader.counts), len(reader.data_rows)
         start = segments[segment]
         block = values[start : start + count * rows].reshape(count, rows)
+        if all(complete[segment : segment + count]):
+            reader.count_block = block
         for i, column in enumerate(reader.counts):
             if complete[segment + i]:
                 reader.values[column.key] = block[i]

@@ -37,13 +37,12 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
 from etl.messages import READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
@@ -257,15 +256,10 @@ def _build_batch(workbooks: list[ParsedWorkbook]) -> _Batch:
     layout = load_layout()
     sheets = {}
     for spec in layout.table_sheets:
-        owners, parts = [], []
-        for i, wb in enumerate(workbooks):
-            table = wb.tables.get(spec.name)
-            if table is not None and len(table):
-                owners.append(i)
-                parts.append(table)
-        if parts:
-            frame = pd.concat(parts, ignore_index=True)
-            frame[SUBMISSION] = np.repeat(owners, [len(t) for t in parts])
+        stacked = stack_tables(workbooks, spec.name)
+        if stacked is not None:
+            frame, owners = stacked
+            frame[SUBMISSION] = owners
             _to_float(frame, [c.key for c in spec.columns if c.type in NUMERIC_TYPES])
             sheets[spec.name] = frame.merge(context, on=SUBMISSION, how="left")
     header_spec = layout.sheets[HEADER_SHEET]
@@ -546,8 +540,8 @@ def _evaluation_sheet_findings(batch: _Batch) -> list[tuple[int, Finding]]:
     for i, wb in enumerate(batch.workbooks):
         if wb.header.get("ky_bao_cao") != "CN":
             continue
-        table = wb.tables.get(EVALUATION_SHEET)
-        if table is None:
+        rows = wb.tables.rows(EVALUATION_SHEET)
+        if rows is None:
             names = {EVALUATION_SHEET, wb.sheet_names.get(EVALUATION_SHEET, EVALUATION_SHEET)}
             reported = any(
                 f.rule == "missing_sheet" and (f.sheet in names or any(n in f.message for n in names))
@@ -557,7 +551,7 @@ def _evaluation_sheet_findings(batch: _Batch) -> list[tuple[int, Finding]]:
                 findings.append(
                     (i, _rule_finding("missing_sheet.danh_gia_chuan", wb, EVALUATION_SHEET, None, None, None))
                 )
-        elif len(table) == 0:
+        elif rows == 0:
             findings.append((i, _rule_finding("missing_sheet.empty", wb, EVALUATION_SHEET, None, None, None)))
     return findings
 
