@@ -33,6 +33,12 @@ CHECKS = {
         left join dq.submission q on q.submission_id = f.submission_id
         where s.ma_truong is null or d.ma_don_vi is null or y.nam_hoc is null or r.ky_bao_cao is null
            or q.submission_id is null""",
+    "every district fact and course belongs to its period's current submission (relationships)": """
+        select count(*) from (
+            select ma_don_vi, nam_hoc, ky_bao_cao, submission_id from core.fact_district_period
+            union all select ma_don_vi, nam_hoc, ky_bao_cao, submission_id from core.fact_training_course) f
+        left join core.current_submission c using (ma_don_vi, nam_hoc, ky_bao_cao, submission_id)
+        where c.submission_id is null""",
     "core holds only current accepted submissions": """
         select count(*) from core.fact_school_period f
         left join core.current_submission c using (ma_don_vi, nam_hoc, ky_bao_cao, submission_id)

@@ -10,7 +10,8 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
     assert migrations.pending_revisions(engine) == ["0001_foundation", "0002_period_lock", "0003_alert_log",
                                                     "0004_comments_and_large_objects",
                                                     "0005_mart_views_over_unit_sums",
-                                                    "0006_append_only_staging"]
+                                                    "0006_append_only_staging",
+                                                    "0007_district_facts_no_row_fks"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
