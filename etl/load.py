@@ -63,15 +63,21 @@ FIXED_WIDTH_LIMIT = 10**18  # magnitudes below it have at most 18 digits: no int
 
 
 @dataclass(frozen=True)
-class _IntColumn:
-    """A complete integer column that fits the fixed width, with its range."""
+class IntColumn:
+    """A complete int64 column (no NULL) that fits the fixed width, with its range (see copy_text)."""
 
     values: np.ndarray
     low: int
     high: int
 
+    def __len__(self) -> int:
+        return len(self.values)
 
-def _fixed_width_int_rows(columns: list[_IntColumn]) -> pa.Array:
+    def __arrow_array__(self, type: pa.DataType | None = None) -> pa.Array:  # noqa: A002 (Arrow's protocol)
+        return pa.array(self.values, type=type)
+
+
+def _fixed_width_int_rows(columns: list[IntColumn]) -> pa.Array:
     """Complete integer columns as the tail of every COPY row: each value zero-padded to its column's
     width (PostgreSQL reads "007" as 7 and "-07" as -7), tab-separated, ended by a newline.
 
@@ -105,21 +111,29 @@ def _fixed_width_int_rows(columns: list[_IntColumn]) -> pa.Array:
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
 
 
-def _complete_ints(values: pa.Array | np.ndarray) -> _IntColumn | None:
+def _complete_ints(values: pa.Array | np.ndarray | IntColumn) -> IntColumn | None:
     """The column with its range when it can go in fixed width (int64, no NULL, small enough), else None."""
+    if isinstance(values, IntColumn):
+        return values
     if isinstance(values, pa.Array):
         if values.type != pa.int64() or values.null_count:
             return None
         values = values.to_numpy(zero_copy_only=True)
     low, high = (int(values.min()), int(values.max())) if len(values) else (0, 0)
-    if not (low > -FIXED_WIDTH_LIMIT and high < FIXED_WIDTH_LIMIT):
-        return None
-    return _IntColumn(values, low, high)
+    column = _int_column(values, low, high)
+    return column if isinstance(column, IntColumn) else None
 
 
-def copy_text(columns: Mapping[str, pa.Array | np.ndarray] | pd.DataFrame) -> tuple[tuple[str, ...], memoryview]:
-    """Columns (all of one length: Arrow arrays, or numpy int64 arrays without NULL) in PostgreSQL's COPY
-    text format; returns the column order of the text and the text.
+def _int_column(values: np.ndarray, low: int, high: int) -> IntColumn | np.ndarray:
+    """A complete int64 column with its range, or the bare array when it is too wide for fixed width."""
+    return IntColumn(values, low, high) if low > -FIXED_WIDTH_LIMIT and high < FIXED_WIDTH_LIMIT else values
+
+
+def copy_text(
+    columns: Mapping[str, pa.Array | np.ndarray | IntColumn] | pd.DataFrame
+) -> tuple[tuple[str, ...], memoryview]:
+    """Columns (all of one length: Arrow arrays, numpy int64 arrays without NULL, or `IntColumn`s whose
+    range is known) in PostgreSQL's COPY text format; returns the column order of the text and the text.
 
     Built column-wise, no per-row Python: every value becomes text in C (Arrow kernels), NULL becomes
     \\N, and backslash, tab, newline and carriage return in text are escaped as COPY requires. The
@@ -175,9 +189,9 @@ def copy_frame(connection: sa.Connection, table: str, frame: pd.DataFrame) -> in
 
 def sheet_arrays(
     sheet: SheetSpec, submissions: Iterable[tuple[int, ParsedWorkbook]]
-) -> dict[str, pa.Array | np.ndarray]:
-    """The rows of one sheet of many submissions by staging column: numpy int64 for complete integer
-    columns, Arrow arrays for the others (see copy_text).
+) -> dict[str, pa.Array | np.ndarray | IntColumn]:
+    """The rows of one sheet of many submissions by staging column: `IntColumn` (or numpy int64) for
+    complete integer columns, Arrow arrays for the others (see copy_text).
 
     The rows of all submissions are taken as one frame (the reader's stack of the workbooks read
     together, `stack_tables`) and typed once: per-submission reshaping cost more than the COPY. The
@@ -190,14 +204,17 @@ def sheet_arrays(
     n = len(rows)
     # select_dtypes keeps the reader's int64 block whole: a third of the cost of picking columns by name
     ints = rows.select_dtypes(np.int64)
-    plain = [name for name, dtype in ints.dtypes.items() if dtype == np.dtype(np.int64)]
-    if len(plain) < ints.shape[1]:  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
-        ints = ints[plain]
+    names, dtypes = ints.columns.tolist(), ints.dtypes.tolist()
+    plain = [name for name, dtype in zip(names, dtypes, strict=True) if dtype == np.dtype(np.int64)]
+    if len(plain) < len(names):  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
+        ints, names = ints[plain], plain
     block = np.ascontiguousarray(ints.to_numpy().T)
-    position = {name: i for i, name in enumerate(ints.columns)}
-    complete = {c.key: block[position[c.key]] for c in sheet.columns
-                if c.type in ("int", "flag") and c.key in position}
-    arrays: dict[str, pa.Array | np.ndarray] = {
+    position = {name: i for i, name in enumerate(names)}
+    # the block's columns with their ranges (two reductions for all of them, not two per column)
+    lows, highs = (block.min(axis=1).tolist(), block.max(axis=1).tolist()) if n else ([0] * len(names),) * 2
+    complete = {c.key: _int_column(block[position[c.key]], lows[position[c.key]], highs[position[c.key]])
+                for c in sheet.columns if c.type in ("int", "flag") and c.key in position}
+    arrays: dict[str, pa.Array | np.ndarray | IntColumn] = {
         "submission_id": np.asarray([submission_id for submission_id, _ in submissions], dtype=np.int64)[owners],
         "row_number": block[position[ROW_NUMBER]] if ROW_NUMBER in position
         else rows[ROW_NUMBER].to_numpy(dtype=np.int64),
