@@ -1,4 +1,5 @@
-"""Read one district workbook (`.xlsx`, or the `.zip` of one CSV per sheet) into a `ParsedWorkbook`.
+"""Read district workbooks (`.xlsx`, or the `.zip` of one CSV per sheet) into `ParsedWorkbook`s: one
+(`read_workbook`), or a chunk of them read together into one frame per sheet (`read_workbooks`).
 
 The reader is generic: every sheet name, column key, label, type, enumeration and totals label comes
 from the layout (`etl/layouts/`). It never raises for a bad file; what it cannot read, skips or
@@ -144,13 +145,13 @@ def read_workbooks(
 ) -> list[ParsedWorkbook]:
     """Read district workbooks, one `ParsedWorkbook` per path in the same order (see `read_workbook`).
 
-    Each file is opened, loaded and sorted out in turn (headers, rows, the cells that are not plain
-    counts); then the count cells of all of them are typed at once, and each sheet's rows of all of
-    them become one stacked frame, of which each workbook's table is a view (`Tables`,
-    `stack_tables`). The results are those of reading each file alone: batching only pays the fixed
-    cost of each numpy, Arrow and pandas call once per batch instead of once per workbook, which is
-    most of what reading a 40-school workbook costs after calamine. Memory: the cells of one workbook
-    as Python values at a time, and those of the batch as Arrow arrays (about the files' size).
+    Each file is read in turn as `read_workbook` reads it (headers, rows, typed cells, totals,
+    findings), and its cells and bytes are let go before the next one, whose cells then reuse the same
+    memory. Then each sheet's typed rows of all the files become one stacked frame, of which each
+    workbook's table is a view (`Tables`, `stack_tables`): one frame per sheet for the batch instead of
+    one per file, and the frame validation and loading use as it is. The results are those of reading
+    each file alone (a test compares them). Memory: one file's cells at a time, and the batch's typed
+    rows.
     """
     with _collection_paused():
         return _read_workbooks([Path(path) for path in paths], layout or load_layout(),
