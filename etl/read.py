@@ -656,16 +656,7 @@ class _Matcher:
         self._rows: dict[tuple[str | None, ...], dict[int, str]] = {}
         self._texts: dict[tuple[str | None, ...], dict[int, str]] = {}
         self._key_rows: dict[tuple[str | None, ...], bool] = {}
-        self._tiers: list[tuple[Callable[[str], str], dict[str, str]]] = []
-        for form in (normalize_label, loose_label, compact_label):
-            table: dict[str, str] = {}
-            clashes: set[str] = set()
-            for column in spec.columns:
-                for text in (column.key, *column.labels):
-                    token = form(text)
-                    if table.setdefault(token, column.key) != column.key:
-                        clashes.add(token)
-            self._tiers.append((form, {t: k for t, k in table.items() if t not in clashes}))
+        self._tiers = _label_tiers(spec)
         self._memo: dict[str, str | None] = {}
         # Headers found in one label row under rows naming no column (titles), by that row and its
         # index: the same template gives the same label row in every district's file, and so the
@@ -745,6 +736,27 @@ class _Matcher:
 
 
 _MATCHERS: dict[int, tuple[SheetSpec, _Matcher]] = {}
+_TIERS: dict[int, tuple[SheetSpec, list[tuple[Callable[[str], str], dict[str, str]]]]] = {}
+
+
+def _label_tiers(spec: SheetSpec) -> list[tuple[Callable[[str], str], dict[str, str]]]:
+    """Per matching tier, its form of every key, label and alias of the sheet -> key; a form shared by two
+    keys is left out (it would be a guess). Derived from the layout alone, so kept as long as the layout
+    (not one of the memos `forget_memos` drops)."""
+    cached = _TIERS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        tiers = []
+        for form in (normalize_label, loose_label, compact_label):
+            table: dict[str, str] = {}
+            clashes: set[str] = set()
+            for column in spec.columns:
+                for text in (column.key, *column.labels):
+                    token = form(text)
+                    if table.setdefault(token, column.key) != column.key:
+                        clashes.add(token)
+            tiers.append((form, {t: k for t, k in table.items() if t not in clashes}))
+        cached = _TIERS[id(spec)] = (spec, tiers)
+    return cached[1]
 
 
 class _LayoutMemo:
