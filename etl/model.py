@@ -50,7 +50,8 @@ class TableView:
     def frame(self) -> pd.DataFrame:
         stack = self.stack
         whole = self.start == 0 and self.stop == len(stack)
-        part = stack if whole else stack.iloc[self.start : self.stop].reset_index(drop=True)
+        # its own frame (copy on write: changing it leaves the stack and the other workbooks' views as read)
+        part = stack.copy(deep=False) if whole else stack.iloc[self.start : self.stop].reset_index(drop=True)
         if not part.columns.equals(self.columns):
             part = part[self.columns]
         complete = [c for c, dtype in part.dtypes.items() if dtype == "Int64" and c not in self.nullable]

@@ -143,3 +143,12 @@ def test_stack_of_workbooks_given_as_frames() -> None:
     frame, owners = stack_tables(workbooks, DN)
     assert frame["gv_tong"].tolist() == [1, 2, 5]
     assert owners.tolist() == [0, 0, 2]
+
+
+def test_a_single_workbooks_table_changed_leaves_its_stack_as_read(files: list[Path]) -> None:
+    [workbook] = read_workbooks(files[:1])
+    stack = workbook.tables.view(DN).stack
+    before = stack["gv_tong"].tolist()
+    workbook.tables[DN].loc[0, "gv_tong"] = 12345
+    assert stack["gv_tong"].tolist() == before
+    assert stack_tables([workbook], DN)[0]["gv_tong"].iloc[0] == 12345
