@@ -4,7 +4,7 @@ Run: `python -m bench.read_bench` (both batches) or `python -m bench.read_bench 
 Writes synthetic district workbooks with xlsxwriter into a temporary folder (ThongTin and the four
 per-school sheets, 40 schools each, a title row, a key row under the labels, a `Tổng cộng` row of SUM
 formulas with cached values): 12 workbooks for a province night and 700 for a national night. Prints,
-per batch, the median of several runs of:
+per batch, the median of several runs, taken in turn round after round, of:
 - bare fastexcel: every sheet loaded with fastexcel's defaults and converted to Arrow;
 - raw fastexcel: every sheet loaded as the reader loads it (no header inference, all cells as text);
 - `read_workbooks`: the whole reader (header search, typing, findings, frames), called as `etl.ingest` calls
@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import fastexcel
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from bench.common import alternating_medians
 from etl.ingest import CHUNK_SIZE
 from etl.layout import Layout, load_layout
 from etl.read import forget_memos, read_workbooks
 
 SCHOOLS_PER_WORKBOOK = 40
 TARGET_RATIO = 1.5
+PROVINCE_REPEAT_FACTOR = 3
 
 
 def write_workbook(path: Path, layout: Layout, district: int, rng: random.Random) -> None:
@@ -132,31 +132,24 @@ def read_all(paths: list[Path]) -> int:
     return rows
 
 
-def median_seconds(run: Callable[[], object], repeat: int, reset: Callable[[], object] | None = None) -> float:
-    """Median of `repeat` timed runs after one warm-up (imports, page cache); `reset` runs untimed before
-    each run."""
-    run()  # warm-up: imports, page cache
-    times = []
-    for _ in range(repeat):
-        if reset is not None:
-            reset()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def bench_batch(label: str, count: int, repeat: int, layout: Layout) -> float:
     with tempfile.TemporaryDirectory(prefix="read-bench-") as folder:
         start = time.perf_counter()
         paths = write_batch(Path(folder), count, layout)
         written = time.perf_counter() - start
         rows = read_all(paths)
-        bare = median_seconds(lambda: load_bare(paths), repeat)
-        raw = median_seconds(lambda: load_raw(paths), repeat)
-        # each timed pass starts with nothing remembered, as a night that reads each file once: what the
-        # reader remembers from file to file (headers, ThongTin values) is earned within the pass
-        reader = median_seconds(lambda: read_all(paths), repeat, reset=forget_memos)
+        # taken in turn, round after round (a drift of the shared machine falls on all three alike); each
+        # timed pass of the reader starts with nothing remembered, as a night that reads each file once:
+        # what it remembers from file to file (headers, ThongTin values) is earned within the pass
+        medians = alternating_medians(
+            {
+                "bare": (lambda: load_bare(paths), None),
+                "raw": (lambda: load_raw(paths), None),
+                "reader": (lambda: read_all(paths), forget_memos),
+            },
+            repeat,
+        )
+        bare, raw, reader = medians["bare"], medians["raw"], medians["reader"]
     ratio = reader / bare
     print(f"\n{label}: {count} workbooks, {rows} data rows (written in {written:.1f} s), median of {repeat} runs")
     for name, seconds in (("bare fastexcel", bare), ("raw fastexcel (as text)", raw), ("read_workbooks", reader)):
@@ -172,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median)")
     args = parser.parse_args(argv)
     layout = load_layout()
-    bench_batch("province night", 12, args.repeat, layout)
+    # twelve files take milliseconds: more runs for a stable median, at no real cost
+    bench_batch("province night", 12, args.repeat * PROVINCE_REPEAT_FACTOR, layout)
     if not args.province_only:
         bench_batch("national night", 700, args.repeat, layout)
 

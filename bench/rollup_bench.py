@@ -31,7 +31,14 @@ from contextlib import nullcontext
 import sqlalchemy as sa
 
 from bench import load_bench
-from bench.common import Result, bench_database, bench_server, median_seconds, print_results, within
+from bench.common import (
+    Result,
+    alternating_medians,
+    bench_database,
+    bench_server,
+    print_results,
+    within,
+)
 from etl import load
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
@@ -43,6 +50,7 @@ ROUNDS = ("HKI", "CN")
 PROVINCES, DISTRICTS_PER_PROVINCE, SCHOOLS_PER_DISTRICT = 34, 15, 30
 TARGET_RATIO = 2.0
 NATIONAL_LIMIT_S = 10.0
+PROVINCE_REPEAT_FACTOR = 3
 FACT_KEYS = ("ma_truong", "nam_hoc", "ky_bao_cao", "ma_don_vi", "submission_id", "loai_hinh")
 
 
@@ -203,17 +211,25 @@ def profile_rollup(engine: sa.Engine, *, explain: bool) -> None:
 def bench_case(engine: sa.Engine, label: str, repeat: int, *, explain: bool, limit_s: float | None) -> list[Result]:
     facts = analyze(engine)
     counts = count_columns(engine)
-    floor = median_seconds(lambda: run_statement(engine, group_by_sql(counts, grouping_sets=False)), repeat)
-    floor_sets = median_seconds(lambda: run_statement(engine, group_by_sql(counts, grouping_sets=True)), repeat)
     marts = rebuild_marts(engine)
-    ours = median_seconds(lambda: rebuild_marts(engine), repeat, warm_up=False)
+    # taken in turn, round after round (bench.common.alternating_medians): a drift of the shared machine
+    # falls on all four alike
+    medians = alternating_medians(
+        {
+            "floor": (lambda: run_statement(engine, group_by_sql(counts, grouping_sets=False)), None),
+            "floor_sets": (lambda: run_statement(engine, group_by_sql(counts, grouping_sets=True)), None),
+            "ours": (lambda: rebuild_marts(engine), None),
+            "read_marts": (lambda: run_statement(engine, "select count(*), sum(value) from mart.district_indicator"),
+                           None),
+        },
+        repeat,
+    )
+    floor, floor_sets, ours, read_marts = (medians[k] for k in ("floor", "floor_sets", "ours", "read_marts"))
     case = f"{label} ({facts:,} facts)"
     print(
         f"\n{case}: {marts['district_indicator']:,} district and {marts['province_indicator']:,} province "
-        f"indicator rows, median of {repeat} runs"
+        f"indicator rows, median of {repeat} runs taken in turn"
     )
-    read_marts = median_seconds(
-        lambda: run_statement(engine, "select count(*), sum(value) from mart.district_indicator"), repeat)
     for name, seconds in (
         ("plain GROUP BY (floor)", floor),
         ("reading every district indicator row (the view)", read_marts),
@@ -252,7 +268,8 @@ def run(
             start = time.perf_counter()
             build_province(engine)
             print(f"province warehouse built in {time.perf_counter() - start:.1f} s")
-            results += bench_case(engine, "province", repeat, explain=explain, limit_s=None)
+            # a province roll-up takes milliseconds: more runs for a stable median, at no real cost
+            results += bench_case(engine, "province", repeat * PROVINCE_REPEAT_FACTOR, explain=explain, limit_s=None)
         if not province_only:
             with bench_database(url) as (_, engine):
                 start = time.perf_counter()
