@@ -167,7 +167,7 @@ def run_statement(engine: sa.Engine, sql: str) -> None:
 
 def rollup_statements() -> list[str]:
     """The statements of the roll-up scripts, in order (they end with `;` at the end of a line)."""
-    statements = [PERIOD_TABLE, ALL_PERIODS, "delete from mart.unit_sums"]
+    statements = [PERIOD_TABLE, ALL_PERIODS]
     for name in ROLLUP_SCRIPTS:
         text = sql_path("rollup", name).read_text(encoding="utf-8")
         statements += [s.strip() for s in re.split(r";\s*\n", text) if s.strip()]

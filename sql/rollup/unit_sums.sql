@@ -168,15 +168,3 @@ select
 from district as d
 cross join core.province as province
 group by province.ma_tinh, d.nam_hoc, d.ky_bao_cao;
-
--- Targets per unit and school year: small (units x targets), rebuilt whole so configuration changes apply.
-delete from mart.unit_target;
-insert into mart.unit_target
-select distinct on (u.unit_type, u.unit_code, u.nam_hoc, t.indicator)
-    u.unit_type, u.unit_code, u.nam_hoc, t.indicator, t.target_value, t.target_nam_hoc
-from (select distinct unit_type, unit_code, nam_hoc from mart.unit_sums) as u
-join core.target as t
-    on t.unit_type = u.unit_type
-   and t.unit_code = u.unit_code
-   and t.target_nam_hoc >= u.nam_hoc
-order by u.unit_type, u.unit_code, u.nam_hoc, t.indicator, t.target_nam_hoc;

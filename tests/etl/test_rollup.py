@@ -161,6 +161,30 @@ def test_targets_of_the_phase_covering_the_year(engine):
         assert district_row["target"] is None, "province targets do not apply to district rows"
 
 
+def test_a_changed_target_applies_once_the_configuration_is_loaded(engine, settings, tmp_path):
+    """mart.unit_target follows the configuration (etl/registry.py), not the roll-up."""
+    import shutil
+
+    from etl.config import ProvinceConfig
+    from etl.registry import load_province
+
+    school = {"ma_don_vi": "118", "gv_tong": 10, "gv_duoc_danh_gia": 10, "gv_tot": 5, "gv_kha": 4}
+    write_facts(engine, "2021-2022", {"14118001": school}, {"118": (10, 10, 10)})
+    rebuild_marts(engine)
+    row = mart(engine, "province_indicator", nam_hoc="2021-2022", ky_bao_cao="CN")["gv_kha_tro_len"]
+    assert row["target"] == 95
+    changed = tmp_path / "son-la"
+    shutil.copytree(settings.province_config().folder, changed)
+    targets = changed / "targets.csv"
+    lines = targets.read_text(encoding="utf-8").splitlines()
+    edited = [line.replace(",gv_kha_tro_len,95,", ",gv_kha_tro_len,97,") for line in lines]
+    assert edited != lines
+    targets.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    load_province(engine, ProvinceConfig(changed))  # no roll-up after it
+    row = mart(engine, "province_indicator", nam_hoc="2021-2022", ky_bao_cao="CN")["gv_kha_tro_len"]
+    assert (row["target"], row["met"]) == (97, False)
+
+
 def test_every_catalogued_indicator_is_rolled_up(engine):
     write_facts(engine, "2019-2020", {"14118001": {"ma_don_vi": "118", "gv_tong": 3}}, {"118": (1, 1, 1)})
     rebuild_marts(engine)

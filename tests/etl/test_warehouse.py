@@ -11,7 +11,8 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
                                                     "0004_comments_and_large_objects",
                                                     "0005_mart_views_over_unit_sums",
                                                     "0006_append_only_staging",
-                                                    "0007_district_facts_no_row_fks"]
+                                                    "0007_district_facts_no_row_fks",
+                                                    "0008_unit_target_from_config"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
