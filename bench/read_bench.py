@@ -12,12 +12,16 @@ per batch, the median of several runs, taken in turn round after round, of:
   earlier passes (`etl.read.forget_memos`), as a night reads each file once;
 with rows per second (data rows of the per-school sheets) and the ratio reader / bare.
 Target (guides/performance.md): the reader within 1.5x of bare fastexcel.
+For the national batch it also prints how much resident memory a fresh process gains reading 1, 100 and 700
+of the files a chunk at a time (issue: memory bounded by what is read at once, not by the night).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -132,7 +136,46 @@ def read_all(paths: list[Path]) -> int:
     return rows
 
 
-def bench_batch(label: str, count: int, repeat: int, layout: Layout) -> float:
+# A fresh process reads one workbook (lazy imports, the layout), notes its resident memory, then reads the
+# first `count` workbooks of a folder a chunk at a time as ingest does (a chunk's results let go before the
+# next is read), and prints the most resident memory seen after a chunk: Python objects, numpy, Arrow and
+# calamine's own buffers alike (resident pages, so memory freed but kept by the allocator counts too).
+_RESIDENT = (
+    "import os, sys\n"
+    "from pathlib import Path\n"
+    "from bench.read_bench import CHUNK_SIZE\n"
+    "from etl.read import read_workbooks\n"
+    "def resident():\n"
+    "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+    "paths = sorted(Path(sys.argv[1]).glob('*.xlsx'))\n"
+    "read_workbooks(paths[:1])\n"
+    "base = high = resident()\n"
+    "for start in range(0, int(sys.argv[2]), CHUNK_SIZE):\n"
+    "    chunk = read_workbooks(paths[start : min(start + CHUNK_SIZE, int(sys.argv[2]))])\n"
+    "    high = max(high, resident())\n"
+    "    del chunk  # as ingest: a chunk is validated and loaded, then let go\n"
+    "print(base, high)\n"
+)
+
+
+def resident_growth_mib(folder: Path, count: int) -> tuple[float, float]:
+    """(resident MiB after one workbook, growth in MiB while reading `count` workbooks) of a fresh process."""
+    done = subprocess.run([sys.executable, "-c", _RESIDENT, str(folder), str(count)], check=True,
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    base, high = (int(v) for v in done.stdout.split()[-2:])
+    return base / 2**20, (high - base) / 2**20
+
+
+def memory_report(folder: Path, counts: list[int]) -> str:
+    """Memory reading takes for growing numbers of files: bounded means flat once a chunk is full (each
+    file's cells are let go before the next; one chunk's typed rows at a time)."""
+    growth = {n: resident_growth_mib(folder, n) for n in counts}
+    base = min(b for b, _ in growth.values())
+    cells = ", ".join(f"{n} files +{g:.0f} MiB" for n, (_, g) in growth.items())
+    return f"  resident memory while reading, above {base:.0f} MiB after one file (chunks of {CHUNK_SIZE}): {cells}"
+
+
+def bench_batch(label: str, count: int, repeat: int, layout: Layout, *, memory: list[int] | None = None) -> float:
     with tempfile.TemporaryDirectory(prefix="read-bench-") as folder:
         start = time.perf_counter()
         paths = write_batch(Path(folder), count, layout)
@@ -150,12 +193,15 @@ def bench_batch(label: str, count: int, repeat: int, layout: Layout) -> float:
             repeat,
         )
         bare, raw, reader = medians["bare"], medians["raw"], medians["reader"]
+        peak = memory_report(Path(folder), memory) if memory else None
     ratio = reader / bare
     print(f"\n{label}: {count} workbooks, {rows} data rows (written in {written:.1f} s), median of {repeat} runs")
     for name, seconds in (("bare fastexcel", bare), ("raw fastexcel (as text)", raw), ("read_workbooks", reader)):
         print(f"  {name:<26} {seconds:8.3f} s  {rows / seconds:>10,.0f} rows/s")
     verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x target"
     print(f"  ratio read_workbooks / bare fastexcel: {ratio:.2f}x ({verdict})")
+    if peak:
+        print(peak)
     return ratio
 
 
@@ -168,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     # twelve files take milliseconds: more runs for a stable median, at no real cost
     bench_batch("province night", 12, args.repeat * PROVINCE_REPEAT_FACTOR, layout)
     if not args.province_only:
-        bench_batch("national night", 700, args.repeat, layout)
+        bench_batch("national night", 700, args.repeat, layout, memory=[1, CHUNK_SIZE, 700])
 
 
 if __name__ == "__main__":
