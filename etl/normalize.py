@@ -64,10 +64,21 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def collapse_whitespace(text: str) -> str:
+    """Every run of whitespace (line breaks, tabs, no-break and zero-width spaces included) as one space,
+    the ends stripped.
+
+    A printable text holds no whitespace but the ASCII space (line breaks, tabs, no-break and zero-width
+    spaces are Unicode separators or controls): without a double space it only needs its ends stripped,
+    which skips the pattern for almost every cell."""
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return _WHITESPACE.sub(" ", text).strip()
+
+
 def normalize_label(s: Any) -> str:
     """NFC, case-folded, whitespace (line breaks and no-break spaces included) collapsed to one space."""
-    text = unicodedata.normalize("NFC", str(s))
-    return _WHITESPACE.sub(" ", text).strip().casefold()
+    return collapse_whitespace(unicodedata.normalize("NFC", str(s))).casefold()
 
 
 def loose_label(s: Any) -> str:
@@ -111,7 +122,7 @@ def normalize_sheet_name(s: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    return _WHITESPACE.sub(" ", str(value)).strip()
+    return collapse_whitespace(str(value))
 
 
 def parse_code(value: Any) -> str | None:
@@ -151,7 +162,7 @@ def parse_count(value: Any) -> int:
         raise NotANumber(f"not a whole number: {value!r}")
     if not isinstance(value, str):
         raise NotANumber(f"not a whole number: {value!r}")
-    text = _WHITESPACE.sub(" ", value).strip()
+    text = collapse_whitespace(value)
     if len(text) > 30:
         raise NotANumber(f"not a whole number: {value!r}")
     if _COUNT_PLAIN.fullmatch(text):
@@ -182,7 +193,7 @@ def parse_decimal(value: Any) -> float:
         return number
     if not isinstance(value, str):
         raise NotANumber(f"not a number: {value!r}")
-    text = _WHITESPACE.sub(" ", value).strip()
+    text = collapse_whitespace(value)
     if len(text) > 40:
         raise NotANumber(f"not a number: {value!r}")
     if _DECIMAL_VN.fullmatch(text):

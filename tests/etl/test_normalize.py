@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from etl.layout import load_layout
 from etl.normalize import (
+    _WHITESPACE,
     MAX_COUNT,
     CountTooLarge,
     InvalidValue,
     NotANumber,
+    collapse_whitespace,
     compact_label,
     is_blank,
     label_forms,
@@ -160,3 +162,9 @@ _ODD_LABELS = ["Trình độ  CBQL:\nTC", "İstanbul ß Đ", "e\u0301\u00a0x"]
 @given(st.text(max_size=40) | st.sampled_from(_ODD_LABELS))
 def test_label_forms_are_the_three_label_functions(text: str) -> None:
     assert list(label_forms(text)) == [normalize_label(text), loose_label(text), compact_label(text)]
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "Đ", "ệ", " ", "\n", "\t", "\u00a0", "\u202f", "\u2007", "\u200b",
+                                         "\ufeff", "\u2028", "\u3000", "\x85", "1", ","]), max_size=12))
+def test_collapse_whitespace_is_the_pattern(text: str) -> None:
+    assert collapse_whitespace(text) == _WHITESPACE.sub(" ", text).strip()
