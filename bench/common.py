@@ -48,15 +48,6 @@ def within(ours: float, floor: float, max_ratio: float) -> bool:
     return ours <= max_ratio * floor
 
 
-def median_seconds(
-    run: Callable[[], object], repeat: int = 3, *, reset: Callable[[], object] | None = None, warm_up: bool = True
-) -> float:
-    """Median wall time (time.perf_counter) of `repeat` calls of `run`, after one untimed warm-up call.
-
-    `reset`, when given, runs untimed before every call (e.g. emptying the tables `run` fills)."""
-    return alternating_medians({"run": (run, reset)}, repeat, warm_up=warm_up)["run"]
-
-
 def alternating_medians(
     runs: dict[str, tuple[Callable[[], object], Callable[[], object] | None]], repeat: int = 3, *, warm_up: bool = True
 ) -> dict[str, float]:

@@ -19,6 +19,7 @@ of the files a chunk at a time (issue: memory bounded by what is read at once, n
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -136,32 +137,29 @@ def read_all(paths: list[Path]) -> int:
     return rows
 
 
-# A fresh process reads one workbook (lazy imports, the layout), notes its resident memory, then reads the
-# first `count` workbooks of a folder a chunk at a time as ingest does (a chunk's results let go before the
-# next is read), and prints the most resident memory seen after a chunk: Python objects, numpy, Arrow and
-# calamine's own buffers alike (resident pages, so memory freed but kept by the allocator counts too).
-_RESIDENT = (
-    "import os, sys\n"
-    "from pathlib import Path\n"
-    "from bench.read_bench import CHUNK_SIZE\n"
-    "from etl.read import read_workbooks\n"
-    "def resident():\n"
-    "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
-    "paths = sorted(Path(sys.argv[1]).glob('*.xlsx'))\n"
-    "read_workbooks(paths[:1])\n"
-    "base = high = resident()\n"
-    "for start in range(0, int(sys.argv[2]), CHUNK_SIZE):\n"
-    "    chunk = read_workbooks(paths[start : min(start + CHUNK_SIZE, int(sys.argv[2]))])\n"
-    "    high = max(high, resident())\n"
-    "    del chunk  # as ingest: a chunk is validated and loaded, then let go\n"
-    "print(base, high)\n"
-)
+def resident_growth(folder: Path, count: int) -> tuple[int, int]:
+    """In this process: read one workbook (lazy imports, the layout), note the resident memory, then read
+    the first `count` workbooks of `folder` a chunk at a time as ingest does (a chunk let go before the
+    next), noting the most resident memory seen after a chunk; returns both, in bytes. Resident pages
+    count everything, Python objects, numpy, Arrow and calamine's buffers alike (and memory freed but kept
+    by the allocator)."""
+    def resident() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    paths = sorted(folder.glob("*.xlsx"))[:count]
+    read_workbooks(paths[:1])
+    base = high = resident()
+    for start in range(0, len(paths), CHUNK_SIZE):
+        chunk = read_workbooks(paths[start : start + CHUNK_SIZE])
+        high = max(high, resident())
+        del chunk  # as ingest: a chunk is validated and loaded, then let go
+    return base, high
 
 
 def resident_growth_mib(folder: Path, count: int) -> tuple[float, float]:
     """(resident MiB after one workbook, growth in MiB while reading `count` workbooks) of a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _RESIDENT, str(folder), str(count)], check=True,
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-m", "bench.read_bench", "--resident", str(folder), str(count)],
+                          check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     base, high = (int(v) for v in done.stdout.split()[-2:])
     return base / 2**20, (high - base) / 2**20
 
@@ -209,7 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--province-only", action="store_true", help="skip the 700-workbook national batch")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median)")
+    # the fresh process memory_report starts: FOLDER COUNT, prints resident bytes after one file and at most
+    parser.add_argument("--resident", nargs=2, metavar=("FOLDER", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.resident:
+        print(*resident_growth(Path(args.resident[0]), int(args.resident[1])))
+        return
     layout = load_layout()
     # twelve files take milliseconds: more runs for a stable median, at no real cost
     bench_batch("province night", 12, args.repeat * PROVINCE_REPEAT_FACTOR, layout)

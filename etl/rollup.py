@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from etl.migrations import sql_path
+from etl.warehouse import run_script
 
 ROLLUP_SCRIPTS = ("unit_sums.sql",)
 # every period with a current submission (one row per district and period: far fewer than the facts), and
@@ -22,15 +23,6 @@ COUNTS = ("select count(*) filter (where (nam_hoc, ky_bao_cao) in (select * from
 # work than a province's whole roll-up query
 PERIOD_TABLE = ("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "
                 "on commit delete rows")
-
-
-def last_row(connection: sa.Connection, script: str) -> tuple:
-    """Run a multi-statement script (as `run_script`) and return the one row of its last statement."""
-    with connection.connection.dbapi_connection.cursor() as cursor:
-        cursor.execute(script)
-        while cursor.nextset():
-            pass
-        return cursor.fetchone()
 
 
 def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None = None) -> dict[str, int]:
@@ -48,7 +40,7 @@ def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None =
         script += [sql_path("rollup", name).read_text(encoding="utf-8") for name in ROLLUP_SCRIPTS]
         # one round trip: the roll-up is milliseconds on a province, so each statement sent costs
         statements = [part.strip().rstrip(";") for part in [*script, COUNTS]]
-        units, districts, provinces, indicators = last_row(c, ";\n".join(statements))
+        units, districts, provinces, indicators = run_script(c, ";\n".join(statements))
     return {"units_rebuilt": units,
             "district_indicator": districts * indicators,
             "province_indicator": provinces * indicators}

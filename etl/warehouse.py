@@ -96,9 +96,13 @@ def prepare(settings: Settings) -> sa.Engine:
     return engine
 
 
-def run_script(connection: sa.Connection, sql: str) -> None:
-    """Run a multi-statement SQL script on an open connection, inside its transaction.
+def run_script(connection: sa.Connection, sql: str) -> tuple | None:
+    """Run a multi-statement SQL script on an open connection, inside its transaction, in one round trip;
+    returns the first row of the last statement when it returns rows, else None.
 
     Straight to the driver without parameters, so a literal % needs no escaping."""
     with connection.connection.dbapi_connection.cursor() as cursor:
         cursor.execute(sql)
+        while cursor.nextset():
+            pass
+        return cursor.fetchone() if cursor.description is not None else None
