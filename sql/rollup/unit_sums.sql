@@ -1,38 +1,36 @@
--- Roll-up into mart.unit_sums for the periods listed in the temporary table rollup_period
--- (nam_hoc, ky_bao_cao), inside the caller's transaction (etl/rollup.py). District rows are one GROUP BY over
--- the current facts; the province rows, in the same statement, are the sums of the district rows, i.e. the
--- ratio of the summed numerators and denominators, never an average of district percentages.
+-- Roll-up into mart.unit_sums, inside the caller's transaction (etl/rollup.py), for the periods
+-- (nam_hoc, ky_bao_cao) listed in the temporary table rollup_period, or for every period when it lists none
+-- (a full rebuild reads the facts unfiltered: filtering them by every period cost a hash join of each fact
+-- row, a quarter of the national roll-up). District rows are one GROUP BY over the current facts; the
+-- province rows are then the sums of the district rows just written, i.e. the ratio of the summed
+-- numerators and denominators, never an average of district percentages.
 -- mart.district_indicator and mart.province_indicator are views over the result.
 
 -- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
 set local work_mem = '64MB';
--- The planner guesses thousands of periods in an unanalysed temporary table and then sorts the facts to
--- merge-join them; with the real count (a few) it hashes, which is what a roll-up of any size wants.
+-- Statistics of the periods listed: unanalysed, the temporary table is guessed to hold thousands of
+-- periods, and the plans are made for that.
 analyze rollup_period;
 
 delete from mart.unit_sums as u
-using rollup_period as p
-where u.nam_hoc = p.nam_hoc and u.ky_bao_cao = p.ky_bao_cao;
+where not exists (select from rollup_period)
+   or (u.nam_hoc, u.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period);
 
-insert into mart.unit_sums
+insert into mart.unit_sums (
+    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
+    so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
+    tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
+    cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
+    gv_td_duoi_trung_cap, gv_td_trung_cap, gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1,
+    gv_hang_2, gv_hang_3, gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
+    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot, cbql_kha, cbql_dat, cbql_chua_dat,
+    gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro, gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx,
+    cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc, gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct,
+    gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc, cbql_bo_nhiem, cbql_bo_nhiem_co_cc, dan_so_0_2, dan_so_3_5,
+    dan_so_5, lop_bd, lop_bd_chinh_tri, lop_bd_chuyen_mon, lop_bd_truc_tuyen, hoc_vien_bd,
+    hoc_vien_bd_chinh_tri, hoc_vien_bd_chuyen_mon, hoc_vien_bd_truc_tuyen, kinh_phi_bd
+)
 with
-
-school as (
-    -- thieu_gv per school, then summed: one school's surplus does not fill another's gap. The norm is
-    -- exact: in thousandths (core.norm allows at most three decimals), so ceil is an integer ceiling
-    -- division, much cheaper than numeric arithmetic on every fact row.
-    select
-        f.*,
-        greatest(0, (norm.per_nhom_tre_milli * f.so_nhom_tre + norm.per_lop_mau_giao_milli * f.so_lop_mau_giao
-                     + 999) / 1000 - f.gv_tong) as thieu_gv
-    from core.fact_school_period as f
-    join rollup_period as p on p.nam_hoc = f.nam_hoc and p.ky_bao_cao = f.ky_bao_cao
-    cross join (
-        select (gv_per_nhom_tre * 1000)::bigint as per_nhom_tre_milli,
-               (gv_per_lop_mau_giao * 1000)::bigint as per_lop_mau_giao_milli
-        from core.norm
-    ) as norm
-),
 
 school_sums as (
     select
@@ -41,9 +39,14 @@ school_sums as (
         school.ky_bao_cao,
         count(*) as so_truong,
         count(*) filter (where school.loai_hinh = 'cong_lap') as so_truong_cong_lap,
-        count(*) filter (where school.loai_hinh <> 'cong_lap') as so_truong_ngoai_cong_lap,
         sum(school.dat_chuan_qg) as dat_chuan_qg,
-        sum(school.thieu_gv) as thieu_gv,
+        -- thieu_gv per school, then summed: one school's surplus does not fill another's gap. The norm (one
+        -- row, loaded with the configuration) is exact in thousandths (core.norm allows at most three
+        -- decimals), so this is an integer ceiling division, much cheaper than numeric arithmetic on every
+        -- fact row; read once per statement (a joined norm costs a join step per fact row).
+        sum(greatest(0, ((select (gv_per_nhom_tre * 1000)::bigint from core.norm) * school.so_nhom_tre
+                         + (select (gv_per_lop_mau_giao * 1000)::bigint from core.norm) * school.so_lop_mau_giao
+                         + 999) / 1000 - school.gv_tong)) as thieu_gv,
         sum(school.so_nhom_tre) as so_nhom_tre, sum(school.so_lop_mau_giao) as so_lop_mau_giao, sum(school.so_lop_5_tuoi) as so_lop_5_tuoi,
         sum(school.tre_nha_tre) as tre_nha_tre, sum(school.tre_mau_giao) as tre_mau_giao, sum(school.tre_5_tuoi) as tre_5_tuoi,
         sum(school.cbql_tong) as cbql_tong, sum(school.cbql_bien_che) as cbql_bien_che, sum(school.cbql_dang_vien) as cbql_dang_vien,
@@ -63,7 +66,9 @@ school_sums as (
         sum(school.gv_ngoai_ngu) as gv_ngoai_ngu, sum(school.cbql_ngoai_ngu) as cbql_ngoai_ngu, sum(school.gv_llct) as gv_llct,
         sum(school.cbql_llct) as cbql_llct, sum(school.gv_bo_nhiem_hang) as gv_bo_nhiem_hang, sum(school.gv_bo_nhiem_hang_co_cc) as gv_bo_nhiem_hang_co_cc,
         sum(school.cbql_bo_nhiem) as cbql_bo_nhiem, sum(school.cbql_bo_nhiem_co_cc) as cbql_bo_nhiem_co_cc
-    from school
+    from core.fact_school_period as school
+    where not exists (select from rollup_period)
+       or (school.nam_hoc, school.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period)
     group by school.ma_don_vi, school.nam_hoc, school.ky_bao_cao
 ),
 
@@ -82,25 +87,12 @@ course_sums as (
         coalesce(sum(course.so_hoc_vien) filter (where course.hinh_thuc = 'truc_tuyen'), 0) as hoc_vien_bd_truc_tuyen,
         sum(course.kinh_phi) as kinh_phi_bd
     from core.fact_training_course as course
-    join rollup_period as p on p.nam_hoc = course.nam_hoc and p.ky_bao_cao = course.ky_bao_cao
+    where not exists (select from rollup_period)
+       or (course.nam_hoc, course.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period)
     group by course.ma_don_vi, course.nam_hoc, course.ky_bao_cao
-),
+)
 
--- one row per district and period, named as mart.unit_sums; read twice: as is, and summed for the province
-district (
-    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
-    so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
-    tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
-    cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
-    gv_td_duoi_trung_cap, gv_td_trung_cap, gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1,
-    gv_hang_2, gv_hang_3, gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
-    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot, cbql_kha, cbql_dat, cbql_chua_dat,
-    gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro, gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx,
-    cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc, gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct,
-    gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc, cbql_bo_nhiem, cbql_bo_nhiem_co_cc, dan_so_0_2, dan_so_3_5,
-    dan_so_5, lop_bd, lop_bd_chinh_tri, lop_bd_chuyen_mon, lop_bd_truc_tuyen, hoc_vien_bd,
-    hoc_vien_bd_chinh_tri, hoc_vien_bd_chuyen_mon, hoc_vien_bd_truc_tuyen, kinh_phi_bd
-) as materialized (
+-- one row per district and period
 select
     'district',
     school_sums.ma_don_vi,
@@ -108,7 +100,9 @@ select
     school_sums.ky_bao_cao,
     1,
     school_year.qualification_floor,
-    school_sums.so_truong, school_sums.so_truong_cong_lap, school_sums.so_truong_ngoai_cong_lap, school_sums.dat_chuan_qg,
+    school_sums.so_truong, school_sums.so_truong_cong_lap,
+    school_sums.so_truong - school_sums.so_truong_cong_lap,  -- loai_hinh is never NULL: the others
+    school_sums.dat_chuan_qg,
     school_sums.thieu_gv, school_sums.so_nhom_tre, school_sums.so_lop_mau_giao, school_sums.so_lop_5_tuoi,
     school_sums.tre_nha_tre, school_sums.tre_mau_giao, school_sums.tre_5_tuoi, school_sums.cbql_tong,
     school_sums.cbql_bien_che, school_sums.cbql_dang_vien, school_sums.cbql_td_duoi_trung_cap, school_sums.cbql_td_trung_cap,
@@ -137,12 +131,23 @@ left join core.fact_district_period as population
 left join course_sums
     on course_sums.ma_don_vi = school_sums.ma_don_vi
    and course_sums.nam_hoc = school_sums.nam_hoc
-   and course_sums.ky_bao_cao = school_sums.ky_bao_cao
-)
+   and course_sums.ky_bao_cao = school_sums.ky_bao_cao;
 
-select * from district
-union all
--- the province rows: sums of the district rows (ratios of summed numerators and denominators)
+-- the province rows: sums of the district rows just written (ratios of summed numerators and denominators)
+insert into mart.unit_sums (
+    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
+    so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
+    tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
+    cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
+    gv_td_duoi_trung_cap, gv_td_trung_cap, gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1,
+    gv_hang_2, gv_hang_3, gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
+    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot, cbql_kha, cbql_dat, cbql_chua_dat,
+    gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro, gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx,
+    cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc, gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct,
+    gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc, cbql_bo_nhiem, cbql_bo_nhiem_co_cc, dan_so_0_2, dan_so_3_5,
+    dan_so_5, lop_bd, lop_bd_chinh_tri, lop_bd_chuyen_mon, lop_bd_truc_tuyen, hoc_vien_bd,
+    hoc_vien_bd_chinh_tri, hoc_vien_bd_chuyen_mon, hoc_vien_bd_truc_tuyen, kinh_phi_bd
+)
 select
     'province',
     province.ma_tinh,
@@ -165,6 +170,9 @@ select
     sum(d.cbql_bo_nhiem_co_cc), sum(d.dan_so_0_2), sum(d.dan_so_3_5), sum(d.dan_so_5), sum(d.lop_bd),
     sum(d.lop_bd_chinh_tri), sum(d.lop_bd_chuyen_mon), sum(d.lop_bd_truc_tuyen), sum(d.hoc_vien_bd), sum(d.hoc_vien_bd_chinh_tri),
     sum(d.hoc_vien_bd_chuyen_mon), sum(d.hoc_vien_bd_truc_tuyen), sum(d.kinh_phi_bd)
-from district as d
+from mart.unit_sums as d
 cross join core.province as province
+where d.unit_type = 'district'
+  and (not exists (select from rollup_period)
+       or (d.nam_hoc, d.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period))
 group by province.ma_tinh, d.nam_hoc, d.ky_bao_cao;

@@ -192,3 +192,38 @@ def test_every_catalogued_indicator_is_rolled_up(engine):
         catalogue = set(c.execute(sa.text("select indicator from core.indicator")).scalars())
         rolled = set(c.execute(sa.text("select indicator from mart.province_indicator")).scalars())
     assert rolled == catalogue
+
+
+def unit_sums(engine) -> list[dict]:
+    with engine.connect() as c:
+        rows = c.execute(sa.text("select * from mart.unit_sums order by unit_type, unit_code, nam_hoc, ky_bao_cao"))
+        return [dict(row) for row in rows.mappings()]
+
+
+def test_the_listed_periods_are_rebuilt_or_every_period_when_none_are_listed(engine):
+    schools = {m: {"ma_don_vi": d, "gv_tong": 5} for d, ms in DISTRICT_SCHOOLS.items() for m in ms}
+    write_facts(engine, "2019-2020", schools, {d: (10, 10, 10) for d in DISTRICT_SCHOOLS})
+    with engine.begin() as c:
+        c.execute(sa.text("update core.fact_school_period set loai_hinh = 'tu_thuc' where ma_truong = '14118003'"))
+    assert rebuild_marts(engine)["units_rebuilt"] == 4  # three districts and the province
+    full = unit_sums(engine)
+    province = next(row for row in full if row["unit_type"] == "province")
+    assert (province["so_truong"], province["so_truong_cong_lap"], province["so_truong_ngoai_cong_lap"]) == (6, 5, 1)
+
+    assert rebuild_marts(engine, [])["units_rebuilt"] == 0, "an empty list rebuilds nothing (not every period)"
+    assert unit_sums(engine) == full
+    with engine.begin() as c:
+        c.execute(sa.text("update core.fact_school_period set gv_tong = 9 where ma_truong = '14127001'"))
+    assert rebuild_marts(engine, [("2020-2021", "CN")])["units_rebuilt"] == 0
+    assert unit_sums(engine) == full, "another period's roll-up leaves this one as it was"
+    assert rebuild_marts(engine, [("2019-2020", "CN")])["units_rebuilt"] == 4
+    partial = unit_sums(engine)
+    assert partial != full
+    rebuild_marts(engine)
+    assert unit_sums(engine) == partial, "rebuilding the changed period gives what a full rebuild gives"
+
+    with engine.begin() as c:  # the period's submissions withdrawn: no current facts any more
+        for table in ("fact_school_period", "fact_district_period", "fact_training_course", "current_submission"):
+            c.execute(sa.text(f"delete from core.{table}"))
+    rebuild_marts(engine)
+    assert unit_sums(engine) == [], "a period without current facts is rebuilt to nothing"
