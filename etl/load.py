@@ -12,7 +12,7 @@ server parses the one just sent (docs/performance.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from etl.layout import Layout, SheetSpec
 from etl.migrations import sql_path
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackedArrays, stack_tables, stacked_arrays
 from etl.warehouse import run_script
 
 TEXT = pa.large_string()
@@ -60,6 +60,8 @@ def _as_text(values: pa.Array) -> pa.Array:
 
 
 FIXED_WIDTH_LIMIT = 10**18  # magnitudes below it have at most 18 digits: no int64 overflow below
+OVERLAP_MIN_ROWS = 1_000  # see copy_batches
+FIXED_WIDTH_MIN_ROWS = 400  # measured: below it, casting the integers costs less than writing them in fixed width
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,9 @@ def copy_text(
 
     Built column-wise, no per-row Python: every value becomes text in C (Arrow kernels), NULL becomes
     \\N, and backslash, tab, newline and carriage return in text are escaped as COPY requires. The
-    complete integer columns come last, in fixed width (_fixed_width_int_rows). The result is the data
-    buffer of one Arrow array: rows joined by tabs, ended by newlines."""
+    complete integer columns come last: in fixed width (_fixed_width_int_rows) from FIXED_WIDTH_MIN_ROWS
+    rows, else cast all at once. The result is the data buffer of one Arrow array: rows joined by tabs,
+    ended by newlines."""
     if isinstance(columns, pd.DataFrame):
         table = pa.Table.from_pandas(columns, preserve_index=False)
         columns = dict(zip(table.column_names, table.columns, strict=True))
@@ -146,10 +149,14 @@ def copy_text(
     ints = {k: column for k, v in arrays.items() if (column := _complete_ints(v)) is not None}
     variable = [k for k in arrays if k not in ints]
     fields = [_as_text(pa.array(arrays[k]) if isinstance(arrays[k], np.ndarray) else arrays[k]) for k in variable]
-    if ints:
+    n = len(next(iter(ints.values()))) if ints else 0
+    if ints and n >= FIXED_WIDTH_MIN_ROWS:
         tail = _fixed_width_int_rows(list(ints.values()))
         rows = pc.binary_join_element_wise(*fields, tail, pa.scalar("\t", TEXT)) if fields else tail
     else:
+        if ints:  # few rows: one cast of every value costs less than the fixed width's numpy calls per digit
+            text = pc.cast(pa.array(np.concatenate([column.values for column in ints.values()])), TEXT)
+            fields += [text.slice(i * n, n) for i in range(len(ints))]
         rows = pc.binary_join_element_wise(*fields, pa.scalar("\t", TEXT))
         rows = pc.binary_join_element_wise(rows, pa.scalar("", TEXT), pa.scalar("\n", TEXT))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
@@ -159,9 +166,11 @@ def copy_text(
 def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dict[str, int]:
     """COPY each batch in turn; returns rows per table.
 
-    The next batch is built (the iterable is consumed lazily) after the current one is sent and before
-    its COPY is ended: the server parses one table while Python builds the next. (psycopg's threaded
-    QueuedLibpqWriter was slower here: its thread competes for the GIL with the building.)"""
+    After a batch of OVERLAP_MIN_ROWS rows or more is sent, the next one is built (the iterable is consumed
+    lazily) before its COPY is ended: the server parses one table while Python builds the next. A smaller
+    batch takes the server too little time to hide anything, and building inside its COPY cost more than
+    building first (0.5 ms of a province's 5). (psycopg's threaded QueuedLibpqWriter was slower here: its
+    thread competes for the GIL with the building.)"""
     counts: dict[str, int] = {}
     pending: Iterator[CopyBatch] = iter(batches)
     batch = next(pending, None)
@@ -172,9 +181,12 @@ def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dic
                 batch = next(pending, None)
                 continue
             statement = f"copy {batch.table} ({', '.join(batch.columns)}) from stdin"
+            following = None if batch.rows >= OVERLAP_MIN_ROWS else next(pending, None)
             with cursor.copy(statement) as copy:
                 copy.write(batch.text)
-                batch = next(pending, None)
+                if batch.rows >= OVERLAP_MIN_ROWS:
+                    following = next(pending, None)
+            batch = following
     return counts
 
 
@@ -193,15 +205,19 @@ def sheet_arrays(
     """The rows of one sheet of many submissions by staging column: `IntColumn` (or numpy int64) for
     complete integer columns, Arrow arrays for the others (see copy_text).
 
-    The rows of all submissions are taken as one frame (the reader's stack of the workbooks read
-    together, `stack_tables`) and typed once: per-submission reshaping cost more than the COPY. The
-    reader gives complete count columns as one plain int64 block: taken out as one 2-D array."""
+    The rows of all submissions are taken as one: the arrays the reader stacked the workbooks read
+    together from (`stacked_arrays`: no pandas), else the stacked frame (`stack_tables`), typed once:
+    per-submission reshaping cost more than the COPY."""
     submissions = list(submissions)
-    stacked = stack_tables([workbook for _, workbook in submissions], sheet.name)
+    workbooks = [workbook for _, workbook in submissions]
+    ids = np.asarray([submission_id for submission_id, _ in submissions], dtype=np.int64)
+    raw = stacked_arrays(workbooks, sheet.name)
+    if raw is not None:
+        return _arrays_of_stack(sheet, raw, ids, lambda: stack_tables(workbooks, sheet.name)[0])
+    stacked = stack_tables(workbooks, sheet.name)
     if stacked is None:
         return {}
     rows, owners = stacked
-    n = len(rows)
     # select_dtypes keeps the reader's int64 block whole: a third of the cost of picking columns by name
     ints = rows.select_dtypes(np.int64)
     names, dtypes = ints.columns.tolist(), ints.dtypes.tolist()
@@ -209,29 +225,45 @@ def sheet_arrays(
     if len(plain) < len(names):  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
         ints, names = ints[plain], plain
     block = np.ascontiguousarray(ints.to_numpy().T)
-    position = {name: i for i, name in enumerate(names)}
+    stack = StackedArrays({name: i for i, name in enumerate(names)}, block, {}, frozenset(rows.columns),
+                          len(rows), owners)
+    return _arrays_of_stack(sheet, stack, ids, lambda: rows)
+
+
+def _arrays_of_stack(sheet: SheetSpec, stack: StackedArrays, ids: np.ndarray,
+                     frame: Callable[[], pd.DataFrame]) -> dict[str, pa.Array | np.ndarray | IntColumn]:
+    """`sheet_arrays` of stacked rows: the int64 block's columns with their ranges, the text columns as
+    they are, the rest (nullable counts, decimals, dates: rare) from the frame, built only if needed."""
+    n, block, position = stack.rows, stack.block, stack.ints
     # the block's columns with their ranges (two reductions for all of them, not two per column)
-    lows, highs = (block.min(axis=1).tolist(), block.max(axis=1).tolist()) if n else ([0] * len(names),) * 2
-    complete = {c.key: _int_column(block[position[c.key]], lows[position[c.key]], highs[position[c.key]])
-                for c in sheet.columns if c.type in ("int", "flag") and c.key in position}
+    lows, highs = (block.min(axis=1).tolist(), block.max(axis=1).tolist()) if n else ([0] * len(position),) * 2
     arrays: dict[str, pa.Array | np.ndarray | IntColumn] = {
-        "submission_id": np.asarray([submission_id for submission_id, _ in submissions], dtype=np.int64)[owners],
+        "submission_id": ids[stack.owners],
         "row_number": block[position[ROW_NUMBER]] if ROW_NUMBER in position
-        else rows[ROW_NUMBER].to_numpy(dtype=np.int64),
+        else frame()[ROW_NUMBER].to_numpy(dtype=np.int64),
     }
+    rows: pd.DataFrame | None = None
     for column in sheet.columns:
-        if column.key in complete:
-            arrays[column.key] = complete[column.key]
-        elif column.key not in rows:
-            arrays[column.key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())
-        elif column.type in ("int", "flag"):
-            arrays[column.key] = pa.array(pd.to_numeric(rows[column.key], errors="coerce").astype("Int64"))
+        key = column.key
+        if key in position and column.type in ("int", "flag"):
+            row = position[key]
+            arrays[key] = _int_column(block[row], lows[row], highs[row])
+            continue
+        if key in stack.texts:
+            arrays[key] = stack.texts[key]
+            continue
+        if key not in stack.keys:
+            arrays[key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())
+            continue
+        rows = frame() if rows is None else rows
+        if column.type in ("int", "flag"):
+            arrays[key] = pa.array(pd.to_numeric(rows[key], errors="coerce").astype("Int64"))
         elif column.type == "decimal":
-            arrays[column.key] = pa.array(pd.to_numeric(rows[column.key], errors="coerce").astype("Float64"))
+            arrays[key] = pa.array(pd.to_numeric(rows[key], errors="coerce").astype("Float64"))
         else:
-            values = rows[column.key]
-            arrays[column.key] = pa.array(values if pd.api.types.is_string_dtype(values.dtype) and
-                                          values.dtype != object else values.astype("string"))
+            values = rows[key]
+            arrays[key] = pa.array(values if pd.api.types.is_string_dtype(values.dtype) and
+                                   values.dtype != object else values.astype("string"))
     return arrays
 
 

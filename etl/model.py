@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SEVERITIES = ("error", "warning", "info")
 ROW_NUMBER = "_row"  # column of every sheet table: the Excel row (1-based) the values came from
@@ -30,19 +31,48 @@ class Finding:
             raise ValueError(f"unknown severity {self.severity!r}")
 
 
+@dataclass(frozen=True, eq=False)
+class StackArrays:
+    """The arrays a stacked frame was assembled from, for a consumer that wants arrays, not pandas (the
+    loader's COPY): `block` holds the frame's int64 columns (complete counts and flags, and `_row`) as rows
+    of one read-only 2-D array, `ints` maps their keys to its rows, `texts` holds its text columns as Arrow
+    arrays; `keys` are all of the frame's columns (the others are nullable counts, decimals and dates).
+    The frame holds the same values."""
+
+    ints: Mapping[str, int]
+    block: np.ndarray  # int64, (len(ints), rows of the stack), read-only
+    texts: Mapping[str, pa.Array]
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True, eq=False)
+class StackedArrays:
+    """Some rows of one stack, as `stacked_arrays` gives them (see `StackArrays`): `block` is their columns
+    of the stack's block, `owners` each row's position among the workbooks asked about."""
+
+    ints: Mapping[str, int]
+    block: np.ndarray
+    texts: dict[str, pa.Array]
+    keys: frozenset[str]
+    rows: int
+    owners: np.ndarray
+
+
 class TableView:
     """One workbook's rows `start:stop` of a frame stacking one sheet of the workbooks read together.
 
     `columns` are the workbook's own (the template keys found in its sheet, then `_row`); `nullable`
     the count columns with an unreadable cell in this workbook (the others are plain int64 in its frame,
-    whatever other workbooks of the stack hold).
+    whatever other workbooks of the stack hold); `arrays`, shared by the stack's views, what the stack
+    was built from, when known.
     """
 
-    __slots__ = ("stack", "start", "stop", "columns", "nullable")
+    __slots__ = ("stack", "start", "stop", "columns", "nullable", "arrays")
 
     def __init__(self, stack: pd.DataFrame, start: int, stop: int, columns: pd.Index,
-                 nullable: frozenset[str] = frozenset()) -> None:
+                 nullable: frozenset[str] = frozenset(), arrays: StackArrays | None = None) -> None:
         self.stack, self.start, self.stop, self.columns, self.nullable = stack, start, stop, columns, nullable
+        self.arrays = arrays
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -146,6 +176,38 @@ def stack_tables(workbooks: Sequence[ParsedWorkbook], sheet: str) -> tuple[pd.Da
     owner = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     return frame.copy(deep=False), owner
+
+
+def stacked_arrays(workbooks: Sequence[ParsedWorkbook], sheet: str) -> StackedArrays | None:
+    """The rows `stack_tables` gives, as arrays (`StackArrays`), when they are one stretch of one stack, in
+    its order, with its arrays known: workbooks read together, none of whose tables was asked for (a frame
+    handed out may have been changed). None otherwise, or when no workbook has a row of the sheet: use
+    `stack_tables`. No pandas: the block's rows and Arrow slices."""
+    owners, lengths, views = [], [], []
+    for position, workbook in enumerate(workbooks):
+        tables = workbook.tables
+        rows = tables.rows(sheet)
+        if not rows:
+            continue
+        view = tables.view(sheet)
+        if view is None or view.arrays is None or (views and (view.stack is not views[-1].stack
+                                                              or view.start != views[-1].stop)):
+            return None
+        owners.append(position)
+        lengths.append(rows)
+        views.append(view)
+    if not views:
+        return None
+    arrays = views[0].arrays
+    start, stop = views[0].start, views[-1].stop
+    return StackedArrays(
+        ints=arrays.ints,
+        block=arrays.block[:, start:stop],
+        texts={key: values.slice(start, stop - start) for key, values in arrays.texts.items()},
+        keys=arrays.keys,
+        rows=stop - start,
+        owners=np.repeat(np.asarray(owners, dtype=np.int64), lengths),
+    )
 
 
 def _stacked_rows(views: list[TableView]) -> pd.DataFrame:

@@ -45,7 +45,7 @@ from pandas.api.internals import create_dataframe_from_blocks
 from pandas.arrays import ArrowStringArray, IntegerArray
 
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, TableView
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackArrays, TableView
 from etl.normalize import (
     MAX_COUNT,
     CountTooLarge,
@@ -1709,17 +1709,21 @@ def _stack_tables(readers: list[_TableReader]) -> None:
                     cells = reader.values.get(column.key)
                     text_cells.extend(cells if cells is not None else [None] * len(reader.data_rows))
                 spans[(name, column.key)] = (start, len(text_cells))
-    texts = ArrowStringArray(pa.array(text_cells, pa.large_string()), dtype=_STR)
+    flat = pa.array(text_cells, pa.large_string())
+    texts = ArrowStringArray(flat, dtype=_STR)
     views: dict[int, TableView] = {}
     nullable = {id(reader): _nullable(reader) for reader in readers}
     for name, group, columns in sheets:
-        stack = _stacked_frame(group, columns, {key: texts[a:b] for (sheet, key), (a, b) in spans.items()
-                                                if sheet == name}, nullable)
+        sheet_spans = {key: (a, b) for (sheet, key), (a, b) in spans.items() if sheet == name}
+        stack, arrays = _stacked_frame(group, columns, {key: texts[a:b] for key, (a, b) in sheet_spans.items()},
+                                       nullable)
+        arrays = StackArrays(arrays.ints, arrays.block,
+                             {key: flat.slice(a, b - a) for key, (a, b) in sheet_spans.items()}, arrays.keys)
         start = 0
         for reader in group:
             stop = start + len(reader.data_rows)
             keys = tuple(column.key for column in reader.specs)
-            views[id(reader)] = TableView(stack, start, stop, _frame_columns(keys), nullable[id(reader)])
+            views[id(reader)] = TableView(stack, start, stop, _frame_columns(keys), nullable[id(reader)], arrays)
             start = stop
     for reader in readers:  # in each workbook's sheet order
         reader.owner.result.tables.add_view(reader.spec.name, views[id(reader)])
@@ -1736,8 +1740,9 @@ def _nullable(reader: _TableReader) -> frozenset[str]:
 def _stacked_frame(
     group: list[_TableReader], columns: list[ColumnSpec], texts: dict[str, ArrowStringArray],
     nullable: dict[int, frozenset[str]],
-) -> pd.DataFrame:
-    """One column per template key found in some reader's sheet, then `_row` (see `ParsedWorkbook`).
+) -> tuple[pd.DataFrame, StackArrays]:
+    """One column per template key found in some reader's sheet, then `_row` (see `ParsedWorkbook`), and
+    its int64 block (read-only: the frame and the arrays share it; texts left to the caller).
 
     Counts and flags are int64 when every reader has the column and read every cell of it, else
     nullable Int64 (NA where a cell was unreadable or a reader lacks the column); decimals float64,
@@ -1798,7 +1803,9 @@ def _stacked_frame(
     placement[-1] = len(columns)
     blocks.append((block, np.array(placement, dtype=np.intp)))
     frame_columns = _frame_columns(tuple(column.key for column in columns))
-    return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(total), columns=frame_columns)
+    block.flags.writeable = False  # shared with StackArrays: pandas copies on write, nothing writes it
+    frame = create_dataframe_from_blocks(blocks, index=pd.RangeIndex(total), columns=frame_columns)
+    return frame, StackArrays({**row_of, ROW_NUMBER: len(integers)}, block, {}, frozenset(frame_columns))
 
 
 @cache

@@ -6,11 +6,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.load import copy_frame, copy_text
+from etl.load import FIXED_WIDTH_MIN_ROWS, copy_frame, copy_text
 
 
 def test_copy_frame_round_trips_awkward_values(engine):
@@ -37,11 +38,15 @@ SMALL = st.integers(min_value=-50, max_value=5000)
 TEXTS = st.text(alphabet=st.sampled_from("aĐđ ờ\\\t\n\rN,\"'0"), max_size=6)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data(), rows=st.integers(min_value=0, max_value=30))
-def test_copy_text_round_trips_random_columns(engine, data, rows):
-    """Complete integer columns go in fixed width (zero-padded), the others as cast text: every value,
-    sign, NULL and special character must come back as it was, in whatever column order the text uses."""
+@pytest.mark.parametrize("fewest, most", [(0, 30), (FIXED_WIDTH_MIN_ROWS, FIXED_WIDTH_MIN_ROWS + 5)],
+                         ids=["cast", "fixed-width"])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_copy_text_round_trips_random_columns(engine, data, fewest, most):
+    """Complete integer columns go in fixed width (zero-padded) from FIXED_WIDTH_MIN_ROWS rows, cast below
+    it, the others as cast text: every value, sign, NULL and special character must come back as it was, in
+    whatever column order the text uses."""
+    rows = data.draw(st.integers(min_value=fewest, max_value=most))
     counts = data.draw(st.lists(st.lists(SMALL, min_size=rows, max_size=rows), min_size=1, max_size=4))
     wide = data.draw(st.lists(INT64, min_size=rows, max_size=rows))
     gappy = data.draw(st.lists(st.one_of(st.none(), SMALL), min_size=rows, max_size=rows))

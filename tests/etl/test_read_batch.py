@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.model import ParsedWorkbook, stack_tables
+from etl import load
+from etl.layout import load_layout
+from etl.model import ParsedWorkbook, stack_tables, stacked_arrays
 from etl.read import read_workbook, read_workbooks
 from tests.etl.test_read import SAMPLES, table_rows, table_values, thongtin_rows, valid_book, write_xlsx
 
@@ -152,3 +154,42 @@ def test_a_single_workbooks_table_changed_leaves_its_stack_as_read(files: list[P
     workbook.tables[DN].loc[0, "gv_tong"] = 12345
     assert stack["gv_tong"].tolist() == before
     assert stack_tables([workbook], DN)[0]["gv_tong"].iloc[0] == 12345
+
+
+def test_the_stacks_arrays_hold_what_its_frame_holds(files: list[Path]) -> None:
+    """`stacked_arrays` (what the loader COPYs from) gives the stack's int64 and text columns as they are in
+    `stack_tables`' frame, for a stretch of the stack in its order; otherwise nothing (the frame decides)."""
+    workbooks = read_workbooks(files)
+    for sheet in ("TruongLop", DN, "LopBoiDuong"):
+        arrays = stacked_arrays(workbooks, sheet)
+        frame, owners = stack_tables(workbooks, sheet)
+        assert arrays.rows == len(frame) and arrays.owners.tolist() == owners.tolist()
+        assert set(arrays.keys) == set(frame.columns)
+        assert set(arrays.ints) == {c for c, dtype in frame.dtypes.items() if dtype == np.int64}
+        for key, row in arrays.ints.items():
+            assert arrays.block[row].tolist() == frame[key].tolist(), key
+        assert arrays.texts, sheet
+        for key, values in arrays.texts.items():
+            assert values.to_pylist() == [None if pd.isna(v) else v for v in frame[key]], key
+        with pytest.raises(ValueError):
+            arrays.block[0, 0] = 1  # shared with the frame: read-only
+    stretch = stacked_arrays(workbooks[1:4], DN)
+    assert stretch.rows == len(stack_tables(workbooks[1:4], DN)[0])
+    assert stacked_arrays([workbooks[3], workbooks[0]], DN) is None  # not the stack's order
+    workbooks[0].tables[DN]  # asked for: it may be changed from now on
+    assert stacked_arrays(workbooks, DN) is None
+    assert stacked_arrays([ParsedWorkbook("a.xlsx")], DN) is None
+
+
+def test_the_loader_copies_the_same_rows_from_the_arrays_as_from_the_frame(files: list[Path], monkeypatch) -> None:
+    workbooks = [wb for wb in read_workbooks(files) if not wb.has_errors() or wb.tables]
+    submissions = list(enumerate(workbooks, 1))
+    layout = load_layout()
+
+    def batches() -> list[tuple]:
+        return [(b.table, b.columns, bytes(b.text), b.rows) for b in load.staging_batches(layout, submissions)]
+
+    from_arrays = batches()
+    monkeypatch.setattr(load, "stacked_arrays", lambda *_: None)
+    assert batches() == from_arrays
+    assert sum(rows for *_, rows in from_arrays) > 50
