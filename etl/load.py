@@ -46,17 +46,24 @@ class CopyBatch:
 def _as_text(values: pa.Array) -> pa.Array:
     """One column as COPY text: values cast in C, COPY's special characters escaped, NULL as \\N."""
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        values = values.cast(TEXT)
-        # four memchr scans of the data buffer find the rare column that needs escaping (a false positive,
-        # e.g. bytes past a slice, only costs the replace passes)
-        data = values.buffers()[2]
-        data = data.to_pybytes() if data is not None else b""
-        if any(raw.encode() in data for raw, _ in COPY_ESCAPES):
+        values = values if values.type == TEXT else values.cast(TEXT)
+        # four memchr scans of the column's characters find the rare column that needs escaping (the reader's
+        # text columns are slices of one buffer for a whole chunk: only this slice's bytes are scanned)
+        if any(raw.encode() in _characters(values) for raw, _ in COPY_ESCAPES):
             for raw, escaped in COPY_ESCAPES:
                 values = pc.replace_substring(values, raw, escaped)
     else:
         values = pc.cast(values, TEXT)
     return pc.fill_null(values, NULL_TEXT) if values.null_count else values
+
+
+def _characters(values: pa.LargeStringArray) -> bytes:
+    """The character bytes of a large-string array (of its slice only, when it is one)."""
+    data = values.buffers()[2]
+    if data is None or not len(values):
+        return b""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64, count=len(values) + 1, offset=8 * values.offset)
+    return memoryview(data)[offsets[0]:offsets[-1]].tobytes()
 
 
 FIXED_WIDTH_LIMIT = 10**18  # magnitudes below it have at most 18 digits: no int64 overflow below
@@ -225,7 +232,7 @@ def sheet_arrays(
     if len(plain) < len(names):  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
         ints, names = ints[plain], plain
     block = np.ascontiguousarray(ints.to_numpy().T)
-    stack = StackedArrays({name: i for i, name in enumerate(names)}, block, {}, frozenset(rows.columns),
+    stack = StackedArrays({name: i for i, name in enumerate(names)}, block, {}, {}, frozenset(rows.columns),
                           len(rows), owners)
     return _arrays_of_stack(sheet, stack, ids, lambda: rows)
 
@@ -251,6 +258,9 @@ def _arrays_of_stack(sheet: SheetSpec, stack: StackedArrays, ids: np.ndarray,
             continue
         if key in stack.texts:
             arrays[key] = stack.texts[key]
+            continue
+        if key in stack.floats:  # NaN where no amount was given: NULL
+            arrays[key] = pa.array(stack.floats[key], from_pandas=True)
             continue
         if key not in stack.keys:
             arrays[key] = pa.nulls(n, TEXT if column.type not in ("int", "flag", "decimal") else pa.int64())

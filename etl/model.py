@@ -36,12 +36,13 @@ class StackArrays:
     """The arrays a stacked frame was assembled from, for a consumer that wants arrays, not pandas (the
     loader's COPY): `block` holds the frame's int64 columns (complete counts and flags, and `_row`) as rows
     of one read-only 2-D array, `ints` maps their keys to its rows, `texts` holds its text columns as Arrow
-    arrays; `keys` are all of the frame's columns (the others are nullable counts, decimals and dates).
-    The frame holds the same values."""
+    arrays, `floats` its decimal columns (NaN where empty, read-only); `keys` are all of the frame's columns
+    (the others are nullable counts and dates). The frame holds the same values."""
 
     ints: Mapping[str, int]
     block: np.ndarray  # int64, (len(ints), rows of the stack), read-only
     texts: Mapping[str, pa.Array]
+    floats: Mapping[str, np.ndarray]
     keys: frozenset[str]
 
 
@@ -53,6 +54,7 @@ class StackedArrays:
     ints: Mapping[str, int]
     block: np.ndarray
     texts: dict[str, pa.Array]
+    floats: dict[str, np.ndarray]
     keys: frozenset[str]
     rows: int
     owners: np.ndarray
@@ -204,6 +206,7 @@ def stacked_arrays(workbooks: Sequence[ParsedWorkbook], sheet: str) -> StackedAr
         ints=arrays.ints,
         block=arrays.block[:, start:stop],
         texts={key: values.slice(start, stop - start) for key, values in arrays.texts.items()},
+        floats={key: values[start:stop] for key, values in arrays.floats.items()},
         keys=arrays.keys,
         rows=stop - start,
         owners=np.repeat(np.asarray(owners, dtype=np.int64), lengths),

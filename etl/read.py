@@ -1718,7 +1718,8 @@ def _stack_tables(readers: list[_TableReader]) -> None:
         stack, arrays = _stacked_frame(group, columns, {key: texts[a:b] for key, (a, b) in sheet_spans.items()},
                                        nullable)
         arrays = StackArrays(arrays.ints, arrays.block,
-                             {key: flat.slice(a, b - a) for key, (a, b) in sheet_spans.items()}, arrays.keys)
+                             {key: flat.slice(a, b - a) for key, (a, b) in sheet_spans.items()}, arrays.floats,
+                             arrays.keys)
         start = 0
         for reader in group:
             stop = start + len(reader.data_rows)
@@ -1742,7 +1743,8 @@ def _stacked_frame(
     nullable: dict[int, frozenset[str]],
 ) -> tuple[pd.DataFrame, StackArrays]:
     """One column per template key found in some reader's sheet, then `_row` (see `ParsedWorkbook`), and
-    its int64 block (read-only: the frame and the arrays share it; texts left to the caller).
+    its int64 block and decimal columns (read-only: the frame and the arrays share them; the texts are left
+    to the caller).
 
     Counts and flags are int64 when every reader has the column and read every cell of it, else
     nullable Int64 (NA where a cell was unreadable or a reader lacks the column); decimals float64,
@@ -1770,6 +1772,7 @@ def _stacked_frame(
         block[-1, start:stop] = reader.data_rows
     block[-1] += 1  # Excel rows are 1-based
     blocks: list[tuple[Any, np.ndarray]] = []
+    floats: dict[str, np.ndarray] = {}
     placement = [0] * (len(integers) + 1)
     for i, column in enumerate(columns):
         if column.key in row_of:
@@ -1793,6 +1796,8 @@ def _stacked_frame(
             array = np.array([np.nan if v is None else v for cells, n in zip(parts, lengths, strict=True)
                               for v in (cells if cells is not None else [None] * n)],
                              dtype=np.float64).reshape(1, total)
+            array.flags.writeable = False  # shared with StackArrays, as the block
+            floats[column.key] = array[0]
         elif kind == "date":
             array = np.empty((1, total), dtype=object)
             array[0, :] = [v for cells, n in zip(parts, lengths, strict=True)
@@ -1805,7 +1810,7 @@ def _stacked_frame(
     frame_columns = _frame_columns(tuple(column.key for column in columns))
     block.flags.writeable = False  # shared with StackArrays: pandas copies on write, nothing writes it
     frame = create_dataframe_from_blocks(blocks, index=pd.RangeIndex(total), columns=frame_columns)
-    return frame, StackArrays({**row_of, ROW_NUMBER: len(integers)}, block, {}, frozenset(frame_columns))
+    return frame, StackArrays({**row_of, ROW_NUMBER: len(integers)}, block, {}, floats, frozenset(frame_columns))
 
 
 @cache

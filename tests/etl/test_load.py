@@ -93,3 +93,11 @@ def test_staging_keeps_an_unread_count_cell_null_and_the_others_exact(engine):
     assert counts["truong_lop"] == 2 and counts["thong_tin"] == 1
     assert [tuple(r) for r in rows] == [(4, "14128001", "MN Vân Hồ", 3, 4, None),
                                         (5, "14128002", "MN Chiềng Khoa", None, 5, None)]
+
+
+def test_copy_text_escapes_what_a_slice_holds_and_only_that():
+    """The reader's text columns are slices of one buffer: the escaping looks at the slice's characters."""
+    whole = pa.array(["a\tb", "plain", "x\\y", None], pa.large_string())
+    assert bytes(copy_text({"t": whole.slice(1, 1)})[1]) == b"plain\n"
+    assert bytes(copy_text({"t": whole.slice(2, 2)})[1]) == b"x\\\\y\n\\N\n"
+    assert bytes(copy_text({"t": whole.slice(0, 1)})[1]) == b"a\\tb\n"

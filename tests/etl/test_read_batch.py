@@ -160,6 +160,7 @@ def test_the_stacks_arrays_hold_what_its_frame_holds(files: list[Path]) -> None:
     """`stacked_arrays` (what the loader COPYs from) gives the stack's int64 and text columns as they are in
     `stack_tables`' frame, for a stretch of the stack in its order; otherwise nothing (the frame decides)."""
     workbooks = read_workbooks(files)
+    assert stacked_arrays(workbooks, "LopBoiDuong").floats  # kinh_phi
     for sheet in ("TruongLop", DN, "LopBoiDuong"):
         arrays = stacked_arrays(workbooks, sheet)
         frame, owners = stack_tables(workbooks, sheet)
@@ -171,6 +172,9 @@ def test_the_stacks_arrays_hold_what_its_frame_holds(files: list[Path]) -> None:
         assert arrays.texts, sheet
         for key, values in arrays.texts.items():
             assert values.to_pylist() == [None if pd.isna(v) else v for v in frame[key]], key
+        assert set(arrays.floats) == {c for c, dtype in frame.dtypes.items() if dtype == np.float64}
+        for key, values in arrays.floats.items():
+            assert np.array_equal(values, frame[key].to_numpy(), equal_nan=True), key
         with pytest.raises(ValueError):
             arrays.block[0, 0] = 1  # shared with the frame: read-only
     stretch = stacked_arrays(workbooks[1:4], DN)
