@@ -47,13 +47,13 @@ def failed(stage: str, code: int) -> Result:
 
 
 def parse_read(output: str) -> list[Result]:
-    """One row per batch of bench.read_bench: read_workbooks against bare fastexcel."""
+    """One row per batch of bench.read_bench: read_workbooks against the faster fastexcel run."""
     results = []
     for block in re.split(r"\n(?=\S)", output):
         head = re.match(r"(.+?): (\d+) workbooks, (\d+) data rows", block)
-        times = dict(re.findall(r"^\s+(bare fastexcel|read_workbooks)\s+([\d.]+) s", block, re.MULTILINE))
+        times = dict(re.findall(r"^\s+(floor \(the faster\)|read_workbooks)\s+([\d.]+) s", block, re.MULTILINE))
         if head and len(times) == 2:
-            ours, floor = float(times["read_workbooks"]), float(times["bare fastexcel"])
+            ours, floor = float(times["read_workbooks"]), float(times["floor (the faster)"])
             results.append(
                 Result(
                     "read",

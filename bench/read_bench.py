@@ -10,8 +10,8 @@ per batch, the median of several runs, taken in turn round after round, of:
 - `read_workbooks`: the whole reader (header search, typing, findings, frames), called as `etl.ingest` calls
   it: on chunks of CHUNK_SIZE files read together; each timed pass starts with nothing remembered from
   earlier passes (`etl.read.forget_memos`), as a night reads each file once;
-with rows per second (data rows of the per-school sheets) and the ratio reader / bare.
-Target (guides/performance.md): the reader within 1.5x of bare fastexcel.
+with rows per second (data rows of the per-school sheets) and the ratio of the reader to the floor, the faster
+of the two fastexcel runs. Target (guides/performance.md): the reader within 1.5x of bare fastexcel.
 For the national batch it also prints how much resident memory a fresh process gains reading 1, 100 and 700
 of the files a chunk at a time (issue: memory bounded by what is read at once, not by the night).
 """
@@ -192,12 +192,14 @@ def bench_batch(label: str, count: int, repeat: int, layout: Layout, *, memory: 
         )
         bare, raw, reader = medians["bare"], medians["raw"], medians["reader"]
         peak = memory_report(Path(folder), memory) if memory else None
-    ratio = reader / bare
+    floor = min(bare, raw)  # the fastest raw path of the run
+    ratio = reader / floor
     print(f"\n{label}: {count} workbooks, {rows} data rows (written in {written:.1f} s), median of {repeat} runs")
-    for name, seconds in (("bare fastexcel", bare), ("raw fastexcel (as text)", raw), ("read_workbooks", reader)):
+    for name, seconds in (("bare fastexcel", bare), ("raw fastexcel (as text)", raw), ("floor (the faster)", floor),
+                          ("read_workbooks", reader)):
         print(f"  {name:<26} {seconds:8.3f} s  {rows / seconds:>10,.0f} rows/s")
     verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x target"
-    print(f"  ratio read_workbooks / bare fastexcel: {ratio:.2f}x ({verdict})")
+    print(f"  ratio read_workbooks / floor: {ratio:.2f}x ({verdict})")
     if peak:
         print(peak)
     return ratio
