@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.load import FIXED_WIDTH_MIN_ROWS, copy_frame, copy_text
+from etl import load
+from etl.load import DIGIT_TABLE_MAX_ROWS, copy_frame, copy_text
 
 
 def test_copy_frame_round_trips_awkward_values(engine):
@@ -35,24 +36,27 @@ def test_copy_frame_round_trips_awkward_values(engine):
 
 INT64 = st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1)
 SMALL = st.integers(min_value=-50, max_value=5000)
+MEDIUM = st.integers(min_value=-(10**6), max_value=10**12)  # more digits than the digit tables hold
 TEXTS = st.text(alphabet=st.sampled_from("aĐđ ờ\\\t\n\rN,\"'0"), max_size=6)
 
 
-@pytest.mark.parametrize("fewest, most", [(0, 30), (FIXED_WIDTH_MIN_ROWS, FIXED_WIDTH_MIN_ROWS + 5)],
-                         ids=["cast", "fixed-width"])
+@pytest.mark.parametrize("digit_tables", [True, False], ids=["digit-tables", "digit-by-digit"])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_copy_text_round_trips_random_columns(engine, data, fewest, most):
-    """Complete integer columns go in fixed width (zero-padded) from FIXED_WIDTH_MIN_ROWS rows, cast below
-    it, the others as cast text: every value, sign, NULL and special character must come back as it was, in
-    whatever column order the text uses."""
-    rows = data.draw(st.integers(min_value=fewest, max_value=most))
+def test_copy_text_round_trips_random_columns(engine, data, digit_tables, monkeypatch):
+    """Complete integer columns go in fixed width (zero-padded: looked up in digit tables below
+    DIGIT_TABLE_MAX_ROWS rows, else written a digit at a time), the others as cast text: every value, sign,
+    NULL and special character must come back as it was, in whatever column order the text uses."""
+    monkeypatch.setattr(load, "DIGIT_TABLE_MAX_ROWS", DIGIT_TABLE_MAX_ROWS if digit_tables else 0)
+    rows = data.draw(st.integers(min_value=0, max_value=30))
     counts = data.draw(st.lists(st.lists(SMALL, min_size=rows, max_size=rows), min_size=1, max_size=4))
     wide = data.draw(st.lists(INT64, min_size=rows, max_size=rows))
+    medium = data.draw(st.lists(MEDIUM, min_size=rows, max_size=rows))
     gappy = data.draw(st.lists(st.one_of(st.none(), SMALL), min_size=rows, max_size=rows))
     texts = data.draw(st.lists(st.one_of(st.none(), TEXTS), min_size=rows, max_size=rows))
     columns = {f"c{i}": pa.array(values, pa.int64()) for i, values in enumerate(counts)}
-    columns |= {"wide": pa.array(wide, pa.int64()), "gappy": pa.array(gappy, pa.int64()),
+    columns |= {"wide": pa.array(wide, pa.int64()), "medium": pa.array(medium, pa.int64()),
+                "gappy": pa.array(gappy, pa.int64()),
                 "label": pa.array(texts, pa.large_string())}
     order, text = copy_text(columns)
     assert sorted(order) == sorted(columns)
