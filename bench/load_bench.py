@@ -47,7 +47,7 @@ from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.generate import generate_province
 from etl.ingest import CHUNK_SIZE
 from etl.layout import Layout, load_layout
-from etl.model import ROW_NUMBER, ParsedWorkbook, Tables, TableView
+from etl.model import ROW_NUMBER, ParsedWorkbook, StackArrays, Tables, TableView
 from etl.read import read_workbooks
 
 NAM_HOC = "2023-2024"
@@ -123,17 +123,33 @@ def national_workbooks(
 
 def read_together(workbooks: list[ParsedWorkbook]) -> None:
     """Give the workbooks' tables the form `read_workbooks` gives workbooks read together: per sheet, one
-    frame of every workbook's rows in turn, of which each workbook's table is a view."""
+    frame of every workbook's rows in turn, of which each workbook's table is a view, with the arrays the
+    frame holds (`StackArrays`: the int64 block, the texts as Arrow, the decimals), as the loader finds
+    them after a real read."""
     names = dict.fromkeys(name for workbook in workbooks for name in workbook.tables)
     for name in names:
         owners = [workbook for workbook in workbooks if name in workbook.tables]
         frames = [workbook.tables[name] for workbook in owners]
         stack = pd.concat(frames, ignore_index=True)
+        arrays = stack_arrays(stack)
         start = 0
         for workbook, frame in zip(owners, frames, strict=True):
             nullable = frozenset(c for c, dtype in frame.dtypes.items() if dtype == "Int64")
-            workbook.tables.add_view(name, TableView(stack, start, start + len(frame), frame.columns, nullable))
+            workbook.tables.add_view(name, TableView(stack, start, start + len(frame), frame.columns, nullable,
+                                                     arrays))
             start += len(frame)
+
+
+def stack_arrays(stack: pd.DataFrame) -> StackArrays:
+    """The arrays of a stacked frame as the reader keeps them (see etl.read._stacked_frame)."""
+    dtypes = dict(stack.dtypes.items())
+    ints = [column for column, dtype in dtypes.items() if dtype == np.int64]
+    block = np.ascontiguousarray(stack[ints].to_numpy(dtype=np.int64).T)
+    block.flags.writeable = False
+    texts = {column: pa.array(stack[column], pa.large_string()) for column, dtype in dtypes.items()
+             if pd.api.types.is_string_dtype(dtype) and dtype != np.dtype(object)}
+    floats = {column: stack[column].to_numpy() for column, dtype in dtypes.items() if dtype == np.float64}
+    return StackArrays({column: i for i, column in enumerate(ints)}, block, texts, floats, frozenset(stack.columns))
 
 
 def register_national(engine: sa.Engine, count: int = NATIONAL_WORKBOOKS, schools: int = SCHOOLS_PER_WORKBOOK) -> None:
