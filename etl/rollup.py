@@ -38,6 +38,8 @@ def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None =
         if rows:
             c.exec_driver_sql(PERIOD_TABLE)
             c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
+            # unanalysed, the temporary table is guessed to hold thousands of periods, and planned for that
+            c.exec_driver_sql("analyze rollup_period")
         else:
             script.insert(0, PERIOD_TABLE)  # empty at the start of the transaction: every period
         # one round trip: the roll-up is milliseconds on a province, so each statement sent costs

@@ -8,10 +8,6 @@
 
 -- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
 set local work_mem = '64MB';
--- Statistics of the periods listed: unanalysed, the temporary table is guessed to hold thousands of
--- periods, and the plans are made for that.
-analyze rollup_period;
-
 delete from mart.unit_sums as u
 where not exists (select from rollup_period)
    or (u.nam_hoc, u.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period);
