@@ -99,7 +99,7 @@ def _fixed_width_int_rows(columns: list[IntColumn]) -> pa.Array:
     widths = [len(str(max(column.high, -column.low))) for column in columns]
     signed = [column.low < 0 for column in columns]
     width = sum(widths) + sum(signed) + len(columns)  # digits, signs, one tab or newline per value
-    out = np.empty((n, width), dtype=np.uint8)
+    out = np.full((n, width), ord("\t"), dtype=np.uint8)  # every separator at once; the digits overwrite the rest
     position = 0
     for column, digits, sign in zip(columns, widths, signed, strict=True):
         values = magnitude = column.values
@@ -116,9 +116,7 @@ def _fixed_width_int_rows(columns: list[IntColumn]) -> pa.Array:
             for place in range(position + digits - 1, position - 1, -1):  # last digit first
                 rest, digit = np.divmod(rest, 10)
                 out[:, place] = digit + ord("0")
-        position += digits
-        out[:, position] = ord("\t")
-        position += 1
+        position += digits + 1  # past its tab
     out[:, -1] = ord("\n")
     offsets = np.arange(n + 1, dtype=np.int64) * width
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
@@ -261,7 +259,8 @@ def _arrays_of_stack(sheet: SheetSpec, stack: StackedArrays, ids: np.ndarray,
     lows, highs = (block.min(axis=1).tolist(), block.max(axis=1).tolist()) if n else ([0] * len(position),) * 2
     arrays: dict[str, pa.Array | np.ndarray | IntColumn] = {
         "submission_id": ids[stack.owners],
-        "row_number": block[position[ROW_NUMBER]] if ROW_NUMBER in position
+        "row_number": _int_column(block[position[ROW_NUMBER]], lows[position[ROW_NUMBER]],
+                                  highs[position[ROW_NUMBER]]) if ROW_NUMBER in position
         else frame()[ROW_NUMBER].to_numpy(dtype=np.int64),
     }
     rows: pd.DataFrame | None = None
