@@ -3,7 +3,13 @@
 -- are not locked. Per district and period the latest received one becomes current; every other accepted
 -- one of that period (earlier in the batch, or the previous current) becomes 'superseded'.
 
-create temporary table publish_winner on commit drop as
+-- kept for the session and emptied at every commit (see etl.load.publish_accepted)
+create temporary table if not exists publish_winner (
+    submission_id bigint, ma_don_vi text, nam_hoc text, ky_bao_cao text
+) on commit delete rows;
+delete from publish_winner;
+
+insert into publish_winner
 select submission_id, ma_don_vi, nam_hoc, ky_bao_cao
 from (
     select
