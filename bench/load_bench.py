@@ -46,7 +46,7 @@ from etl import load
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.generate import generate_province
 from etl.ingest import CHUNK_SIZE
-from etl.layout import Layout, load_layout
+from etl.layout import Layout, SheetSpec, load_layout
 from etl.model import ROW_NUMBER, ParsedWorkbook, StackArrays, Tables, TableView
 from etl.read import read_workbooks
 
@@ -204,12 +204,22 @@ def prebuilt_csv(layout: Layout, submissions: list[tuple[int, ParsedWorkbook]]) 
     """The rows load_staging writes, as CSV bytes per staging table (built before timing)."""
     out = {}
     for sheet in layout.sheets.values():
-        build = load.thong_tin_arrays if sheet.kind == "key_value" else load.sheet_arrays
+        build = thong_tin_arrays if sheet.kind == "key_value" else load.sheet_arrays
         arrays = build(sheet, submissions)
         buffer = io.BytesIO()
         pa_csv.write_csv(pa.table(arrays), buffer, pa_csv.WriteOptions(include_header=False))
         out[sheet.table] = (list(arrays), buffer.getvalue())
     return out
+
+
+def thong_tin_arrays(sheet: SheetSpec, submissions: list[tuple[int, ParsedWorkbook]]) -> dict[str, pa.Array]:
+    """staging.thong_tin's rows as Arrow columns, typed as staging types them (for the floor's CSV)."""
+    types = {"int": pa.int64(), "date": pa.date32()}
+    arrays = {"submission_id": pa.array([sid for sid, _ in submissions], pa.int64())}
+    for column in sheet.columns:
+        values = [load._header_value(wb.header.get(column.key), column.type) for _, wb in submissions]
+        arrays[column.key] = pa.array(values, types.get(column.type, load.TEXT))
+    return arrays
 
 
 def copy_csv(connection: sa.Connection, schema: str, csv: dict[str, tuple[list[str], bytes]]) -> None:

@@ -105,3 +105,32 @@ def test_copy_text_escapes_what_a_slice_holds_and_only_that():
     assert bytes(copy_text({"t": whole.slice(1, 1)})[1]) == b"plain\n"
     assert bytes(copy_text({"t": whole.slice(2, 2)})[1]) == b"x\\\\y\n\\N\n"
     assert bytes(copy_text({"t": whole.slice(0, 1)})[1]) == b"a\\tb\n"
+
+
+def test_thong_tin_round_trips_awkward_values(engine):
+    """staging.thong_tin's COPY text is written in Python: NULL, dates, numbers and COPY's special
+    characters in text (a literal backslash-N included) must arrive exactly."""
+    from etl.layout import load_layout
+    from etl.load import load_staging
+    from etl.model import ParsedWorkbook
+
+    layout = load_layout()
+    headers = [
+        {"ma_don_vi": "128", "ten_don_vi": "Phòng\tGD&ĐT\nVân Hồ\r", "nguoi_lap": "back\\slash \\N",
+         "ngay_lap": dt.date(2020, 6, 15), "dan_so_0_2": 1234, "dan_so_3_5": None, "nam_hoc": "2019-2020"},
+        {"ma_don_vi": "118", "ngay_lap": dt.datetime(2021, 1, 2, 13, 5), "dan_so_5": -3, "email": ""},
+    ]
+    submissions = [(9101 + i, ParsedWorkbook(f"{i}.xlsx", header=header)) for i, header in enumerate(headers)]
+    keys = [column.key for column in layout.sheets["ThongTin"].columns]
+    with engine.begin() as c:
+        for submission_id, _ in submissions:
+            c.exec_driver_sql("insert into dq.submission (submission_id, file_name, sha256, size_bytes, archive_path, "
+                              f"received_at) values ({submission_id}, 'a.xlsx', 'x', 0, '', now())")
+        assert load_staging(c, layout, submissions)["thong_tin"] == 2
+        rows = c.exec_driver_sql(f"select {', '.join(keys)} from staging.thong_tin "
+                                 "where submission_id in (9101, 9102) order by submission_id").mappings().all()
+    assert rows[0]["ten_don_vi"] == "Phòng\tGD&ĐT\nVân Hồ\r"
+    assert rows[0]["nguoi_lap"] == "back\\slash \\N"
+    assert (rows[0]["ngay_lap"], rows[0]["dan_so_0_2"], rows[0]["dan_so_3_5"]) == (dt.date(2020, 6, 15), 1234, None)
+    assert (rows[1]["ngay_lap"], rows[1]["dan_so_5"], rows[1]["email"]) == (dt.date(2021, 1, 2), -3, "")
+    assert rows[1]["nguoi_lap"] is None and rows[1]["ten_don_vi"] is None
