@@ -3,10 +3,11 @@
 Every readable submission's rows go to staging (accepted or not: nothing a district sent is lost);
 only accepted ones are published into core, in the same transaction (sql/load/publish.sql).
 
-The COPY path is built for the nightly batch (chunks of 100 district workbooks): each sheet's tables are
-concatenated once and written as PostgreSQL COPY text with no per-row Python (text columns by Arrow
-compute kernels, complete integer columns in fixed width by numpy), and the next table is built while the
-server parses the one just sent (docs/performance.md).
+The COPY path is built for the nightly batch (chunks of 100 district workbooks): each sheet's rows of the
+chunk are taken at once, from the arrays the reader stacked them from (else from the stacked frame), and
+written as PostgreSQL COPY text with no per-row Python (text columns by Arrow compute kernels, complete
+integer columns in fixed width by numpy); on a large chunk the next table is built while the server parses
+the one just sent (docs/performance.md). ThongTin, one row per district, is written in Python.
 """
 
 from __future__ import annotations
