@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from etl.layout import Layout, SheetSpec
 from etl.migrations import sql_path
-from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackedArrays, stack_tables, stacked_arrays
+from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackArrays, stack_tables, stacked_arrays
 from etl.warehouse import run_script
 
 TEXT = pa.large_string()
@@ -234,7 +234,7 @@ def sheet_arrays(
     ids = np.asarray([submission_id for submission_id, _ in submissions], dtype=np.int64)
     raw = stacked_arrays(workbooks, sheet.name)
     if raw is not None:
-        return _arrays_of_stack(sheet, raw, ids, lambda: stack_tables(workbooks, sheet.name)[0])
+        return _arrays_of_stack(sheet, *raw, ids, lambda: stack_tables(workbooks, sheet.name)[0])
     stacked = stack_tables(workbooks, sheet.name)
     if stacked is None:
         return {}
@@ -246,20 +246,20 @@ def sheet_arrays(
     if len(plain) < len(names):  # select_dtypes also picks nullable Int64 (a cell unread): not in the block
         ints, names = ints[plain], plain
     block = np.ascontiguousarray(ints.to_numpy().T)
-    stack = StackedArrays({name: i for i, name in enumerate(names)}, block, {}, {}, frozenset(rows.columns),
-                          len(rows), owners)
-    return _arrays_of_stack(sheet, stack, ids, lambda: rows)
+    stack = StackArrays({name: i for i, name in enumerate(names)}, block, {}, {}, frozenset(rows.columns))
+    return _arrays_of_stack(sheet, stack, owners, ids, lambda: rows)
 
 
-def _arrays_of_stack(sheet: SheetSpec, stack: StackedArrays, ids: np.ndarray,
+def _arrays_of_stack(sheet: SheetSpec, stack: StackArrays, owners: np.ndarray, ids: np.ndarray,
                      frame: Callable[[], pd.DataFrame]) -> dict[str, pa.Array | np.ndarray | IntColumn]:
-    """`sheet_arrays` of stacked rows: the int64 block's columns with their ranges, the text columns as
-    they are, the rest (nullable counts, decimals, dates: rare) from the frame, built only if needed."""
-    n, block, position = stack.rows, stack.block, stack.ints
+    """`sheet_arrays` of stacked rows (`owners`: each row's position in `ids`): the int64 block's columns
+    with their ranges, the text and decimal columns as they are, the rest (nullable counts, dates: rare)
+    from the frame, built only if needed."""
+    n, block, position = len(owners), stack.block, stack.ints
     # the block's columns with their ranges (two reductions for all of them, not two per column)
     lows, highs = (block.min(axis=1).tolist(), block.max(axis=1).tolist()) if n else ([0] * len(position),) * 2
     arrays: dict[str, pa.Array | np.ndarray | IntColumn] = {
-        "submission_id": ids[stack.owners],
+        "submission_id": ids[owners],
         "row_number": _int_column(block[position[ROW_NUMBER]], lows[position[ROW_NUMBER]],
                                   highs[position[ROW_NUMBER]]) if ROW_NUMBER in position
         else frame()[ROW_NUMBER].to_numpy(dtype=np.int64),

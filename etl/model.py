@@ -46,20 +46,6 @@ class StackArrays:
     keys: frozenset[str]
 
 
-@dataclass(frozen=True, eq=False)
-class StackedArrays:
-    """Some rows of one stack, as `stacked_arrays` gives them (see `StackArrays`): `block` is their columns
-    of the stack's block, `owners` each row's position among the workbooks asked about."""
-
-    ints: Mapping[str, int]
-    block: np.ndarray
-    texts: dict[str, pa.Array]
-    floats: dict[str, np.ndarray]
-    keys: frozenset[str]
-    rows: int
-    owners: np.ndarray
-
-
 class TableView:
     """One workbook's rows `start:stop` of a frame stacking one sheet of the workbooks read together.
 
@@ -180,11 +166,12 @@ def stack_tables(workbooks: Sequence[ParsedWorkbook], sheet: str) -> tuple[pd.Da
     return frame.copy(deep=False), owner
 
 
-def stacked_arrays(workbooks: Sequence[ParsedWorkbook], sheet: str) -> StackedArrays | None:
-    """The rows `stack_tables` gives, as arrays (`StackArrays`), when they are one stretch of one stack, in
-    its order, with its arrays known: workbooks read together, none of whose tables was asked for (a frame
-    handed out may have been changed). None otherwise, or when no workbook has a row of the sheet: use
-    `stack_tables`. No pandas: the block's rows and Arrow slices."""
+def stacked_arrays(workbooks: Sequence[ParsedWorkbook], sheet: str) -> tuple[StackArrays, np.ndarray] | None:
+    """The rows `stack_tables` gives, as arrays (the `StackArrays` of those rows) with per row the position
+    of its workbook, when they are one stretch of one stack, in its order, with its arrays known: workbooks
+    read together, none of whose tables was asked for (a frame handed out may have been changed). None
+    otherwise, or when no workbook has a row of the sheet: use `stack_tables`. No pandas: the block's
+    columns and Arrow slices."""
     owners, lengths, views = [], [], []
     for position, workbook in enumerate(workbooks):
         tables = workbook.tables
@@ -202,15 +189,14 @@ def stacked_arrays(workbooks: Sequence[ParsedWorkbook], sheet: str) -> StackedAr
         return None
     arrays = views[0].arrays
     start, stop = views[0].start, views[-1].stop
-    return StackedArrays(
+    stretch = StackArrays(
         ints=arrays.ints,
         block=arrays.block[:, start:stop],
         texts={key: values.slice(start, stop - start) for key, values in arrays.texts.items()},
         floats={key: values[start:stop] for key, values in arrays.floats.items()},
         keys=arrays.keys,
-        rows=stop - start,
-        owners=np.repeat(np.asarray(owners, dtype=np.int64), lengths),
     )
+    return stretch, np.repeat(np.asarray(owners, dtype=np.int64), lengths)
 
 
 def _stacked_rows(views: list[TableView]) -> pd.DataFrame:

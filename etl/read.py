@@ -1710,16 +1710,11 @@ def _stack_tables(readers: list[_TableReader]) -> None:
                     text_cells.extend(cells if cells is not None else [None] * len(reader.data_rows))
                 spans[(name, column.key)] = (start, len(text_cells))
     flat = pa.array(text_cells, pa.large_string())
-    texts = ArrowStringArray(flat, dtype=_STR)
     views: dict[int, TableView] = {}
     nullable = {id(reader): _nullable(reader) for reader in readers}
     for name, group, columns in sheets:
-        sheet_spans = {key: (a, b) for (sheet, key), (a, b) in spans.items() if sheet == name}
-        stack, arrays = _stacked_frame(group, columns, {key: texts[a:b] for key, (a, b) in sheet_spans.items()},
-                                       nullable)
-        arrays = StackArrays(arrays.ints, arrays.block,
-                             {key: flat.slice(a, b - a) for key, (a, b) in sheet_spans.items()}, arrays.floats,
-                             arrays.keys)
+        texts = {key: flat.slice(a, b - a) for (sheet, key), (a, b) in spans.items() if sheet == name}
+        stack, arrays = _stacked_frame(group, columns, texts, nullable)
         start = 0
         for reader in group:
             stop = start + len(reader.data_rows)
@@ -1739,12 +1734,12 @@ def _nullable(reader: _TableReader) -> frozenset[str]:
 
 
 def _stacked_frame(
-    group: list[_TableReader], columns: list[ColumnSpec], texts: dict[str, ArrowStringArray],
+    group: list[_TableReader], columns: list[ColumnSpec], texts: dict[str, pa.Array],
     nullable: dict[int, frozenset[str]],
 ) -> tuple[pd.DataFrame, StackArrays]:
     """One column per template key found in some reader's sheet, then `_row` (see `ParsedWorkbook`), and
-    its int64 block and decimal columns (read-only: the frame and the arrays share them; the texts are left
-    to the caller).
+    the arrays it is assembled from (`StackArrays`: the frame shares them; the block and decimals are
+    read-only). `texts`: the text columns, as Arrow.
 
     Counts and flags are int64 when every reader has the column and read every cell of it, else
     nullable Int64 (NA where a cell was unreadable or a reader lacks the column); decimals float64,
@@ -1803,14 +1798,14 @@ def _stacked_frame(
             array[0, :] = [v for cells, n in zip(parts, lengths, strict=True)
                            for v in (cells if cells is not None else [None] * n)]
         else:
-            array = texts[column.key]
+            array = ArrowStringArray(texts[column.key], dtype=_STR)
         blocks.append((array, np.array([i], dtype=np.intp)))
     placement[-1] = len(columns)
     blocks.append((block, np.array(placement, dtype=np.intp)))
     frame_columns = _frame_columns(tuple(column.key for column in columns))
     block.flags.writeable = False  # shared with StackArrays: pandas copies on write, nothing writes it
     frame = create_dataframe_from_blocks(blocks, index=pd.RangeIndex(total), columns=frame_columns)
-    return frame, StackArrays({**row_of, ROW_NUMBER: len(integers)}, block, {}, floats, frozenset(frame_columns))
+    return frame, StackArrays({**row_of, ROW_NUMBER: len(integers)}, block, texts, floats, frozenset(frame_columns))
 
 
 @cache

@@ -160,11 +160,11 @@ def test_the_stacks_arrays_hold_what_its_frame_holds(files: list[Path]) -> None:
     """`stacked_arrays` (what the loader COPYs from) gives the stack's int64 and text columns as they are in
     `stack_tables`' frame, for a stretch of the stack in its order; otherwise nothing (the frame decides)."""
     workbooks = read_workbooks(files)
-    assert stacked_arrays(workbooks, "LopBoiDuong").floats  # kinh_phi
+    assert stacked_arrays(workbooks, "LopBoiDuong")[0].floats  # kinh_phi
     for sheet in ("TruongLop", DN, "LopBoiDuong"):
-        arrays = stacked_arrays(workbooks, sheet)
+        arrays, arrays_owners = stacked_arrays(workbooks, sheet)
         frame, owners = stack_tables(workbooks, sheet)
-        assert arrays.rows == len(frame) and arrays.owners.tolist() == owners.tolist()
+        assert arrays.block.shape[1] == len(frame) and arrays_owners.tolist() == owners.tolist()
         assert set(arrays.keys) == set(frame.columns)
         assert set(arrays.ints) == {c for c, dtype in frame.dtypes.items() if dtype == np.int64}
         for key, row in arrays.ints.items():
@@ -178,7 +178,7 @@ def test_the_stacks_arrays_hold_what_its_frame_holds(files: list[Path]) -> None:
         with pytest.raises(ValueError):
             arrays.block[0, 0] = 1  # shared with the frame: read-only
     stretch = stacked_arrays(workbooks[1:4], DN)
-    assert stretch.rows == len(stack_tables(workbooks[1:4], DN)[0])
+    assert stretch[0].block.shape[1] == len(stretch[1]) == len(stack_tables(workbooks[1:4], DN)[0])
     assert stacked_arrays([workbooks[3], workbooks[0]], DN) is None  # not the stack's order
     workbooks[0].tables[DN]  # asked for: it may be changed from now on
     assert stacked_arrays(workbooks, DN) is None
