@@ -1,5 +1,6 @@
-"""Province roll-ups: a set-based SQL rebuild of mart.unit_sums (sql/rollup/unit_sums.sql); the indicator
-marts are views over it, so the roll-up costs about one GROUP BY over the current facts."""
+"""Province roll-ups: a set-based SQL rebuild of mart.district_sums (sql/rollup/district_sums.sql); the
+province rows (the view mart.unit_sums) and the indicator marts are views over it, so the roll-up costs
+about one GROUP BY over the current facts."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import sqlalchemy as sa
 from etl.migrations import sql_path
 from etl.warehouse import run_script
 
-ROLLUP_SCRIPTS = ("unit_sums.sql",)
+ROLLUP_SCRIPTS = ("district_sums.sql",)
 # what rebuild_marts returns, read in the same round trip as the script: the unit rows of the periods
-# rebuilt (all of them when rollup_period lists none), and the units of each level now in the marts
-UNIT_COUNTS = ("select count(*) filter (where unit_type = 'district'), count(*) filter (where unit_type = 'province'), "
-               "(select count(*) from core.indicator) from mart.unit_sums")
-COUNTS = ("select count(*) filter (where not exists (select from rollup_period) "
-          "or (nam_hoc, ky_bao_cao) in (select * from rollup_period)), " + UNIT_COUNTS.removeprefix("select "))
+# rebuilt (all of them when rollup_period lists none), and the units of each level now in the marts. The
+# province rows are counted from the district rows they are summed from (one per province and period).
+IN_PERIODS = "(not exists (select from rollup_period) or (nam_hoc, ky_bao_cao) in (select * from rollup_period))"
+PROVINCES = "(select count(*) from core.province)"
+UNIT_COUNTS = (f"select count(*), count(distinct (nam_hoc, ky_bao_cao)) * {PROVINCES}, "
+               "(select count(*) from core.indicator) from mart.district_sums")
+COUNTS = (f"select count(*) filter (where {IN_PERIODS}) "
+          f"+ count(distinct (nam_hoc, ky_bao_cao)) filter (where {IN_PERIODS}) * {PROVINCES}, "
+          + UNIT_COUNTS.removeprefix("select "))
 # the periods to rebuild, none meaning all; kept for the session (pooled connections roll up again): creating
 # a temporary table costs more catalog work than a province's whole roll-up query
 PERIOD_TABLE = ("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "

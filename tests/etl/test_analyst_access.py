@@ -134,12 +134,12 @@ WRITES = [
     "update core.district set email = 'x@example.org'",
     "delete from core.school",
     "truncate core.round cascade",
-    # the indicator marts are views over these two tables
+    # the indicator marts are views over these two tables (mart.unit_sums is a view over district_sums)
     "insert into mart.unit_target (unit_type, unit_code, nam_hoc, indicator, target, target_nam_hoc) "
     "values ('district', '116', '2019-2020', 'gv_tong', 1, '2019-2020')",
-    "update mart.unit_sums set gv_tong = 0",
+    "update mart.district_sums set gv_tong = 0",
     "delete from mart.unit_target",
-    "truncate mart.unit_sums",
+    "truncate mart.district_sums",
     "insert into dq.period_lock (nam_hoc, ky_bao_cao) values ('2019-2020', 'CN')",
     "update dq.submission set status = 'accepted'",
     "delete from dq.issue",
@@ -167,7 +167,8 @@ CREATES = [
     "create temporary view analyst_scratch as select 1 as x",
     "create index on core.district (email)",
     "alter table core.district add column analyst_scratch int",
-    "drop table mart.unit_sums",
+    "drop table mart.district_sums",
+    "drop view mart.unit_sums",
     "drop view mart.district_indicator",
     "drop view mart.indicator_trend",
     "comment on table core.district is 'x'",

@@ -12,7 +12,8 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
                                                     "0005_mart_views_over_unit_sums",
                                                     "0006_append_only_staging",
                                                     "0007_district_facts_no_row_fks",
-                                                    "0008_unit_target_from_config"]
+                                                    "0008_unit_target_from_config",
+                                                    "0009_province_sums_on_read"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
@@ -72,3 +73,44 @@ def test_upgrading_a_warehouse_with_data_rebuilds_the_marts(settings):
     with engine.connect() as c:
         gv = c.execute(sa.text("select value from mart.province_indicator where indicator = 'gv_tong'")).scalar()
     assert gv == 9
+
+
+def _columns(connection: sa.Connection, relation: str) -> list[tuple[str, str]]:
+    return connection.execute(sa.text(
+        "select column_name, data_type from information_schema.columns where table_schema = 'mart' "
+        "and table_name = :t order by ordinal_position"), {"t": relation}).all()
+
+
+def test_0009_keeps_the_district_sums_and_sums_the_province_rows_on_read(settings):
+    """0009 turned mart.unit_sums into a view (district rows of mart.district_sums, province rows summed on
+    read): the same columns, types and indicator values as the table, without a rebuild."""
+    engine = warehouse.get_engine(settings)
+    migrations.upgrade(engine, "0008_unit_target_from_config")
+    registry.load_province(engine, settings.province_config())
+    indicators = "select * from mart.{} order by 1, 2, 3, 4"
+    with engine.begin() as c:
+        columns = _columns(c, "unit_sums")
+        counts = [name for name, kind in columns[6:]]
+        districts = {"118": {"gv_tong": 9, "so_lop_mau_giao": 3, "kinh_phi_bd": 1.5, "dan_so_3_5": None},
+                     "119": {"gv_tong": 4, "so_lop_mau_giao": 1, "kinh_phi_bd": 2.25, "dan_so_3_5": 7}}
+        province = {name: 0 for name in counts}
+        for code, values in districts.items():
+            row = {name: values.get(name, 1) for name in counts}
+            province = {name: province[name] + (row[name] or 0) for name in counts}
+            c.execute(sa.text(f"insert into mart.unit_sums values ('district', :code, '2019-2020', 'CN', 1, "
+                              f"'trung_cap', {', '.join(':' + n for n in counts)})"), {"code": code, **row})
+        province["dan_so_3_5"] = 7
+        c.execute(sa.text(f"insert into mart.unit_sums select 'province', ma_tinh, '2019-2020', 'CN', 2, "
+                          f"'trung_cap', {', '.join(':' + n for n in counts)} from core.province"), province)
+        before = {view: c.execute(sa.text(indicators.format(view))).all()
+                  for view in ("district_indicator", "province_indicator")}
+        sums_before = c.execute(sa.text("select * from mart.unit_sums order by 1, 2")).all()
+    assert len(before["province_indicator"]) > 60
+
+    assert migrations.upgrade(engine) == ["0009_province_sums_on_read"]
+    with engine.connect() as c:
+        assert _columns(c, "unit_sums") == columns
+        assert c.execute(sa.text("select count(*) from mart.district_sums")).scalar() == 2
+        assert c.execute(sa.text("select * from mart.unit_sums order by 1, 2")).all() == sums_before
+        for view, rows in before.items():
+            assert c.execute(sa.text(indicators.format(view))).all() == rows, view

@@ -1,19 +1,19 @@
--- Roll-up into mart.unit_sums, inside the caller's transaction (etl/rollup.py), for the periods
+-- Roll-up into mart.district_sums, inside the caller's transaction (etl/rollup.py), for the periods
 -- (nam_hoc, ky_bao_cao) listed in the temporary table rollup_period, or for every period when it lists none
 -- (a full rebuild reads the facts unfiltered: filtering them by every period cost a hash join of each fact
--- row, a quarter of the national roll-up). District rows are one GROUP BY over the current facts; the
--- province rows are then the sums of the district rows just written, i.e. the ratio of the summed
--- numerators and denominators, never an average of district percentages.
--- mart.district_indicator and mart.province_indicator are views over the result.
+-- row, a quarter of the national roll-up). One GROUP BY over the current facts gives the district rows.
+-- The province rows are not written: the view mart.unit_sums sums them from these district rows when read
+-- (the ratio of the summed numerators and denominators, never an average of district percentages;
+-- migration 0009). mart.district_indicator and mart.province_indicator are views over mart.unit_sums.
 
 -- Enough memory to aggregate the facts by hashing instead of sorting 200k wide rows (national scale).
 set local work_mem = '64MB';
-delete from mart.unit_sums as u
+delete from mart.district_sums as d
 where not exists (select from rollup_period)
-   or (u.nam_hoc, u.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period);
+   or (d.nam_hoc, d.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period);
 
-insert into mart.unit_sums (
-    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
+insert into mart.district_sums (
+    ma_don_vi, nam_hoc, ky_bao_cao, qualification_floor, so_truong, so_truong_cong_lap,
     so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
     tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
     cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
@@ -90,11 +90,9 @@ course_sums as (
 
 -- one row per district and period
 select
-    'district',
     school_sums.ma_don_vi,
     school_sums.nam_hoc,
     school_sums.ky_bao_cao,
-    1,
     school_year.qualification_floor,
     school_sums.so_truong, school_sums.so_truong_cong_lap,
     school_sums.so_truong - school_sums.so_truong_cong_lap,  -- loai_hinh is never NULL: the others
@@ -128,47 +126,3 @@ left join course_sums
     on course_sums.ma_don_vi = school_sums.ma_don_vi
    and course_sums.nam_hoc = school_sums.nam_hoc
    and course_sums.ky_bao_cao = school_sums.ky_bao_cao;
-
--- the province rows: sums of the district rows just written (ratios of summed numerators and denominators)
-insert into mart.unit_sums (
-    unit_type, unit_code, nam_hoc, ky_bao_cao, n_districts, qualification_floor, so_truong, so_truong_cong_lap,
-    so_truong_ngoai_cong_lap, dat_chuan_qg, thieu_gv, so_nhom_tre, so_lop_mau_giao, so_lop_5_tuoi, tre_nha_tre,
-    tre_mau_giao, tre_5_tuoi, cbql_tong, cbql_bien_che, cbql_dang_vien, cbql_td_duoi_trung_cap,
-    cbql_td_trung_cap, cbql_td_cao_dang, cbql_td_dai_hoc, cbql_td_sau_dai_hoc, gv_tong, gv_bien_che,
-    gv_td_duoi_trung_cap, gv_td_trung_cap, gv_td_cao_dang, gv_td_dai_hoc, gv_td_sau_dai_hoc, gv_hang_1,
-    gv_hang_2, gv_hang_3, gv_hang_4, gv_chua_xep_hang, nv_tong, gv_nghi_huu, gv_tuyen_moi, gv_duoc_danh_gia,
-    gv_tot, gv_kha, gv_dat, gv_chua_dat, cbql_duoc_danh_gia, cbql_tot, cbql_kha, cbql_dat, cbql_chua_dat,
-    gv_cot_can, cbql_cot_can, cot_can_bd_ho_tro, gv_bd_theo_chuan, cbql_bd_theo_chuan, gv_hoan_thanh_bdtx,
-    cbql_hoan_thanh_bdtx, gv_tin_hoc, cbql_tin_hoc, gv_ngoai_ngu, cbql_ngoai_ngu, gv_llct, cbql_llct,
-    gv_bo_nhiem_hang, gv_bo_nhiem_hang_co_cc, cbql_bo_nhiem, cbql_bo_nhiem_co_cc, dan_so_0_2, dan_so_3_5,
-    dan_so_5, lop_bd, lop_bd_chinh_tri, lop_bd_chuyen_mon, lop_bd_truc_tuyen, hoc_vien_bd,
-    hoc_vien_bd_chinh_tri, hoc_vien_bd_chuyen_mon, hoc_vien_bd_truc_tuyen, kinh_phi_bd
-)
-select
-    'province',
-    province.ma_tinh,
-    d.nam_hoc,
-    d.ky_bao_cao,
-    count(*),
-    min(d.qualification_floor),
-    sum(d.so_truong), sum(d.so_truong_cong_lap), sum(d.so_truong_ngoai_cong_lap), sum(d.dat_chuan_qg), sum(d.thieu_gv),
-    sum(d.so_nhom_tre), sum(d.so_lop_mau_giao), sum(d.so_lop_5_tuoi), sum(d.tre_nha_tre), sum(d.tre_mau_giao),
-    sum(d.tre_5_tuoi), sum(d.cbql_tong), sum(d.cbql_bien_che), sum(d.cbql_dang_vien), sum(d.cbql_td_duoi_trung_cap),
-    sum(d.cbql_td_trung_cap), sum(d.cbql_td_cao_dang), sum(d.cbql_td_dai_hoc), sum(d.cbql_td_sau_dai_hoc), sum(d.gv_tong),
-    sum(d.gv_bien_che), sum(d.gv_td_duoi_trung_cap), sum(d.gv_td_trung_cap), sum(d.gv_td_cao_dang), sum(d.gv_td_dai_hoc),
-    sum(d.gv_td_sau_dai_hoc), sum(d.gv_hang_1), sum(d.gv_hang_2), sum(d.gv_hang_3), sum(d.gv_hang_4),
-    sum(d.gv_chua_xep_hang), sum(d.nv_tong), sum(d.gv_nghi_huu), sum(d.gv_tuyen_moi), sum(d.gv_duoc_danh_gia),
-    sum(d.gv_tot), sum(d.gv_kha), sum(d.gv_dat), sum(d.gv_chua_dat), sum(d.cbql_duoc_danh_gia),
-    sum(d.cbql_tot), sum(d.cbql_kha), sum(d.cbql_dat), sum(d.cbql_chua_dat), sum(d.gv_cot_can),
-    sum(d.cbql_cot_can), sum(d.cot_can_bd_ho_tro), sum(d.gv_bd_theo_chuan), sum(d.cbql_bd_theo_chuan), sum(d.gv_hoan_thanh_bdtx),
-    sum(d.cbql_hoan_thanh_bdtx), sum(d.gv_tin_hoc), sum(d.cbql_tin_hoc), sum(d.gv_ngoai_ngu), sum(d.cbql_ngoai_ngu),
-    sum(d.gv_llct), sum(d.cbql_llct), sum(d.gv_bo_nhiem_hang), sum(d.gv_bo_nhiem_hang_co_cc), sum(d.cbql_bo_nhiem),
-    sum(d.cbql_bo_nhiem_co_cc), sum(d.dan_so_0_2), sum(d.dan_so_3_5), sum(d.dan_so_5), sum(d.lop_bd),
-    sum(d.lop_bd_chinh_tri), sum(d.lop_bd_chuyen_mon), sum(d.lop_bd_truc_tuyen), sum(d.hoc_vien_bd), sum(d.hoc_vien_bd_chinh_tri),
-    sum(d.hoc_vien_bd_chuyen_mon), sum(d.hoc_vien_bd_truc_tuyen), sum(d.kinh_phi_bd)
-from mart.unit_sums as d
-cross join core.province as province
-where d.unit_type = 'district'
-  and (not exists (select from rollup_period)
-       or (d.nam_hoc, d.ky_bao_cao) in (select nam_hoc, ky_bao_cao from rollup_period))
-group by province.ma_tinh, d.nam_hoc, d.ky_bao_cao;
