@@ -338,6 +338,9 @@ CASES = [
          ("error", "invalid_value", "TruongLop", school_row(2), "loai_hinh"), "rejected", value="Quốc tế"),
     Case("missing_value", set_info("nguoi_lap", None),
          ("error", "missing_value", "ThongTin", THONG_TIN_ROW["nguoi_lap"], "nguoi_lap"), "rejected"),
+    # publishing relies on it: a school type is never left to the registry (sql/load/publish.sql)
+    Case("missing_value.school_type", set_value("TruongLop", school_row(1), "loai_hinh", None),
+         ("error", "missing_value", "TruongLop", school_row(1), "loai_hinh"), "rejected"),
     Case("formula_error", set_value("DoiNgu", school_row(5), "nv_tong", "#REF!"),
          ("error", "formula_error", "DoiNgu", school_row(5), "nv_tong"), "rejected", value="#REF!"),
     # -- rows
