@@ -20,7 +20,8 @@ runs, tables emptied (untimed) before each run:
   target: within 2x of the floor (the issue: "within 2x of a bare COPY of the same rows");
 - whole-step floor: every row the load step writes, staging and core (school, district and course facts,
   current submissions, taken from a finished run), prebuilt as CSV and COPY'd in one transaction into
-  plain copies of those tables;
+  plain copies of those tables; the same into copies with the real tables' keys and indexes (info: what
+  of the gap is index maintenance);
 - `load_staging` + `publish_accepted`: the load step of a night (staging, then set-based upserts into
   core in the same transaction); target: within 2x of the whole-step floor, which is the bare COPY of
   the same rows for this step. Its ratio to the staging-only floor is printed too (info).
@@ -231,7 +232,8 @@ def copy_csv(connection: sa.Connection, schema: str, csv: dict[str, tuple[list[s
 
 def create_floor_tables(engine: sa.Engine, layout: Layout) -> None:
     """Copies of the staging tables with the same columns and types: plain (no keys, no indexes), and
-    with staging's indexes, to tell the index cost; plain copies of the core tables publishing writes."""
+    with staging's indexes, to tell the index cost; copies of the core tables publishing writes, plain and
+    with core's keys and indexes."""
     with engine.begin() as c:
         for schema, like in ((FLOOR_SCHEMA, ""), (KEYED_FLOOR_SCHEMA, " including indexes")):
             c.exec_driver_sql(f"create schema {schema}")
@@ -239,6 +241,7 @@ def create_floor_tables(engine: sa.Engine, layout: Layout) -> None:
                 c.exec_driver_sql(f"create table {schema}.{sheet.table} (like staging.{sheet.table}{like})")
         for table in CORE_TABLES:
             c.exec_driver_sql(f"create table {FLOOR_SCHEMA}.{table} (like core.{table})")
+            c.exec_driver_sql(f"create table {KEYED_FLOOR_SCHEMA}.{table} (like core.{table} including indexes)")
 
 
 def core_csv(engine: sa.Engine) -> dict[str, tuple[list[str], bytes]]:
@@ -324,12 +327,15 @@ def bench_case(
         facts = c.execute(sa.text("select count(*) from core.fact_school_period")).scalar_one()
     written = core_csv(engine)
     core_rows = sum(data.count(b"\n") for _, data in written.values())
-    core_floor_tables = [f"{FLOOR_SCHEMA}.{t}" for t in CORE_TABLES]
+    core_floor_tables = [f"{schema}.{t}" for schema in (FLOOR_SCHEMA, KEYED_FLOOR_SCHEMA) for t in CORE_TABLES]
 
-    def bare_copy_all() -> None:
-        with engine.begin() as c:
-            copy_csv(c, FLOOR_SCHEMA, csv)
-            copy_csv(c, FLOOR_SCHEMA, written)
+    def bare_copy_all(schema: str) -> Callable[[], None]:
+        def run() -> None:
+            with engine.begin() as c:
+                copy_csv(c, schema, csv)
+                copy_csv(c, schema, written)
+
+        return run
 
     medians = alternating_medians(
         {
@@ -337,13 +343,15 @@ def bench_case(
             "keyed": (bare_copy(KEYED_FLOOR_SCHEMA), truncate(engine, floor_tables)),
             "schema": (bare_copy("staging"), truncate(engine, staging)),
             "ours": (load_chunks(publish=False), truncate(engine, staging)),
-            "whole_floor": (bare_copy_all, truncate(engine, floor_tables + core_floor_tables)),
+            "whole_floor": (bare_copy_all(FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
+            "whole_keyed": (bare_copy_all(KEYED_FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
             "with_publish": (load_chunks(publish=True), reset_all),
         },
         repeat,
     )
     floor, keyed_floor, schema_floor = medians["floor"], medians["keyed"], medians["schema"]
     ours, whole_floor, with_publish = medians["ours"], medians["whole_floor"], medians["with_publish"]
+    whole_keyed = medians["whole_keyed"]
     truncate(engine, staging + core + floor_tables + core_floor_tables)()
 
     case = f"{label} ({len(workbooks)} wb, {rows:,} rows)"
@@ -355,6 +363,7 @@ def bench_case(
         ("bare COPY, prebuilt CSV, into staging itself", schema_floor, rows),
         ("load_staging", ours, rows),
         (f"bare COPY of staging + {core_rows:,} core rows", whole_floor, rows + core_rows),
+        ("the same, into tables with the real indexes", whole_keyed, rows + core_rows),
         ("load_staging + publish_accepted", with_publish, rows + core_rows),
     ):
         print(f"  {name:<46} {seconds:7.3f} s {n / seconds:>12,.0f} rows/s")
@@ -372,6 +381,8 @@ def bench_case(
             within(with_publish, whole_floor, TARGET_RATIO),
         ),
         Result("load", f"{case}: load_staging + publish (floor: staging rows)", with_publish, floor, "info", None),
+        Result("load", f"{case}: load_staging + publish (floor: staging + core rows, real indexes)", with_publish,
+               whole_keyed, "info", None),
     ]
 
 
