@@ -1818,8 +1818,9 @@ def _type_counts(readers: list[_TableReader]) -> None:
     """The count columns whose data cells are all empty or plain ASCII digits, typed in one go.
 
     The cells of every such column over the data rows of every sheet are taken from the workbook's
-    Arrow array at once, checked on the raw buffers (ASCII digits only, 1 to 18 of them: no sign,
-    space, separator or overflow) and cast to int64, an empty cell being 0: the values `parse_count`
+    Arrow array at once and typed by `_digit_counts` when every one of them is plain (the common case),
+    else checked per column on the raw buffers (ASCII digits only, 1 to 9 of them: no sign, space,
+    separator or overflow; `_plain_counts`) and cast, an empty cell being 0: the values `parse_count`
     gives for those cells, without a Python object per cell. A column with any other cell is left to
     its reader (typed cell by cell, with its findings). Small array operations cost mostly their
     fixed overhead, hence few of them for the whole workbook rather than some per sheet or column.
@@ -1842,18 +1843,13 @@ def _type_counts(readers: list[_TableReader]) -> None:
         for _ in reader.counts:
             segments.append(position)
             position += len(rows)
-    longest = max(len(reader.data_rows) for reader in readers)
     cells = pa.concat_arrays(pieces)
-    plain, valid = _plain_digit_cells(cells)
-    complete = np.logical_and.reduceat(plain, segments).tolist()  # per segment: every cell plain
-    if not all(complete):
-        cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
-        valid = plain if valid is None else valid & plain
-    numbers = pc.cast(cells, pa.int64())
-    values = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
-    if valid is not None:
-        values = np.where(valid, values, 0)  # a null slot's value is undefined: 0
-    sums = np.add.reduceat(values, segments).tolist() if int(values.max()) * longest <= _MAX_INT64 else None
+    values = _digit_counts(cells)
+    if values is not None:  # every cell plain; at most MAX_COUNT (2**31) over at most 2**21 rows: no overflow
+        complete = [True] * len(segments)
+        sums = np.add.reduceat(values, segments, dtype=np.int64).tolist()
+    else:
+        complete, values, sums = _plain_counts(cells, segments, max(len(reader.data_rows) for reader in readers))
     segment = 0
     for reader in readers:
         count, rows = len(reader.counts), len(reader.data_rows)
@@ -1869,6 +1865,52 @@ def _type_counts(readers: list[_TableReader]) -> None:
         segment += count
 
 
+def _plain_counts(
+    cells: pa.Array, segments: list[int], longest: int
+) -> tuple[list[bool], np.ndarray, list[int] | None]:
+    """Per segment whether every cell is plain (`_plain_digit_cells`); the cells as int64 (0 where not
+    plain or empty); the segments' sums (None when some could overflow: `longest` is the most rows)."""
+    plain, valid = _plain_digit_cells(cells)
+    complete = np.logical_and.reduceat(plain, segments).tolist()  # per segment: every cell plain
+    if not all(complete):
+        cells = pc.if_else(pa.array(plain), cells, pa.scalar(None, pa.string()))
+        valid = plain if valid is None else valid & plain
+    numbers = pc.cast(cells, pa.int64())
+    values = np.frombuffer(numbers.buffers()[1], dtype=np.int64, count=len(numbers), offset=numbers.offset * 8)
+    if valid is not None:
+        values = np.where(valid, values, 0)  # a null slot's value is undefined: 0
+    sums = np.add.reduceat(values, segments).tolist() if int(values.max()) * longest <= _MAX_INT64 else None
+    return complete, values, sums
+
+
+# normalize.MAX_COUNT is int32's largest value: a checked cast to int32 fails exactly on the counts too large
+_TO_COUNTS = pc.CastOptions.safe(pa.int32())
+
+
+def _digit_counts(cells: pa.Array) -> np.ndarray | None:
+    """The cells' values (int32, 0 where empty) when every one is empty or ASCII digits worth at most
+    MAX_COUNT: what `parse_count` gives for each of them, leading zeros and all; else None.
+
+    The common case in few calls (each numpy or Arrow call is cold after fastexcel): one test of the
+    character buffer, one checked cast. An empty string, a digit run too long for int32 or a larger
+    count fails the cast; the caller then types the cells as `_plain_counts` does.
+    """
+    _, offsets, chars = cells.buffers()
+    if chars is None:
+        return None
+    bounds = memoryview(offsets).cast("i")
+    if not memoryview(chars)[bounds[cells.offset] : bounds[cells.offset + len(cells)]].tobytes().isdigit():
+        return None  # some cell holds something else than ASCII digits (a sign, a space, a separator...)
+    try:
+        numbers = pc.call_function("cast", [cells], _TO_COUNTS)
+    except pa.ArrowInvalid:
+        return None
+    values = np.frombuffer(numbers.buffers()[1], dtype=np.int32, count=len(numbers), offset=numbers.offset * 4)
+    if cells.null_count:
+        values = np.where(_valid(cells), values, 0)  # a null slot's value is undefined: 0
+    return values
+
+
 def _cell_indices(reader: _TableReader) -> np.ndarray:
     """Indices in the workbook's Arrow array of a sheet's count cells, column after column."""
     grid = reader.grid
@@ -1879,20 +1921,24 @@ def _cell_indices(reader: _TableReader) -> np.ndarray:
 def _plain_digit_cells(cells: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """Per cell of a string array: empty (null) or 1 to 9 ASCII digits; and not null (None: none is)."""
     count = len(cells)
-    validity, offsets, chars = cells.buffers()
+    _, offsets, chars = cells.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int32, count=cells.offset + count + 1)[cells.offset :]
     lengths = np.diff(bounds)
     # 1 to 9 characters (0 - 1 wraps round): below 10**9, within normalize.MAX_COUNT; longer digit runs
     # (leading zeros, or a count too large to store) are typed cell by cell by parse_count
     short = (lengths - 1).view(np.uint32) <= 8
-    valid = None
-    if cells.null_count:
-        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), count=cells.offset + count, bitorder="little")
-        valid = bits[cells.offset :].view(bool)
+    valid = _valid(cells) if cells.null_count else None
     text = memoryview(chars)[bounds[0] : bounds[-1]].tobytes() if chars is not None else b""
     if text and not text.isdigit():  # some cell holds something else than ASCII digits: cell by cell
         short &= pc.ascii_is_decimal(cells).fill_null(False).to_numpy(zero_copy_only=False)
     return (short if valid is None else short | ~valid), valid
+
+
+def _valid(cells: pa.Array) -> np.ndarray:
+    """Per cell of an array with nulls: not null."""
+    bits = np.unpackbits(np.frombuffer(cells.buffers()[0], dtype=np.uint8), count=cells.offset + len(cells),
+                         bitorder="little")
+    return bits[cells.offset :].view(bool)
 
 
 def _looks_numeric(cell: str | None) -> bool:

@@ -12,12 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import xlsxwriter
 
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
+from etl.normalize import MAX_COUNT
 from etl.read import read_workbook
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
@@ -462,6 +464,29 @@ def test_count_cells_read_in_bulk_match_the_cell_by_cell_rules(tmp_path: Path) -
     assert [f.value for f in bad] == ["2147483648", "0" * 31 + "5", "0x1F"]
     assert "quá lớn (tối đa 2.147.483.647)" in bad[0].message and "quá lớn" not in bad[2].message
     assert gv_tong.dtype == "Int64" and wb.tables["DoiNgu"]["gv_bien_che"].dtype == "int64"
+
+
+@pytest.mark.parametrize(
+    ("first", "read_as", "too_large"),
+    [("2147483647", 2**31 - 1, False), ("2147483648", None, True)],
+)
+def test_plain_digit_counts_are_cast_at_once_within_the_largest_count(
+    tmp_path: Path, first: str, read_as: int | None, too_large: bool
+) -> None:
+    """A sheet's count cells of ASCII digits only are typed by one checked cast to int32, whose largest value
+    is normalize.MAX_COUNT: leading zeros read as parse_count reads them, and a larger count fails the cast
+    and is reported by the cell-by-cell rule."""
+    assert np.iinfo(np.int32).max == MAX_COUNT
+    book, _ = valid_book(3)
+    c = col("DoiNgu", "gv_tong")
+    for i, cell in enumerate([first, "0000000012", "7"]):
+        book["DoiNgu"][1 + i][c] = cell
+    wb = read(tmp_path, book)
+    gv_tong = wb.tables["DoiNgu"]["gv_tong"]
+    assert gv_tong.tolist()[1:] == [12, 7]
+    assert (gv_tong.tolist()[0] if not too_large else None) == read_as
+    bad = [f.value for f in wb.findings if f.rule == "not_a_number"]
+    assert bad == (["2147483648"] if too_large else [])
 
 
 # ---------------------------------------------------------------- rows: totals, blanks, notes, unlabelled
