@@ -786,6 +786,10 @@ class _LayoutMemo:
 
     def totals(self, cell: str) -> bool:
         """Whether a cell (at most 40 characters) is a totals label (`Tổng cộng`, `Cộng`...)."""
+        if cell.isascii() and cell.isdigit():
+            # a number (the sums of a totals row, before its label): its own normal and loose form, and
+            # different in every file, so neither normalised nor remembered
+            return cell in self._totals_exact or cell in self._totals_loose
         known = self._totals_memo.get(cell)
         if known is None:
             text = normalize_label(cell).strip(" :.")
