@@ -30,7 +30,8 @@ from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackArrays, stack_ta
 from etl.warehouse import run_script
 
 TEXT = pa.large_string()
-NULL_TEXT = pa.scalar("\\N", TEXT)
+NULL = "\\N"  # COPY text's NULL
+NULL_TEXT = pa.scalar(NULL, TEXT)
 COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 ISSUE_COLUMNS = ["submission_id", "severity", "rule", "sheet", "row_number", "column_key", "value", "message"]
 
@@ -202,10 +203,11 @@ def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dic
                 batch = next(pending, None)
                 continue
             statement = f"copy {batch.table} ({', '.join(batch.columns)}) from stdin"
-            following = None if batch.rows >= OVERLAP_MIN_ROWS else next(pending, None)
+            overlap = batch.rows >= OVERLAP_MIN_ROWS
+            following = None if overlap else next(pending, None)
             with cursor.copy(statement) as copy:
                 copy.write(batch.text)
-                if batch.rows >= OVERLAP_MIN_ROWS:
+                if overlap:
                     following = next(pending, None)
             batch = following
     return counts
@@ -322,7 +324,7 @@ _COPY_ESCAPE_TABLE = str.maketrans(dict(COPY_ESCAPES))
 def _copy_value(value: Any) -> str:
     """A ThongTin value as COPY text: NULL as \\N, dates in ISO form, text with COPY's characters escaped."""
     if value is None:
-        return "\\N"
+        return NULL
     if isinstance(value, str):
         return value.translate(_COPY_ESCAPE_TABLE)
     if isinstance(value, dt.datetime):  # a date column: its day, as a date32 would take it
