@@ -39,9 +39,14 @@ def _previous_rows(connection: sa.Connection, periods: set[tuple[str, str]]) -> 
     if not periods:
         return pd.DataFrame()
     return pd.read_sql(
-        sa.text("select f.* from core.fact_school_period f "
+        # the current submission's staged schools, each fact by its primary key (migration 0011)
+        sa.text("select f.* from core.current_submission as cs "
                 "join unnest(cast(:districts as text[]), cast(:years as text[])) as p(ma_don_vi, nam_hoc) "
-                "using (ma_don_vi, nam_hoc) where f.ky_bao_cao = 'CN'"),
+                "using (ma_don_vi, nam_hoc) "
+                "join staging.truong_lop as s on s.submission_id = cs.submission_id "
+                "join core.fact_school_period as f on f.ma_truong = s.ma_truong and f.nam_hoc = cs.nam_hoc "
+                "and f.ky_bao_cao = cs.ky_bao_cao and f.submission_id = cs.submission_id "
+                "where cs.ky_bao_cao = 'CN'"),
         connection,
         params={"districts": [d for d, _ in periods], "years": [y for _, y in periods]},
     )

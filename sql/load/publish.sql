@@ -40,9 +40,15 @@ update dq.submission
 set status = 'accepted'
 where submission_id in (select submission_id from publish_winner);
 
+-- A replaced submission's school facts are its staged schools, each found by the facts' primary key (the
+-- facts have no district index: migration 0011). Facts are written only below, from the TruongLop rows of
+-- the current submission, so these are all of its district and period's facts.
 delete from core.fact_school_period as fact
-using publish_winner as winner
-where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
+using core.current_submission as replaced
+join publish_winner as winner using (ma_don_vi, nam_hoc, ky_bao_cao)
+join staging.truong_lop as school on school.submission_id = replaced.submission_id
+where fact.ma_truong = school.ma_truong and fact.nam_hoc = replaced.nam_hoc
+    and fact.ky_bao_cao = replaced.ky_bao_cao and fact.submission_id = replaced.submission_id;
 
 delete from core.fact_district_period as fact
 using publish_winner as winner

@@ -14,7 +14,8 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
                                                     "0007_district_facts_no_row_fks",
                                                     "0008_unit_target_from_config",
                                                     "0009_province_sums_on_read",
-                                                    "0010_school_type_as_reported"]
+                                                    "0010_school_type_as_reported",
+                                                    "0011_school_facts_by_key_only"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
@@ -108,7 +109,8 @@ def test_0009_keeps_the_district_sums_and_sums_the_province_rows_on_read(setting
         sums_before = c.execute(sa.text("select * from mart.unit_sums order by 1, 2")).all()
     assert len(before["province_indicator"]) > 60
 
-    assert migrations.upgrade(engine) == ["0009_province_sums_on_read", "0010_school_type_as_reported"]
+    assert migrations.upgrade(engine) == ["0009_province_sums_on_read", "0010_school_type_as_reported",
+                                          "0011_school_facts_by_key_only"]
     with engine.connect() as c:
         assert _columns(c, "unit_sums") == columns
         assert c.execute(sa.text("select count(*) from mart.district_sums")).scalar() == 2
