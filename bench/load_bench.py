@@ -23,8 +23,10 @@ runs, tables emptied (untimed) before each run:
   plain copies of those tables; the same into copies with the real tables' keys and indexes (info: what
   of the gap is index maintenance);
 - `load_staging` + `publish_accepted`: the load step of a night (staging, then set-based upserts into
-  core in the same transaction); target: within 2x of the whole-step floor, which is the bare COPY of
-  the same rows for this step. Its ratio to the staging-only floor is printed too (info).
+  core in the same transaction), written as `etl.ingest` writes a night's chunks (`etl.pipeline.ChunkWriter`:
+  a chunk's staging rows while the previous chunk publishes, on a second connection); target: within 2x of
+  the whole-step floor, which is the bare COPY of the same rows for this step. Its ratio to the
+  staging-only floor is printed too (info), and the same step run one chunk after the other (info).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from etl.generate import generate_province
 from etl.ingest import CHUNK_SIZE
 from etl.layout import Layout, SheetSpec, load_layout
 from etl.model import ROW_NUMBER, ParsedWorkbook, StackArrays, Tables, TableView
+from etl.pipeline import ChunkWriter
 from etl.read import read_workbooks
 
 NAM_HOC = "2023-2024"
@@ -310,6 +313,7 @@ def bench_case(
         return run
 
     def load_chunks(publish: bool) -> Callable[[], None]:
+        """One chunk after the other on one connection."""
         def run() -> None:
             for chunk in chunks:
                 with engine.begin() as c:
@@ -318,6 +322,14 @@ def bench_case(
                         load.publish_accepted(c, [sid for sid, _ in chunk])
 
         return run
+
+    def write_chunks() -> None:
+        """As a night writes them (etl.ingest): a chunk's staging while the previous one publishes."""
+        with ChunkWriter(engine) as writer:
+            for chunk in chunks:
+                ids = [sid for sid, _ in chunk]
+                writer.submit(lambda c, chunk=chunk: load.load_staging(c, layout, chunk),
+                              lambda c, ids=ids: load.publish_accepted(c, ids))
 
     # one untimed run of the whole step first: the core rows it writes are the whole-step floor's data
     reset_all = truncate(engine, staging + core)
@@ -345,13 +357,14 @@ def bench_case(
             "ours": (load_chunks(publish=False), truncate(engine, staging)),
             "whole_floor": (bare_copy_all(FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
             "whole_keyed": (bare_copy_all(KEYED_FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
-            "with_publish": (load_chunks(publish=True), reset_all),
+            "with_publish": (write_chunks, reset_all),
+            "one_by_one": (load_chunks(publish=True), reset_all),
         },
         repeat,
     )
     floor, keyed_floor, schema_floor = medians["floor"], medians["keyed"], medians["schema"]
     ours, whole_floor, with_publish = medians["ours"], medians["whole_floor"], medians["with_publish"]
-    whole_keyed = medians["whole_keyed"]
+    whole_keyed, one_by_one = medians["whole_keyed"], medians["one_by_one"]
     truncate(engine, staging + core + floor_tables + core_floor_tables)()
 
     case = f"{label} ({len(workbooks)} wb, {rows:,} rows)"
@@ -364,7 +377,8 @@ def bench_case(
         ("load_staging", ours, rows),
         (f"bare COPY of staging + {core_rows:,} core rows", whole_floor, rows + core_rows),
         ("the same, into tables with the real indexes", whole_keyed, rows + core_rows),
-        ("load_staging + publish_accepted", with_publish, rows + core_rows),
+        ("load_staging + publish_accepted, as a night", with_publish, rows + core_rows),
+        ("the same, one chunk after the other", one_by_one, rows + core_rows),
     ):
         print(f"  {name:<46} {seconds:7.3f} s {n / seconds:>12,.0f} rows/s")
     target = f"≤ {TARGET_RATIO:g}× floor"
@@ -383,6 +397,8 @@ def bench_case(
         Result("load", f"{case}: load_staging + publish (floor: staging rows)", with_publish, floor, "info", None),
         Result("load", f"{case}: load_staging + publish (floor: staging + core rows, real indexes)", with_publish,
                whole_keyed, "info", None),
+        Result("load", f"{case}: load_staging + publish, one chunk after the other (floor: staging + core rows)",
+               one_by_one, whole_floor, "info", None),
     ]
 
 

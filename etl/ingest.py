@@ -5,7 +5,9 @@ Order of work for a batch of files (nothing a district sent is ever lost):
    (committed at once); an identical byte copy of an earlier file is marked `duplicate` and stops here;
 2. the others are read and validated in chunks (one Great Expectations call per suite per chunk);
 3. per chunk, in one transaction: typed rows into staging, findings into dq.issue, verdicts, and the
-   accepted submissions published into core. A rejected file is also copied into quarantine/.
+   accepted submissions published into core (etl.pipeline: a chunk's staging rows are written while the
+   previous chunk publishes, and the next chunk is read meanwhile). A rejected file is also copied into
+   quarantine/.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from etl import history, load, locks
 from etl.config import ProvinceConfig, Settings
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
+from etl.pipeline import ChunkWriter
 from etl.read import read_workbooks
 from etl.validate import validate_workbooks
 
@@ -136,59 +141,77 @@ def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
                    n_warnings)
 
 
-def _process_chunk(engine: sa.Engine, settings: Settings, province: ProvinceConfig,
-                   chunk: list[Received]) -> list[Verdict]:
-    layout = load_layout()
+def _read_chunk(settings: Settings, province: ProvinceConfig, chunk: list[Received]) -> list[ParsedWorkbook]:
+    """Read and validate a chunk's files (no warehouse access: runs while earlier chunks are written)."""
     # read together: each sheet's rows of the chunk come as one frame, which validation and loading share
     workbooks = read_workbooks([r.archive_path for r in chunk], max_file_bytes=settings.max_file_bytes,
                                max_uncompressed_bytes=settings.max_uncompressed_bytes)
     for received, workbook in zip(chunk, workbooks, strict=True):
         workbook.file_name = received.path.name
     validate_workbooks(workbooks, province)
-    with engine.connect() as c:
-        history.add_yoy_findings(c, province, workbooks)
+    return workbooks
+
+
+def _record_chunk(c: sa.Connection, province: ProvinceConfig, chunk: list[Received],
+                  workbooks: list[ParsedWorkbook]) -> list[Verdict]:
+    """The part of a chunk's transaction that must see every earlier chunk committed (etl.pipeline): the
+    year-on-year check, findings, verdicts, and publishing the accepted submissions."""
+    history.add_yoy_findings(c, province, workbooks)
     verdicts = [_verdict_of(r, wb) for r, wb in zip(chunk, workbooks, strict=True)]
-    pairs = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
-    with engine.begin() as c:
-        load.load_staging(c, layout, pairs)
-        load.load_findings(c, [(sid, wb.findings) for sid, wb in pairs])
-        c.execute(
-            sa.text(
-                "update dq.submission set ma_don_vi = :ma_don_vi, nam_hoc = :nam_hoc, ky_bao_cao = :ky, "
-                "template_version = :version, email = :email, status = :status, n_errors = :n_errors, "
-                "n_warnings = :n_warnings, n_infos = :n_infos where submission_id = :sid"
-            ),
-            [
-                {"sid": v.submission_id, "ma_don_vi": v.ma_don_vi, "nam_hoc": v.nam_hoc, "ky": v.ky_bao_cao,
-                 "version": wb.template_version, "email": wb.header.get("email"),
-                 # accepted ones stay 'received' until published (publish.sql sets accepted/superseded)
-                 "status": "rejected" if v.status == "rejected" else "received",
-                 "n_errors": v.n_errors, "n_warnings": v.n_warnings,
-                 "n_infos": sum(f.severity == "info" for f in wb.findings)}
-                for v, wb in zip(verdicts, workbooks, strict=True)
-            ],
-        )
-        locked = locks.locked_periods(c)
-        accepted = [v for v in verdicts if v.status == "accepted"]
-        held = [v for v in accepted if (v.nam_hoc, v.ky_bao_cao) in locked]
-        if held:
-            c.execute(sa.text("update dq.submission set status = 'held' where submission_id = any(:ids)"),
-                      {"ids": [v.submission_id for v in held]})
-        load.publish_accepted(c, [v.submission_id for v in accepted if v not in held])
-        verdicts = [replace(v, status="held") if v in held else v for v in verdicts]
+    load.load_findings(c, [(r.submission_id, wb.findings) for r, wb in zip(chunk, workbooks, strict=True)])
+    c.execute(
+        sa.text(
+            "update dq.submission set ma_don_vi = :ma_don_vi, nam_hoc = :nam_hoc, ky_bao_cao = :ky, "
+            "template_version = :version, email = :email, status = :status, n_errors = :n_errors, "
+            "n_warnings = :n_warnings, n_infos = :n_infos where submission_id = :sid"
+        ),
+        [
+            {"sid": v.submission_id, "ma_don_vi": v.ma_don_vi, "nam_hoc": v.nam_hoc, "ky": v.ky_bao_cao,
+             "version": wb.template_version, "email": wb.header.get("email"),
+             # accepted ones stay 'received' until published (publish.sql sets accepted/superseded)
+             "status": "rejected" if v.status == "rejected" else "received",
+             "n_errors": v.n_errors, "n_warnings": v.n_warnings,
+             "n_infos": sum(f.severity == "info" for f in wb.findings)}
+            for v, wb in zip(verdicts, workbooks, strict=True)
+        ],
+    )
+    locked = locks.locked_periods(c)
+    accepted = [v for v in verdicts if v.status == "accepted"]
+    held = [v for v in accepted if (v.nam_hoc, v.ky_bao_cao) in locked]
+    if held:
+        c.execute(sa.text("update dq.submission set status = 'held' where submission_id = any(:ids)"),
+                  {"ids": [v.submission_id for v in held]})
+    load.publish_accepted(c, [v.submission_id for v in accepted if v not in held])
+    return [replace(v, status="held") if v in held else v for v in verdicts]
+
+
+def _write_chunk(writer: ChunkWriter, settings: Settings, province: ProvinceConfig,
+                 chunk: list[Received]) -> Future[list[Verdict]]:
+    """Read and validate a chunk here, then write it in one transaction on the writer: its staging rows
+    while the previous chunk publishes, the rest once that one has committed."""
+    workbooks = _read_chunk(settings, province, chunk)
+    layout = load_layout()
+    staged = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
+    return writer.submit(lambda c: load.load_staging(c, layout, staged),
+                         lambda c: _record_chunk(c, province, chunk, workbooks))
+
+
+def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdict]) -> None:
+    """A copy of each rejected file in quarantine/, once its verdict is committed."""
     for received, verdict in zip(chunk, verdicts, strict=True):
         if verdict.status == "rejected":
             quarantined = settings.quarantine_dir / f"{received.submission_id}_{received.path.name}"
             quarantined.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(received.archive_path, quarantined)
-    return verdicts
 
 
 def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
                  on_verdict: Callable[[Verdict], None] | None = None,
                  on_progress: Callable[[int, int], None] | None = None) -> list[Verdict]:
-    """Archive, record, read, validate and load every file; returns one verdict per file.
-    `on_progress(done, total)` is called after each chunk, for long batches."""
+    """Archive, record, read, validate and load every file; returns one verdict per file, in the order of
+    arrival of the chunks. `on_progress(done, total)` is called after each chunk, for long batches.
+
+    Chunks are written by an `etl.pipeline.ChunkWriter`: while one chunk is written, the next is read."""
     province = settings.province_config()
     verdicts: list[Verdict] = []
 
@@ -197,24 +220,39 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
         if on_verdict:
             on_verdict(verdict)
 
-    pending: list[Received] = []
-    # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
-    files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
-    for path in files:
-        received = receive_file(engine, path, settings, frozenset(r.submission_id for r in pending))
-        if received.duplicate_of:
-            report(Verdict(path.name, received.submission_id, "duplicate"))
-            continue
-        pending.append(received)
-        if len(pending) == CHUNK_SIZE:
-            for verdict in _process_chunk(engine, settings, province, pending):
+    written: deque[tuple[Future[list[Verdict]], list[Received]]] = deque()
+
+    def settle(*, block: bool) -> None:
+        """Report the chunks written so far, in order (all of them when `block`)."""
+        while written and (block or written[0][0].done()):
+            future, chunk = written.popleft()
+            chunk_verdicts = future.result()
+            _quarantine(settings, chunk, chunk_verdicts)
+            for verdict in chunk_verdicts:
                 report(verdict)
-            pending = []
             if on_progress:
                 on_progress(len(verdicts), len(files))
-    if pending:
-        for verdict in _process_chunk(engine, settings, province, pending):
-            report(verdict)
+
+    pending: list[Received] = []
+    received_now: set[int] = set()  # this run's submissions: a second copy of one is a duplicate, not a resume
+    # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
+    files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
+    with ChunkWriter(engine) as writer:
+        for path in files:
+            received = receive_file(engine, path, settings, frozenset(received_now))
+            received_now.add(received.submission_id)
+            if received.duplicate_of:
+                settle(block=True)  # earlier files' verdicts first, as they arrived
+                report(Verdict(path.name, received.submission_id, "duplicate"))
+                continue
+            pending.append(received)
+            if len(pending) == CHUNK_SIZE:
+                written.append((_write_chunk(writer, settings, province, pending), pending))
+                pending = []
+                settle(block=False)
+        if pending:
+            written.append((_write_chunk(writer, settings, province, pending), pending))
+        settle(block=True)
     return verdicts
 
 

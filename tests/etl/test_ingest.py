@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -170,3 +171,37 @@ def test_the_same_bytes_twice_in_one_batch_is_one_submission_and_one_duplicate(e
     verdicts = ingest_files(engine, settings, [SAMPLES / "van-ho_2019-2020_CN.xlsx", copy])
     assert {v.file_name: v.status for v in verdicts} == {"van-ho_2019-2020_CN.xlsx": "accepted",
                                                          "gui-lai.xlsx": "duplicate"}
+
+
+def test_a_run_of_several_chunks_reports_in_arrival_order_and_the_latest_version_wins(engine, settings, tmp_path,
+                                                                                       monkeypatch):
+    # chunks of 2: each chunk is staged while the previous one publishes (etl.pipeline)
+    monkeypatch.setattr("etl.ingest.CHUNK_SIZE", 2)
+    province = settings.province_config()
+    v1 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "a_v1.xlsx", seed=1)
+    other = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "b_other.xlsx", seed=3)
+    junk = tmp_path / "c_junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a workbook")
+    v2 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "d_v2.xlsx", seed=2)
+    copy_of_v1 = tmp_path / "e_copy_of_v1.xlsx"
+    shutil.copyfile(v1, copy_of_v1)
+    v3 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "f_v3.xlsx", seed=4)
+    files = [v1, other, junk, v2, copy_of_v1, v3]
+    for i, path in enumerate(files):
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    progress = []
+    verdicts = ingest_files(engine, settings, files, on_progress=lambda done, total: progress.append(done))
+    assert [(v.file_name, v.status) for v in verdicts] == [
+        ("a_v1.xlsx", "accepted"), ("b_other.xlsx", "accepted"), ("c_junk.xlsx", "rejected"),
+        ("d_v2.xlsx", "accepted"), ("e_copy_of_v1.xlsx", "duplicate"), ("f_v3.xlsx", "accepted")]
+    assert progress == [2, 4, 6]  # after each chunk: files with a verdict so far
+    by_name = {v.file_name: v.submission_id for v in verdicts}
+    with engine.connect() as c:
+        status = dict(c.execute(sa.text("select file_name, status from dq.submission")).all())
+        current = dict(c.execute(sa.text("select ma_don_vi, submission_id from core.current_submission")).all())
+        in_core = set(c.execute(sa.text("select distinct submission_id from core.fact_school_period")).scalars())
+    assert status == {"a_v1.xlsx": "superseded", "b_other.xlsx": "accepted", "c_junk.xlsx": "rejected",
+                      "d_v2.xlsx": "superseded", "e_copy_of_v1.xlsx": "duplicate", "f_v3.xlsx": "accepted"}
+    assert current == {"128": by_name["f_v3.xlsx"], "127": by_name["b_other.xlsx"]}
+    assert in_core == {by_name["f_v3.xlsx"], by_name["b_other.xlsx"]}
+    assert (settings.quarantine_dir / f"{by_name['c_junk.xlsx']}_c_junk.xlsx").exists()
