@@ -21,7 +21,8 @@ runs, tables emptied (untimed) before each run:
 - whole-step floor: every row the load step writes, staging and core (school, district and course facts,
   current submissions, taken from a finished run), prebuilt as CSV and COPY'd in one transaction into
   plain copies of those tables; the same into copies with the real tables' keys and indexes (info: what
-  of the gap is index maintenance);
+  of the gap is index maintenance); the same into plain copies in two sessions at once, half of each
+  table's rows each (info: the floor using both cores, as the night's step does);
 - `load_staging` + `publish_accepted`: the load step of a night (staging, then set-based upserts into
   core in the same transaction), written as `etl.ingest` writes a night's chunks (`etl.pipeline.ChunkWriter`:
   a chunk's staging rows while the previous chunk publishes, on a second connection); target: within 2x of
@@ -35,6 +36,7 @@ import argparse
 import io
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,6 +235,15 @@ def copy_csv(connection: sa.Connection, schema: str, csv: dict[str, tuple[list[s
                 copy.write(data)
 
 
+def split_rows(data: bytes) -> tuple[bytes, bytes]:
+    """CSV rows in two halves (first half of the rows, the rest)."""
+    rows = data.count(b"\n")
+    cut = 0
+    for _ in range(rows // 2):
+        cut = data.index(b"\n", cut) + 1
+    return data[:cut], data[cut:]
+
+
 def create_floor_tables(engine: sa.Engine, layout: Layout) -> None:
     """Copies of the staging tables with the same columns and types: plain (no keys, no indexes), and
     with staging's indexes, to tell the index cost; copies of the core tables publishing writes, plain and
@@ -349,6 +360,19 @@ def bench_case(
 
         return run
 
+    # The night's step writes on two connections (etl.pipeline): the same rows COPY'd in two sessions at
+    # once, half of each table's rows each, is the floor's own use of both cores (info).
+    halves = [{table: (columns, half) for table, (columns, data) in {**csv, **written}.items()
+               for half in [split_rows(data)[part]]} for part in (0, 1)]
+
+    def bare_copy_two_sessions() -> None:
+        def half(part: dict[str, tuple[list[str], bytes]]) -> None:
+            with engine.begin() as c:
+                copy_csv(c, FLOOR_SCHEMA, part)
+
+        with ThreadPoolExecutor(max_workers=2) as sessions:
+            list(sessions.map(half, halves))
+
     medians = alternating_medians(
         {
             "floor": (bare_copy(FLOOR_SCHEMA), truncate(engine, floor_tables)),
@@ -357,6 +381,7 @@ def bench_case(
             "ours": (load_chunks(publish=False), truncate(engine, staging)),
             "whole_floor": (bare_copy_all(FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
             "whole_keyed": (bare_copy_all(KEYED_FLOOR_SCHEMA), truncate(engine, floor_tables + core_floor_tables)),
+            "whole_two": (bare_copy_two_sessions, truncate(engine, floor_tables + core_floor_tables)),
             "with_publish": (write_chunks, reset_all),
             "one_by_one": (load_chunks(publish=True), reset_all),
         },
@@ -364,7 +389,7 @@ def bench_case(
     )
     floor, keyed_floor, schema_floor = medians["floor"], medians["keyed"], medians["schema"]
     ours, whole_floor, with_publish = medians["ours"], medians["whole_floor"], medians["with_publish"]
-    whole_keyed, one_by_one = medians["whole_keyed"], medians["one_by_one"]
+    whole_keyed, one_by_one, whole_two = medians["whole_keyed"], medians["one_by_one"], medians["whole_two"]
     truncate(engine, staging + core + floor_tables + core_floor_tables)()
 
     case = f"{label} ({len(workbooks)} wb, {rows:,} rows)"
@@ -377,6 +402,7 @@ def bench_case(
         ("load_staging", ours, rows),
         (f"bare COPY of staging + {core_rows:,} core rows", whole_floor, rows + core_rows),
         ("the same, into tables with the real indexes", whole_keyed, rows + core_rows),
+        ("the same, plain tables, two sessions at once", whole_two, rows + core_rows),
         ("load_staging + publish_accepted, as a night", with_publish, rows + core_rows),
         ("the same, one chunk after the other", one_by_one, rows + core_rows),
     ):
@@ -399,6 +425,8 @@ def bench_case(
                whole_keyed, "info", None),
         Result("load", f"{case}: load_staging + publish, one chunk after the other (floor: staging + core rows)",
                one_by_one, whole_floor, "info", None),
+        Result("load", f"{case}: load_staging + publish (floor: staging + core rows, two COPY sessions)",
+               with_publish, whole_two, "info", None),
     ]
 
 
