@@ -13,6 +13,7 @@ the one just sent (docs/performance.md). ThongTin, one row per district, is writ
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -188,28 +189,36 @@ def copy_text(
 def copy_batches(connection: sa.Connection, batches: Iterable[CopyBatch]) -> dict[str, int]:
     """COPY each batch in turn; returns rows per table.
 
-    After a batch of OVERLAP_MIN_ROWS rows or more is sent, the next one is built (the iterable is consumed
-    lazily) before its COPY is ended: the server parses one table while Python builds the next. A smaller
-    batch takes the server too little time to hide anything, and building inside its COPY cost more than
-    building first (0.5 ms of a province's 5). (psycopg's threaded QueuedLibpqWriter was slower here: its
-    thread competes for the GIL with the building.)"""
+    The iterable is consumed lazily, and batches are built ahead: every small batch (under OVERLAP_MIN_ROWS
+    rows) up to the next large one is built before the first of them is sent, and after a large batch is
+    sent, the next ones are built before its COPY is ended, so the server parses one table while Python
+    builds the next. A small batch takes the server too little time to hide anything; building it after
+    a wait on the server costs more than the building itself (the first Python and Arrow calls after a
+    wait run cold: 1 ms of a province's 6), so a province's tables are all built first and then sent
+    back to back. (psycopg's threaded QueuedLibpqWriter was slower here: its thread competes for the GIL
+    with the building.)"""
     counts: dict[str, int] = {}
     pending: Iterator[CopyBatch] = iter(batches)
-    batch = next(pending, None)
+    ready: deque[CopyBatch] = deque()
+
+    def build_ahead() -> None:
+        """Build batches until a large one is built or none is left."""
+        for batch in pending:
+            ready.append(batch)
+            if batch.rows >= OVERLAP_MIN_ROWS:
+                return
+
+    build_ahead()
     with connection.connection.dbapi_connection.cursor() as cursor:
-        while batch is not None:
+        while ready:
+            batch = ready.popleft()
             counts[batch.table] = counts.get(batch.table, 0) + batch.rows
             if not batch.rows:
-                batch = next(pending, None)
                 continue
-            statement = f"copy {batch.table} ({', '.join(batch.columns)}) from stdin"
-            overlap = batch.rows >= OVERLAP_MIN_ROWS
-            following = None if overlap else next(pending, None)
-            with cursor.copy(statement) as copy:
+            with cursor.copy(f"copy {batch.table} ({', '.join(batch.columns)}) from stdin") as copy:
                 copy.write(batch.text)
-                if overlap:
-                    following = next(pending, None)
-            batch = following
+                if not ready:  # only after a large batch (build_ahead stopped at it): hide the next build
+                    build_ahead()
     return counts
 
 
