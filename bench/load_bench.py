@@ -337,10 +337,10 @@ def bench_case(
     def write_chunks() -> None:
         """As a night writes them (etl.ingest): a chunk's staging while the previous one publishes."""
         with ChunkWriter(engine) as writer:
-            for chunk in chunks:
+            for number, chunk in enumerate(chunks, start=1):
                 ids = [sid for sid, _ in chunk]
                 writer.submit(lambda c, chunk=chunk: load.load_staging(c, layout, chunk),
-                              lambda c, ids=ids: load.publish_accepted(c, ids))
+                              lambda c, ids=ids: load.publish_accepted(c, ids), last=number == len(chunks))
 
     # one untimed run of the whole step first: the core rows it writes are the whole-step floor's data
     reset_all = truncate(engine, staging + core)

@@ -186,14 +186,14 @@ def _record_chunk(c: sa.Connection, province: ProvinceConfig, chunk: list[Receiv
 
 
 def _write_chunk(writer: ChunkWriter, settings: Settings, province: ProvinceConfig,
-                 chunk: list[Received]) -> Future[list[Verdict]]:
+                 chunk: list[Received], *, last: bool) -> Future[list[Verdict]]:
     """Read and validate a chunk here, then write it in one transaction on the writer: its staging rows
     while the previous chunk publishes, the rest once that one has committed."""
     workbooks = _read_chunk(settings, province, chunk)
     layout = load_layout()
     staged = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
     return writer.submit(lambda c: load.load_staging(c, layout, staged),
-                         lambda c: _record_chunk(c, province, chunk, workbooks))
+                         lambda c: _record_chunk(c, province, chunk, workbooks), last=last)
 
 
 def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdict]) -> None:
@@ -238,7 +238,7 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
     files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
     with ChunkWriter(engine) as writer:
-        for path in files:
+        for index, path in enumerate(files, start=1):
             received = receive_file(engine, path, settings, frozenset(received_now))
             received_now.add(received.submission_id)
             if received.duplicate_of:
@@ -247,11 +247,12 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
                 continue
             pending.append(received)
             if len(pending) == CHUNK_SIZE:
-                written.append((_write_chunk(writer, settings, province, pending), pending))
+                last = index == len(files)
+                written.append((_write_chunk(writer, settings, province, pending, last=last), pending))
                 pending = []
                 settle(block=False)
         if pending:
-            written.append((_write_chunk(writer, settings, province, pending), pending))
+            written.append((_write_chunk(writer, settings, province, pending, last=True), pending))
         settle(block=True)
     return verdicts
 

@@ -94,3 +94,23 @@ def test_the_writer_holds_at_most_two_chunks(engine, log_table):
         release.set()
         thread.join(timeout=10)
         assert third_submitted.is_set()
+
+
+def test_the_last_chunk_is_written_in_the_callers_thread_after_the_previous_one(engine, log_table):
+    release = threading.Event()
+    threads = []
+
+    def slow_first(c: sa.Connection) -> int:
+        release.wait(timeout=10)
+        return _log(c, 0, "ordered")
+
+    def stage_last(c: sa.Connection) -> None:
+        threads.append(threading.current_thread())
+        release.set()  # the first chunk is still publishing: this runs meanwhile, here
+
+    with ChunkWriter(engine) as writer:
+        first = writer.submit(lambda c: None, slow_first)
+        last = writer.submit(stage_last, lambda c: _log(c, 1, "ordered"), last=True)
+        assert last.done()
+    assert threads == [threading.current_thread()]
+    assert (first.result(), last.result()) == (0, 1)
