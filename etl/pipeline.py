@@ -45,7 +45,8 @@ class ChunkWriter:
         self._engine = engine
         self._in_flight = in_flight
         self._workers = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="tonghop-chunk")
-        self._futures: list[Future] = []
+        self._unfinished: list[Future] = []
+        self._last: Future | None = None
 
     def submit(
         self, independent: Callable[[sa.Connection], None], ordered: Callable[[sa.Connection], T], *,
@@ -58,10 +59,10 @@ class ChunkWriter:
         (its independent part still overlaps the previous chunk's ordered part); the future is done when
         this returns. A province's night is one chunk: handing it to a worker thread and waiting for it
         cost 1-1.5 ms of its 10."""
-        unfinished = [future for future in self._futures if not future.done()]
-        if len(unfinished) >= self._in_flight:  # chunks finish in order: waiting for the oldest frees a slot
-            wait(unfinished[: len(unfinished) - self._in_flight + 1])
-        previous = self._futures[-1] if self._futures else None
+        self._unfinished = [future for future in self._unfinished if not future.done()]
+        if len(self._unfinished) >= self._in_flight:  # chunks finish in order: the oldest frees a slot
+            wait(self._unfinished[: len(self._unfinished) - self._in_flight + 1])
+        previous = self._last
 
         def write() -> T:
             with self._engine.begin() as connection:
@@ -78,7 +79,8 @@ class ChunkWriter:
                 future.set_exception(error)
         else:
             future = self._workers.submit(write)
-        self._futures.append(future)
+            self._unfinished.append(future)
+        self._last = future
         return future
 
     def __enter__(self) -> ChunkWriter:
