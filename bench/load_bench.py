@@ -365,8 +365,8 @@ def bench_case(
 
     # The night's step writes on two connections (etl.pipeline): the same rows COPY'd in two sessions at
     # once, half of each table's rows each, is the floor's own use of both cores (info).
-    halves = [{table: (columns, half) for table, (columns, data) in {**csv, **written}.items()
-               for half in [split_rows(data)[part]]} for part in (0, 1)]
+    split = {table: (columns, split_rows(data)) for table, (columns, data) in {**csv, **written}.items()}
+    halves = [{table: (columns, parts[half]) for table, (columns, parts) in split.items()} for half in (0, 1)]
 
     def bare_copy_two_sessions() -> None:
         def half(part: dict[str, tuple[list[str], bytes]]) -> None:

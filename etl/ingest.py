@@ -18,6 +18,7 @@ import logging
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -100,7 +101,7 @@ def archive_file(path: Path, sha256: str, settings: Settings) -> Path:
     return target
 
 
-def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: frozenset[int] = frozenset()
+def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: AbstractSet[int] = frozenset()
                  ) -> Received:
     """Archive and record one file before anything else happens to it. `in_flight`: submissions this run
     has received but not yet given a verdict (a second copy of one of them is a duplicate, not a resume)."""
@@ -239,7 +240,7 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
     with ChunkWriter(engine) as writer:
         for index, path in enumerate(files, start=1):
-            received = receive_file(engine, path, settings, frozenset(received_now))
+            received = receive_file(engine, path, settings, received_now)
             received_now.add(received.submission_id)
             if received.duplicate_of:
                 settle(block=True)  # earlier files' verdicts first, as they arrived
