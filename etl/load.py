@@ -1,7 +1,7 @@
 """Loading into the warehouse: staging rows and findings by COPY, then set-based publishing into core.
 
 Every readable submission's rows go to staging (accepted or not: nothing a district sent is lost);
-only accepted ones are published into core, in the same transaction (sql/load/publish.sql).
+only accepted ones are published into core, in the same transaction (sql/load/publish*.sql).
 
 The COPY path is built for the nightly batch (chunks of 100 district workbooks): each sheet's rows of the
 chunk are taken at once, from the arrays the reader stacked them from (else from the stacked frame), and
@@ -13,6 +13,7 @@ the one just sent (docs/performance.md). ThongTin, one row per district, is writ
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -379,15 +380,37 @@ def load_findings(connection: sa.Connection, submissions: list[tuple[int, list[F
 
 
 def publish_accepted(connection: sa.Connection, submission_ids: list[int]) -> None:
-    """Make the accepted submissions current in core (sql/load/publish.sql), superseding earlier ones.
+    """Make the accepted submissions current in core, superseding earlier ones, in two round trips:
+    sql/load/publish_winners.sql chooses the winners and sets the statuses; then
+    sql/load/retire_replaced.sql deletes the facts of the current submissions they replace (only when
+    there are some: a district's first submission of a period, the common case, replaces nothing) and
+    sql/load/publish.sql writes theirs.
 
-    The batch's ids and the script go in one round trip; its temporary tables are kept for the session
-    and emptied at every commit (creating and dropping them each time was a third of a province night's
-    publishing, in catalog work), and emptied first too, for a second call in the same transaction."""
+    The scripts take their ids as integer literals (`:name` in the SQL), which lets the planner see how many
+    winners there are and which staging pages hold them, with no temporary table to keep (see
+    publish_winners.sql)."""
     if not submission_ids:
         return
-    ids = ",".join(str(int(submission_id)) for submission_id in submission_ids)  # integers: safe as a literal
-    batch = ["create temporary table if not exists publish_batch (submission_id bigint) on commit delete rows",
-             "delete from publish_batch",
-             f"insert into publish_batch select unnest('{{{ids}}}'::bigint[])"]
-    run_script(connection, ";\n".join([*batch, sql_path("load", "publish.sql").read_text(encoding="utf-8")]))
+    batch = sorted({int(submission_id) for submission_id in submission_ids})  # integers: safe as literals
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(_publish_script("publish_winners.sql", batch_ids=batch))
+        decided = cursor.fetchall()
+    winners = [winner for winner, _ in decided]
+    replaced = [current for _, current in decided if current is not None]
+    scripts = [_publish_script("retire_replaced.sql", replaced_ids=replaced)] if replaced else []
+    scripts.append(_publish_script("publish.sql", winner_ids=winners, batch_first_id=[batch[0]],
+                                   batch_last_id=[batch[-1]]))
+    run_script(connection, ";\n".join(scripts))
+
+
+def _publish_script(name: str, **ids: list[int]) -> str:
+    """A script of sql/load with its `:name` placeholders replaced by the given integers, comma-separated."""
+    return _PLACEHOLDER.sub(lambda match: ",".join(str(int(i)) for i in ids[match[1]]), _load_script(name))
+
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+
+
+@cache
+def _load_script(name: str) -> str:
+    return sql_path("load", name).read_text(encoding="utf-8")

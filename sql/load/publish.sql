@@ -1,66 +1,13 @@
--- Publish accepted submissions into core (called by etl.load.publish_accepted inside the load transaction).
--- Input: temporary table publish_batch (submission_id) of submissions the rules accepted, whose periods
--- are not locked. Per district and period the latest received one becomes current; every other accepted
--- one of that period (earlier in the batch, or the previous current) becomes 'superseded'.
-
--- kept for the session and emptied at every commit (see etl.load.publish_accepted)
-create temporary table if not exists publish_winner (
-    submission_id bigint, ma_don_vi text, nam_hoc text, ky_bao_cao text
-) on commit delete rows;
-delete from publish_winner;
-
-insert into publish_winner
-select submission_id, ma_don_vi, nam_hoc, ky_bao_cao
-from (
-    select
-        submission.submission_id, submission.ma_don_vi, submission.nam_hoc, submission.ky_bao_cao,
-        row_number() over (
-            partition by submission.ma_don_vi, submission.nam_hoc, submission.ky_bao_cao
-            order by submission.received_at desc, submission.submission_id desc
-        ) as arrival_rank
-    from dq.submission as submission
-    join publish_batch using (submission_id)
-) as ranked
-where arrival_rank = 1;
-analyze publish_winner;
-
-update dq.submission
-set status = 'superseded'
-where submission_id in (
-    select current_submission.submission_id
-    from core.current_submission
-    join publish_winner using (ma_don_vi, nam_hoc, ky_bao_cao)
-    union all
-    select publish_batch.submission_id
-    from publish_batch
-    where publish_batch.submission_id not in (select submission_id from publish_winner)
-);
-
-update dq.submission
-set status = 'accepted'
-where submission_id in (select submission_id from publish_winner);
-
--- A replaced submission's school facts are its staged schools, each found by the facts' primary key (the
--- facts have no district index: migration 0011). Facts are written only below, from the TruongLop rows of
--- the current submission, so these are all of its district and period's facts.
-delete from core.fact_school_period as fact
-using core.current_submission as replaced
-join publish_winner as winner using (ma_don_vi, nam_hoc, ky_bao_cao)
-join staging.truong_lop as school on school.submission_id = replaced.submission_id
-where fact.ma_truong = school.ma_truong and fact.nam_hoc = replaced.nam_hoc
-    and fact.ky_bao_cao = replaced.ky_bao_cao and fact.submission_id = replaced.submission_id;
-
-delete from core.fact_district_period as fact
-using publish_winner as winner
-where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
-
-delete from core.fact_training_course as fact
-using publish_winner as winner
-where fact.ma_don_vi = winner.ma_don_vi and fact.nam_hoc = winner.nam_hoc and fact.ky_bao_cao = winner.ky_bao_cao;
+-- Publishing, last part (etl.load.publish_accepted, after publish_winners.sql and, when a current
+-- submission is replaced, retire_replaced.sql): the winners become current and their facts are written
+-- from their staging rows. Input, integers written in by publish_accepted: :winner_ids, the winners'
+-- submission ids; :batch_first_id and :batch_last_id, the batch's lowest and highest submission id.
+-- A winner's district and period are its dq.submission row's.
 
 insert into core.current_submission (ma_don_vi, nam_hoc, ky_bao_cao, submission_id)
 select ma_don_vi, nam_hoc, ky_bao_cao, submission_id
-from publish_winner
+from dq.submission
+where submission_id in (:winner_ids)
 on conflict (ma_don_vi, nam_hoc, ky_bao_cao) do update set submission_id = excluded.submission_id;
 
 insert into core.fact_district_period
@@ -70,14 +17,16 @@ select
     winner.ma_don_vi, winner.nam_hoc, winner.ky_bao_cao, winner.submission_id,
     thong_tin.nguoi_lap, thong_tin.dien_thoai, thong_tin.email, thong_tin.ngay_lap,
     coalesce(thong_tin.dan_so_0_2, 0), coalesce(thong_tin.dan_so_3_5, 0), coalesce(thong_tin.dan_so_5, 0)
-from publish_winner as winner
-join staging.thong_tin as thong_tin using (submission_id);
+from dq.submission as winner
+join staging.thong_tin as thong_tin using (submission_id)
+where winner.submission_id in (:winner_ids);
 
 -- Staging is append-only and BRIN-indexed on submission_id (migration 0006): the batch's id range lets the
--- joins below read only this batch's pages, however many years of versions staging holds. The planner
--- cannot estimate that range (it is known only at run time, and the rows are not analysed yet): it guesses
--- a few rows and picks nested loops that compare every pair (1.3 s a chunk). Hash joins are right at
--- every size here, so nested loops are off for these two statements.
+-- joins below read only this batch's pages, however many years of versions staging holds. The range is
+-- written in as literals (eight min/max subqueries cost more to plan and run than the joins' scans on a
+-- province). The planner cannot estimate it (the batch's rows are not analysed yet): it guesses a few
+-- rows and picks nested loops that compare every pair (1.3 s a chunk). Hash joins are right at every size
+-- here, so nested loops are off for these two statements.
 set local enable_nestloop = off;
 
 -- The four per-school sheets joined on the school code. TruongLop and DoiNgu list every school (a missing
@@ -115,23 +64,20 @@ select
     coalesce(boi_duong.gv_hoan_thanh_bdtx, 0), coalesce(boi_duong.cbql_hoan_thanh_bdtx, 0), coalesce(boi_duong.gv_tin_hoc, 0), coalesce(boi_duong.cbql_tin_hoc, 0),
     coalesce(boi_duong.gv_ngoai_ngu, 0), coalesce(boi_duong.cbql_ngoai_ngu, 0), coalesce(boi_duong.gv_llct, 0), coalesce(boi_duong.cbql_llct, 0),
     coalesce(boi_duong.gv_bo_nhiem_hang, 0), coalesce(boi_duong.gv_bo_nhiem_hang_co_cc, 0), coalesce(boi_duong.cbql_bo_nhiem, 0), coalesce(boi_duong.cbql_bo_nhiem_co_cc, 0)
-from publish_winner as winner
+from dq.submission as winner
 join staging.truong_lop as truong_lop
     on truong_lop.submission_id = winner.submission_id
-    and truong_lop.submission_id between (select min(submission_id) from publish_winner)
-        and (select max(submission_id) from publish_winner)
+    and truong_lop.submission_id between :batch_first_id and :batch_last_id
 left join staging.doi_ngu as doi_ngu
     on doi_ngu.submission_id = winner.submission_id and doi_ngu.ma_truong = truong_lop.ma_truong
-    and doi_ngu.submission_id between (select min(submission_id) from publish_winner)
-        and (select max(submission_id) from publish_winner)
+    and doi_ngu.submission_id between :batch_first_id and :batch_last_id
 left join staging.danh_gia_chuan as danh_gia_chuan
     on danh_gia_chuan.submission_id = winner.submission_id and danh_gia_chuan.ma_truong = truong_lop.ma_truong
-    and danh_gia_chuan.submission_id between (select min(submission_id) from publish_winner)
-        and (select max(submission_id) from publish_winner)
+    and danh_gia_chuan.submission_id between :batch_first_id and :batch_last_id
 left join staging.boi_duong as boi_duong
     on boi_duong.submission_id = winner.submission_id and boi_duong.ma_truong = truong_lop.ma_truong
-    and boi_duong.submission_id between (select min(submission_id) from publish_winner)
-        and (select max(submission_id) from publish_winner);
+    and boi_duong.submission_id between :batch_first_id and :batch_last_id
+where winner.submission_id in (:winner_ids);
 
 insert into core.fact_training_course
     (ma_don_vi, nam_hoc, ky_bao_cao, course_number, submission_id, ten_lop, hinh_thuc, so_hoc_vien,
@@ -141,10 +87,10 @@ select
     row_number() over (partition by winner.submission_id order by course.row_number),
     winner.submission_id, course.ten_lop, course.hinh_thuc, coalesce(course.so_hoc_vien, 0),
     coalesce(course.so_hoan_thanh, 0), coalesce(course.kinh_phi, 0), course.nguon_kinh_phi
-from publish_winner as winner
+from dq.submission as winner
 join staging.lop_boi_duong as course
     on course.submission_id = winner.submission_id
-    and course.submission_id between (select min(submission_id) from publish_winner)
-        and (select max(submission_id) from publish_winner);
+    and course.submission_id between :batch_first_id and :batch_last_id
+where winner.submission_id in (:winner_ids);
 
 reset enable_nestloop;
