@@ -27,7 +27,10 @@ runs, tables emptied (untimed) before each run:
   core in the same transaction), written as `etl.ingest` writes a night's chunks (`etl.pipeline.ChunkWriter`:
   a chunk's staging rows while the previous chunk publishes, on a second connection); target: within 2x of
   the whole-step floor, which is the bare COPY of the same rows for this step. Its ratio to the
-  staging-only floor is printed too (info), and the same step run one chunk after the other (info).
+  staging-only floor is printed too (info), and the same step run one chunk after the other (info);
+- the same step for a resubmission night (info): a second submission of every district and period, whose
+  publishing deletes the facts of the first (current, published untimed before each run). A night's first
+  submissions replace nothing, and publishing skips those deletes then (sql/load/retire_replaced.sql).
 """
 
 from __future__ import annotations
@@ -306,6 +309,8 @@ def bench_case(
 ) -> list[Result]:
     submissions = record_submissions(engine, workbooks)
     chunks = [submissions[i : i + CHUNK_SIZE] for i in range(0, len(submissions), CHUNK_SIZE)]
+    resubmissions = record_submissions(engine, workbooks)  # received later: each replaces its first
+    second_chunks = [resubmissions[i : i + CHUNK_SIZE] for i in range(0, len(resubmissions), CHUNK_SIZE)]
     csv = prebuilt_csv(layout, submissions)
     rows = sum(data.count(b"\n") for _, data in csv.values())
     staging = [f"staging.{s.table}" for s in layout.sheets.values()]
@@ -337,7 +342,7 @@ def bench_case(
 
         return run
 
-    def write_chunks() -> None:
+    def write_chunks(chunks: list[list[tuple[int, ParsedWorkbook]]] = chunks) -> None:
         """As a night writes them (etl.ingest): a chunk's staging while the previous one publishes."""
         with ChunkWriter(engine) as writer:
             for number, chunk in enumerate(chunks, start=1):
@@ -347,6 +352,12 @@ def bench_case(
 
     # one untimed run of the whole step first: the core rows it writes are the whole-step floor's data
     reset_all = truncate(engine, staging + core)
+
+    def first_submissions_current() -> None:
+        """Empty, then the first submissions staged and published (untimed), then a checkpoint."""
+        reset_all()
+        load_chunks(publish=True)()
+        checkpoint(engine)
     reset_all()
     load_chunks(publish=True)()
     with engine.connect() as c:
@@ -387,12 +398,14 @@ def bench_case(
             "whole_two": (bare_copy_two_sessions, truncate(engine, floor_tables + core_floor_tables)),
             "with_publish": (write_chunks, reset_all),
             "one_by_one": (load_chunks(publish=True), reset_all),
+            "replacing": (lambda: write_chunks(second_chunks), first_submissions_current),
         },
         repeat,
     )
     floor, keyed_floor, schema_floor = medians["floor"], medians["keyed"], medians["schema"]
     ours, whole_floor, with_publish = medians["ours"], medians["whole_floor"], medians["with_publish"]
     whole_keyed, one_by_one, whole_two = medians["whole_keyed"], medians["one_by_one"], medians["whole_two"]
+    replacing = medians["replacing"]
     truncate(engine, staging + core + floor_tables + core_floor_tables)()
 
     case = f"{label} ({len(workbooks)} wb, {rows:,} rows)"
@@ -408,6 +421,7 @@ def bench_case(
         ("the same, plain tables, two sessions at once", whole_two, rows + core_rows),
         ("load_staging + publish_accepted, as a night", with_publish, rows + core_rows),
         ("the same, one chunk after the other", one_by_one, rows + core_rows),
+        ("the same, each replacing a current submission", replacing, rows + core_rows),
     ):
         print(f"  {name:<46} {seconds:7.3f} s {n / seconds:>12,.0f} rows/s")
     target = f"≤ {TARGET_RATIO:g}× floor"
@@ -430,6 +444,8 @@ def bench_case(
                one_by_one, whole_floor, "info", None),
         Result("load", f"{case}: load_staging + publish (floor: staging + core rows, two COPY sessions)",
                with_publish, whole_two, "info", None),
+        Result("load", f"{case}: load_staging + publish, resubmissions replacing current ones (floor: staging + "
+               "core rows)", replacing, whole_floor, "info", None),
     ]
 
 

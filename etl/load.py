@@ -397,15 +397,20 @@ def publish_accepted(connection: sa.Connection, submission_ids: list[int]) -> No
         decided = cursor.fetchall()
     winners = [winner for winner, _ in decided]
     replaced = [current for _, current in decided if current is not None]
-    scripts = [_publish_script("retire_replaced.sql", replaced_ids=replaced)] if replaced else []
+    scripts = [_publish_script("retire_replaced.sql", replaced_ids=replaced, replaced_first_id=[min(replaced)],
+                               replaced_last_id=[max(replaced)])] if replaced else []
     scripts.append(_publish_script("publish.sql", winner_ids=winners, batch_first_id=[batch[0]],
                                    batch_last_id=[batch[-1]]))
     run_script(connection, ";\n".join(scripts))
 
 
 def _publish_script(name: str, **ids: list[int]) -> str:
-    """A script of sql/load with its `:name` placeholders replaced by the given integers, comma-separated."""
-    return _PLACEHOLDER.sub(lambda match: ",".join(str(int(i)) for i in ids[match[1]]), _load_script(name))
+    """A script of sql/load with its `:name` placeholders of the given names replaced by the given integers,
+    comma-separated (anything else that looks like one, in a comment say, is left as it is)."""
+    def fill(match: re.Match[str]) -> str:
+        return ",".join(str(int(i)) for i in ids[match[1]]) if match[1] in ids else match[0]
+
+    return _PLACEHOLDER.sub(fill, _load_script(name))
 
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([a-z_]+)\b")

@@ -134,3 +134,15 @@ def test_thong_tin_round_trips_awkward_values(engine):
     assert (rows[0]["ngay_lap"], rows[0]["dan_so_0_2"], rows[0]["dan_so_3_5"]) == (dt.date(2020, 6, 15), 1234, None)
     assert (rows[1]["ngay_lap"], rows[1]["dan_so_5"], rows[1]["email"]) == (dt.date(2021, 1, 2), -3, "")
     assert rows[1]["nguoi_lap"] is None and rows[1]["ten_don_vi"] is None
+
+
+def test_publishing_scripts_take_their_ids_as_integers_and_only_where_named():
+    script = load._publish_script("publish.sql", winner_ids=[7, 3], batch_first_id=[3], batch_last_id=[9])
+    assert "where winner.submission_id in (7,3)" in script
+    assert "between 3 and 9" in script
+    assert ":winner_ids" not in script and ":batch_first_id" not in script
+    with pytest.raises(ValueError):
+        load._publish_script("publish.sql", winner_ids=["1) or (true"], batch_first_id=[1], batch_last_id=[1])
+    retire = load._publish_script("retire_replaced.sql", replaced_ids=[5], replaced_first_id=[5],
+                                  replaced_last_id=[5])
+    assert "in (5)" in retire and "between 5 and 5" in retire and ":replaced" not in retire
