@@ -65,7 +65,7 @@ RULE_VI = {
     "wrong_template_version": "Phải dùng mẫu biểu DA33-MN-v1 (ô 'Phiên bản biểu mẫu' ở trang ThongTin).",
     "unknown_district": "Mã đơn vị phải là mã (3 chữ số) của một Phòng GD&ĐT trong danh mục của Sở.",
     "wrong_period": "Năm học (dạng 2019-2020) và kỳ báo cáo (HKI hoặc CN) phải đúng kỳ đang báo cáo.",
-    "formula_error": "Ô không được chứa công thức bị lỗi (#REF!, #DIV/0!, #VALUE!...).",
+    "formula_error": "Ô không được chứa công thức bị lỗi (#REF!, #DIV/0!, #VALUE!...) hay công thức chưa được tính.",
     "unlabelled_row": "Dòng có số liệu phải có mã trường, hoặc là dòng Tổng cộng.",
     "name_mismatch": "Tên nên khớp với tên trong danh mục của Sở.",
     "class_size": "Số trẻ bình quân một nhóm/lớp thường trong khoảng 5 đến 45.",

@@ -180,7 +180,7 @@ READER_RULES: dict[str, str] = {
     "duplicate_value": "a ThongTin item written twice",
     "not_a_number": "a count cell that is not a whole number, or one too large to store (over 2,147,483,647)",
     "negative": "a count below 0",
-    "formula_error": "a cell holding a formula error (#REF!, #DIV/0!, ...)",
+    "formula_error": "a cell holding a formula error (#REF!, #DIV/0!, ...) or a formula saved without its value",
     "invalid_value": "a value outside its enumeration, or not a date where a date is expected",
     "missing_value": "a required value left empty",
     "unlabelled_row": "a row holding numbers but neither a school code nor a totals label",

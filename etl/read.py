@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import html
 import io
 import logging
 import os
@@ -204,14 +205,27 @@ def _read_one(
     """One file read (its findings complete), with its table readers for `_stack_tables`."""
     try:
         source = _open_source(path, max_file_bytes, max_uncompressed_bytes)
-        result = ParsedWorkbook(file_name=path.name)
-        try:
-            return result, _WorkbookReader(source, layout, result).read()
-        except Exception:
-            # A broken part: read again one sheet after the other, so that the failure reported is
-            # the first one met reading the sheets in turn, whatever the batched read met first.
+        one_by_one = False
+        while True:
             result = ParsedWorkbook(file_name=path.name)
-            return result, _WorkbookReader(source, layout, result).read(one_by_one=True)
+            reader = _WorkbookReader(source, layout, result)
+            try:
+                tables = reader.read(one_by_one=one_by_one)
+            except Exception:
+                if one_by_one:
+                    raise
+                # A broken part: read again one sheet after the other, so that the failure reported is
+                # the first one met reading the sheets in turn, whatever the batched read met first.
+                one_by_one = True
+                continue
+            # A formula saved without its value reads as an empty cell: where a template cell was empty,
+            # the sheet's XML says whether it holds such a formula, and if one does the workbook is read
+            # again with those cells as formula errors (reported, never read as 0). The XML is opened only
+            # for sheets with such an empty cell, and a file is read twice only when it has such formulas.
+            suspects = reader.suspect_sheets
+            if (not suspects or not isinstance(source, _XlsxSource) or source.unvalued
+                    or not source.find_unvalued(sorted(suspects))):
+                return result, tables
     except _FileProblem as problem:
         return _unreadable(path, problem.rule, problem.message), []
     except Exception as exc:  # a malformed file can fail deep inside the xlsx/zip/csv libraries
@@ -436,6 +450,17 @@ class _XlsxSource:
             self._reader = fastexcel.read_excel(str(path))
         self.sheet_names: list[str] = list(self._reader.sheet_names)
         self.other_members: list[str] = []
+        # sheet -> (row, absolute column) -> "=formula": formulas saved without a value, found by
+        # `find_unvalued` and read as formula errors from then on
+        self.unvalued: dict[str, dict[tuple[int, int], str]] = {}
+
+    def find_unvalued(self, names: Iterable[str]) -> bool:
+        """Look in these sheets' XML for formulas saved without a value; whether there are some."""
+        for name in names:
+            found = _SheetXml(self.path, name).unvalued_formulas()
+            if found:
+                self.unvalued[name] = found
+        return bool(self.unvalued)
 
     def load_all(self, names: list[str]) -> list[Grid]:
         """The sheets, their cells turned into Python values by one conversion for the whole workbook."""
@@ -467,6 +492,11 @@ class _XlsxSource:
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
         parts = _SheetXml(self.path, name)
         offset = _ColumnOffset(sheet if columns else None)
+        height = len(columns[0]) if columns else 0
+        for (r, absolute), formula in self.unvalued.get(name, {}).items():
+            c = absolute - offset()
+            if 0 <= r < height and 0 <= c < len(columns) and columns[c][r] in (None, ""):
+                errors[(r, c)] = formula
         # The callables must not refer to the grid: a grid in a reference cycle (with its cells) would
         # live until the next garbage collection, and those collections cost as much as the reading.
         return Grid(
@@ -566,6 +596,35 @@ class _SheetXml:
                 if kind is None or kind[1] == b"n":
                     rows.add(int(ref[2]) - 1)
         return frozenset(rows)
+
+
+    def unvalued_formulas(self) -> dict[tuple[int, int], str]:
+        """0-based (row, absolute column) of every formula cell saved without its value, with the formula's
+        text: calamine reads such a cell as empty, which would make a count 0 (files written by programs
+        that do not calculate, openpyxl among them; Excel and LibreOffice always save the values)."""
+        xml = self._xml
+        found: dict[tuple[int, int], str] = {}
+        for end in _FORMULA_WITHOUT_VALUE.finditer(xml):
+            start = max(xml.rfind(b"<c ", 0, end.start()), xml.rfind(b":c ", 0, end.start()))
+            cell = xml[start : end.end()]
+            ref = re.search(rb'\br="([A-Z]+)(\d+)"', cell)
+            formula = re.search(rb"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", cell, re.S)
+            if ref is None:
+                continue
+            column = 0
+            for letter in ref[1].decode():
+                column = column * 26 + ord(letter) - 64
+            text = html.unescape(formula[1].decode("utf-8", "replace")) if formula else ""
+            found[(int(ref[2]) - 1, column - 1)] = "=" + text
+        return found
+
+
+# A formula element (or a shared formula's reference, `<f .../>`) followed by the end of its cell, with no
+# value or an empty self-closed one in between. A formula whose result is the empty text keeps its value
+# element (`<v></v>`, `t="str"`): that is a value, the empty text.
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>\s*)?</(?:\w+:)?c>"
+)
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
@@ -995,6 +1054,9 @@ class _WorkbookReader:
         self.result = result
         self.findings = result.findings
         self._totals = _layout_memo(layout).totals
+        # sheets with a template cell read as empty where a value belongs (a data row's cell, a totals
+        # cell, a ThongTin value): only there can a formula saved without its value hide (see `_read_one`)
+        self.suspect_sheets: set[str] = set()
 
     # -- workbook level
 
@@ -1145,6 +1207,7 @@ class _WorkbookReader:
             seen[key] = r
             self.result.header_rows[key] = r + 1  # the validator's ThongTin findings point at this row
             if value_col is None:
+                self.suspect_sheets.add(grid.name)
                 continue
             if (r, value_col) in grid.errors:
                 self._formula_error(grid, r, value_col, column)
@@ -1248,15 +1311,23 @@ class _WorkbookReader:
     def _formula_error(self, grid: Grid, r: int, c: int, column: ColumnSpec | None) -> None:
         literal = grid.errors[(r, c)]
         where = f"cột '{column.label_vi}'" if column else f"cột {grid.letter(c)}"
+        if literal.startswith("="):  # a formula saved without its value (`_SheetXml.unvalued_formulas`)
+            message = (
+                f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có công thức {_clip(literal, 60)} nhưng tệp "
+                f"không lưu kết quả của công thức (tệp được tạo bằng phần mềm không tính công thức), nên không "
+                f"đọc được số liệu; hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
+            )
+        else:
+            message = (f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có lỗi công thức {literal}; "
+                       f"hãy sửa công thức hoặc nhập số liệu.")
         self._add(
             "error",
             "formula_error",
-            f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có lỗi công thức {literal}; "
-            f"hãy sửa công thức hoặc nhập số liệu.",
+            message,
             sheet=grid.name,
             row=r + 1,
             key=column.key if column else None,
-            value=literal,
+            value=_clip(literal),
         )
 
     # -- per-school and per-course tables
@@ -1542,6 +1613,8 @@ class _TableReader:
             c = self.by_key[column.key]
             source = self.grid.columns[c]
             cells = source[first : first + len(data_rows)] if contiguous else [source[r] for r in data_rows]
+            if None in cells:
+                self.owner.suspect_sheets.add(self.grid.name)
             if c == self.row_col and self.plain_codes:
                 self.values[column.key] = cells  # what `_fast_column` gives: `scan` checked every cell
                 continue
@@ -1591,6 +1664,8 @@ class _TableReader:
             self.owner._formula_error(self.grid, r, c, column)
             self.bad[column.key] = True
             return None
+        if cell is None:
+            self.owner.suspect_sheets.add(self.grid.name)
         if column.type == "int" and is_blank(cell):
             return 0
         return self._parse_table_cell(r, c, cell, column)
@@ -1629,6 +1704,8 @@ class _TableReader:
                 continue
             cell = row[c]
             if is_blank(cell):
+                if cell is None:
+                    self.owner.suspect_sheets.add(self.grid.name)
                 continue
             try:
                 if column.type == "int" and len(cell) <= 18 and cell.isdigit() and cell.isascii():
@@ -1848,6 +1925,12 @@ def _type_counts(readers: list[_TableReader]) -> None:
             segments.append(position)
             position += len(rows)
     cells = pa.concat_arrays(pieces)
+    if cells.null_count:  # some count cell read as empty: in which sheets (_WorkbookReader.suspect_sheets)
+        segment = 0
+        for reader in readers:
+            if cells.slice(segments[segment], len(reader.counts) * len(reader.data_rows)).null_count:
+                reader.owner.suspect_sheets.add(reader.grid.name)
+            segment += len(reader.counts)
     values = _digit_counts(cells)
     if values is not None:  # every cell plain; at most MAX_COUNT (2**31) over at most 2**21 rows: no overflow
         complete = [True] * len(segments)

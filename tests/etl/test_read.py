@@ -649,6 +649,58 @@ def test_formula_error_is_an_error_on_that_cell(tmp_path: Path, literal: str) ->
     assert wb.tables["TruongLop"]["tre_5_tuoi"].isna().tolist() == [False, True]
 
 
+def without_cached_values(path: Path, formulas: dict[tuple[str, int, int], str]) -> Path:
+    """The workbook with these cells (sheet, 0-based row and column) as formulas saved by openpyxl, which
+    writes no cached value (as any program that does not calculate)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for (sheet, r, c), formula in formulas.items():
+        book[sheet].cell(row=r + 1, column=c + 1).value = formula
+    book.save(path)
+    return path
+
+
+def test_a_formula_saved_without_its_value_is_an_error_on_that_cell_not_a_zero(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    c = col("DoiNgu", "gv_tong")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {("DoiNgu", 2, c): "=SUM(H3:L3)"})
+    wb = read_workbook(path)
+    assert findings(wb, "formula_error") == [("error", "DoiNgu", 3, "gv_tong", "=SUM(H3:L3)")]
+    message = next(f.message for f in wb.findings if f.rule == "formula_error")
+    assert "không lưu kết quả của công thức" in message and f"Ô {chr(65 + c)}3" in message
+    assert wb.tables["DoiNgu"]["gv_tong"].isna().tolist() == [False, True]
+    assert wb.tables["DoiNgu"]["gv_tong"].iloc[0] == expected["DoiNgu"][0]["gv_tong"]
+    assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
+
+
+def test_formulas_without_values_in_thongtin_and_the_totals_row_are_errors_too(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    totals_row = _with_totals(book, "TruongLop", expected["TruongLop"])
+    dan_so_5 = next(r for r, row in enumerate(book["ThongTin"]) if row[0] == LAYOUT.sheets["ThongTin"]
+                    .column("dan_so_5").label_vi)
+    c = col("TruongLop", "tre_mau_giao")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {
+        ("ThongTin", dan_so_5, 1): "=1000+723",
+        ("TruongLop", totals_row - 1, c): f"=SUM({chr(65 + c)}2:{chr(65 + c)}3)",
+    })
+    wb = read_workbook(path)
+    assert findings(wb, "formula_error") == [
+        ("error", "ThongTin", dan_so_5 + 1, "dan_so_5", "=1000+723"),
+        ("error", "TruongLop", totals_row, "tre_mau_giao", f"=SUM({chr(65 + c)}2:{chr(65 + c)}3)"),
+    ]
+    assert "dan_so_5" not in wb.header
+    assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
+
+
+def test_a_formula_whose_value_is_the_empty_text_is_an_empty_cell(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    book["TruongLop"][2][col("TruongLop", "so_lop_5_tuoi")] = F('=IF(1=1,"",1)', "")
+    wb = read(tmp_path, book)
+    assert errors(wb) == [] and findings(wb, "formula_error") == []
+    assert wb.tables["TruongLop"]["so_lop_5_tuoi"].tolist() == [expected["TruongLop"][0]["so_lop_5_tuoi"], 0]
+
+
 # ---------------------------------------------------------------- sheets and ThongTin
 
 
