@@ -22,6 +22,7 @@ How cells are read, and why:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gc
 import html
 import io
@@ -1246,7 +1247,7 @@ class _WorkbookReader:
         if kind == "int":
             return parse_count(cell)
         if kind == "decimal":
-            return parse_decimal(float(cell) if is_number else cell)
+            return parse_decimal(_stored_number(cell) if is_number else cell)
         if kind == "date":
             return parse_date(cell)
         if kind == "code":
@@ -1287,6 +1288,13 @@ class _WorkbookReader:
         word = _TYPE_WORDS.get(column.type, "số")
         problem = (f"quá lớn (tối đa {MAX_COUNT:,})".replace(",", ".") if isinstance(exc, CountTooLarge)
                    else f"không phải {word} hợp lệ")
+        serial = _date_formatted_number(cell) if column.type in ("int", "decimal") else None
+        if serial is not None:
+            # A number in a cell formatted as a date: calamine gives the date Excel shows. Which of the two
+            # the clerk meant is a guess, so it stays an error, but the message says what happened.
+            shown = cell[8:10] + "/" + cell[5:7] + "/" + cell[:4]
+            problem = (f"không phải {word}: ô được định dạng kiểu ngày nên Excel hiển thị {shown}, còn số lưu "
+                       f"trong ô là {serial}; nếu số liệu là {serial}, hãy định dạng lại ô thành kiểu số")
         self._add(
             "error",
             "not_a_number",
@@ -1713,7 +1721,7 @@ class _TableReader:
                 elif column.type == "int":
                     values[column.key] = parse_count(cell)
                 else:
-                    values[column.key] = parse_decimal(float(cell) if self._is_number(r, c) else cell)
+                    values[column.key] = parse_decimal(_stored_number(cell) if self._is_number(r, c) else cell)
             except NotANumber:
                 self.owner._add(
                     "warning",
@@ -2026,6 +2034,36 @@ def _valid(cells: pa.Array) -> np.ndarray:
     bits = np.unpackbits(np.frombuffer(cells.buffers()[0], dtype=np.uint8), count=cells.offset + len(cells),
                          bitorder="little")
     return bits[cells.offset :].view(bool)
+
+
+# Excel's day 1 is 1 January 1900, and it counts a 29 February 1900 that never was: from 1 March 1900 on,
+# serial n is n days after 30 December 1899, before it n days after 31 December 1899 (as calamine reads it).
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_EARLY_EPOCH = dt.datetime(1899, 12, 31)
+_EXCEL_LEAP_BUG_END = dt.datetime(1900, 3, 1)
+_CALAMINE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
+
+
+def _date_formatted_number(cell: Any) -> str | None:
+    """The number stored in a cell that calamine turned into a date because of its date format (its text
+    is `YYYY-MM-DD HH:MM:SS`), written as Excel would show it with a number format; else None."""
+    if not isinstance(cell, str) or not _CALAMINE_DATETIME.fullmatch(cell):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(cell)
+        days = (moment - (_EXCEL_EPOCH if moment >= _EXCEL_LEAP_BUG_END else _EXCEL_EARLY_EPOCH)) / dt.timedelta(days=1)
+    except ValueError:
+        return None
+    return str(int(days)) if days == int(days) else f"{days:.6f}".rstrip("0").replace(".", ",")
+
+
+def _stored_number(cell: str) -> float:
+    """A cell stored as a number, from calamine's text of it. A number in a date-formatted cell comes as
+    the date Excel shows: NotANumber (reported with the number, see `_bad_value`), not a guess."""
+    try:
+        return float(cell)
+    except ValueError:
+        raise NotANumber(f"not a number: {cell!r}") from None
 
 
 def _looks_numeric(cell: str | None) -> bool:

@@ -38,6 +38,13 @@ class F:
     cached: Any
 
 
+@dataclass(frozen=True)
+class DateShown:
+    """A number in a cell formatted as a date (Excel shows the date of that serial)."""
+
+    number: float
+
+
 Book = dict[str, list[list[Any]]]  # sheet name -> rows of cells (None = empty cell)
 
 
@@ -54,6 +61,8 @@ def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | No
                     continue
                 if isinstance(cell, F):
                     ws.write_formula(r, c, cell.formula, None, cell.cached)
+                elif isinstance(cell, DateShown):
+                    ws.write_number(r, c, cell.number, date_format)
                 elif isinstance(cell, dt.date):
                     ws.write_datetime(r, c, dt.datetime.combine(cell, dt.time()), date_format)
                 elif isinstance(cell, str):
@@ -435,6 +444,22 @@ def test_not_a_number_and_negative(tmp_path: Path) -> None:
     assert gv_tong.isna().tolist() == [True, False, True] and gv_tong[1] == -3
     assert gv_tong.dtype == "Int64"  # an unreadable cell makes the column nullable
     assert wb.tables["DoiNgu"]["gv_bien_che"].dtype == "int64"
+
+
+def test_a_number_in_a_date_formatted_cell_is_reported_with_the_number_it_holds(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    book["TruongLop"][1][col("TruongLop", "tre_mau_giao")] = DateShown(45)
+    book["LopBoiDuong"][2][col("LopBoiDuong", "kinh_phi")] = DateShown(228.5)
+    wb = read(tmp_path, book)
+    assert findings(wb, "not_a_number") == [
+        ("error", "TruongLop", 2, "tre_mau_giao", "1900-02-14 00:00:00"),
+        ("error", "LopBoiDuong", 3, "kinh_phi", "1900-08-15 12:00:00"),
+    ]
+    messages = [f.message for f in wb.findings if f.rule == "not_a_number"]
+    assert "hiển thị 14/02/1900, còn số lưu trong ô là 45;" in messages[0]
+    assert "còn số lưu trong ô là 228,5;" in messages[1]
+    assert wb.tables["TruongLop"]["tre_mau_giao"].isna().tolist() == [True, False]
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist()[0] == expected["LopBoiDuong"][0]["kinh_phi"]
 
 
 def test_empty_count_cell_is_zero(tmp_path: Path) -> None:
