@@ -1293,8 +1293,9 @@ class _WorkbookReader:
             # A number in a cell formatted as a date: calamine gives the date Excel shows. Which of the two
             # the clerk meant is a guess, so it stays an error, but the message says what happened.
             shown = cell[8:10] + "/" + cell[5:7] + "/" + cell[:4]
-            problem = (f"không phải {word}: ô được định dạng kiểu ngày nên Excel hiển thị {shown}, còn số lưu "
-                       f"trong ô là {serial}; nếu số liệu là {serial}, hãy định dạng lại ô thành kiểu số")
+            problem = (f"không phải {word}: ô được định dạng kiểu ngày hoặc giờ (Excel hiểu số trong ô là ngày "
+                       f"{shown}), còn số lưu trong ô là {serial}; nếu số liệu là {serial}, hãy định dạng lại ô "
+                       f"thành kiểu số")
         self._add(
             "error",
             "not_a_number",

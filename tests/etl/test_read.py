@@ -456,7 +456,7 @@ def test_a_number_in_a_date_formatted_cell_is_reported_with_the_number_it_holds(
         ("error", "LopBoiDuong", 3, "kinh_phi", "1900-08-15 12:00:00"),
     ]
     messages = [f.message for f in wb.findings if f.rule == "not_a_number"]
-    assert "hiển thị 14/02/1900, còn số lưu trong ô là 45;" in messages[0]
+    assert "là ngày 14/02/1900), còn số lưu trong ô là 45;" in messages[0]
     assert "còn số lưu trong ô là 228,5;" in messages[1]
     assert wb.tables["TruongLop"]["tre_mau_giao"].isna().tolist() == [True, False]
     assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist()[0] == expected["LopBoiDuong"][0]["kinh_phi"]
