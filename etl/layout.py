@@ -19,7 +19,7 @@ class ColumnSpec:
     sheet: str
     key: str
     label_vi: str
-    type: str  # code | text | int | decimal | enum | flag | date
+    type: str  # code | text | school_year | int | decimal | enum | flag | date
     required: bool
     aliases: tuple[str, ...] = ()
 

@@ -221,6 +221,29 @@ def _checked_date(year: int, month: int, day: int, value: Any) -> dt.date:
         raise NotANumber(f"not a date: {value!r}") from exc
 
 
+# A school year as clerks write it: `2019-2020`, `2019 - 2020`, `2019–2020` (a dash from a word processor),
+# `2019/2020`, `2019-20`, with or without `Năm học` before it.
+_SCHOOL_YEAR = re.compile(r"(?:năm\s*học\s*:?\s*)?(\d{4})\s*[-‐‑‒–—―/]\s*(\d{4}|\d{2})")
+
+
+def parse_school_year(value: Any) -> str | None:
+    """A school year in its canonical form `2019-2020` when it is written in one of the unambiguous ways
+    above (a two-digit second year only when it is the year after the first: `2019-20`); anything else
+    as written (whitespace collapsed), for the rules to report; empty gives None."""
+    if is_blank(value):
+        return None
+    text = " ".join(_text(value).split())
+    match = _SCHOOL_YEAR.fullmatch(text.casefold())
+    if match is None:
+        return text
+    first, second = int(match[1]), int(match[2])
+    if len(match[2]) == 2:
+        if second != (first + 1) % 100:
+            return text
+        second = first + 1
+    return f"{first}-{second}"
+
+
 def parse_date(value: Any) -> dt.date:
     """A date from a datetime/date, an Excel serial number (1900 system), `dd/mm/yyyy` or ISO text.
 

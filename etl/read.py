@@ -65,6 +65,7 @@ from etl.normalize import (
     parse_decimal,
     parse_enum,
     parse_flag,
+    parse_school_year,
 )
 
 log = logging.getLogger(__name__)
@@ -661,7 +662,9 @@ class _CsvZipSource:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _FileProblem(
-                "unreadable_file", f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8."
+                "unreadable_file",
+                f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8 (tiếng Việt sẽ bị "
+                f"lỗi phông). Hãy xuất lại từ Excel bằng kiểu 'CSV UTF-8 (Comma delimited)', hoặc gửi tệp .xlsx.",
             ) from exc
         rows = _csv_rows(text)
         width = max((len(r) for r in rows), default=0)
@@ -1252,6 +1255,8 @@ class _WorkbookReader:
             return parse_date(cell)
         if kind == "code":
             return parse_code(cell)
+        if kind == "school_year":
+            return parse_school_year(cell)
         if kind == "enum":
             return parse_enum(cell, self.layout.enums[column.key])
         if kind == "flag":

@@ -29,6 +29,7 @@ from etl.normalize import (
     parse_decimal,
     parse_enum,
     parse_flag,
+    parse_school_year,
 )
 
 LAYOUT = load_layout()
@@ -168,3 +169,30 @@ def test_label_forms_are_the_three_label_functions(text: str) -> None:
                                          "\ufeff", "\u2028", "\u3000", "\x85", "1", ","]), max_size=12))
 def test_collapse_whitespace_is_the_pattern(text: str) -> None:
     assert collapse_whitespace(text) == _WHITESPACE.sub(" ", text).strip()
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2019-2020", "2019-2020"),
+        ("2019 - 2020", "2019-2020"),
+        ("  2019–2020 ", "2019-2020"),  # en dash
+        ("2019/2020", "2019-2020"),
+        ("2019-20", "2019-2020"),
+        ("Năm học 2019-2020", "2019-2020"),
+        ("NĂM HỌC: 2019 - 2020", "2019-2020"),
+        ("1999-00", "1999-2000"),
+        # left as written, for the rules to report: not a school year, or one that is no next year
+        ("2019-21", "2019-21"),
+        ("2019-2021", "2019-2021"),
+        ("2019", "2019"),
+        ("năm  2019-2020", "năm 2019-2020"),
+        ("20192020", "20192020"),
+    ],
+)
+def test_school_years_written_unambiguously_read_canonical_and_the_rest_as_written(written: str, read: str) -> None:
+    assert parse_school_year(written) == read
+
+
+def test_an_empty_school_year_is_none() -> None:
+    assert parse_school_year("  ") is None and parse_school_year(None) is None

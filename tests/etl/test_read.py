@@ -796,3 +796,23 @@ def test_zip_csv_variant_with_bom_and_semicolons(tmp_path: Path) -> None:
     assert errors(wb) == []
     assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
     assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [r["kinh_phi"] for r in expected["LopBoiDuong"]]
+
+
+def test_zip_csv_variant_in_a_windows_code_page_is_unreadable_with_a_way_out(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    path = tmp_path / "cp1258.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, rows in book.items():
+            text = "\n".join(",".join("" if c is None else str(c) for c in row) for row in rows)
+            archive.writestr(f"{sheet}.csv", text.encode("cp1258", errors="replace"))
+    wb = read_workbook(path)
+    assert [(f.severity, f.rule) for f in wb.findings] == [("error", "unreadable_file")]
+    assert "không phải văn bản UTF-8" in wb.findings[0].message and "CSV UTF-8" in wb.findings[0].message
+
+
+@pytest.mark.parametrize("written", ["2019 - 2020", "2019–2020", "Năm học 2019-2020", "2019-20"])
+def test_a_school_year_written_another_unambiguous_way_is_read_canonical(tmp_path: Path, written: str) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows(nam_hoc=written)
+    wb = read(tmp_path, book)
+    assert wb.header["nam_hoc"] == "2019-2020" and errors(wb) == []
