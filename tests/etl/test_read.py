@@ -397,7 +397,8 @@ def test_ngay_lap_as_excel_date_serial_dmy_or_iso(tmp_path: Path, written: Any) 
 
 
 @pytest.mark.parametrize(
-    ("written", "key"), [("Cả năm", "CN"), ("Cuối năm", "CN"), ("Học kỳ I", "HKI"), ("hki", "HKI")]
+    ("written", "key"), [("Cả năm", "CN"), ("Cuối năm", "CN"), ("Cuối năm học", "CN"), ("Học kỳ I", "HKI"),
+                         ("hki", "HKI"), ("Cuối học kỳ I", "HKI")]
 )
 def test_ky_bao_cao_labels(tmp_path: Path, written: str, key: str) -> None:
     book, _ = valid_book(1)
