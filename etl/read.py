@@ -1560,11 +1560,16 @@ class _TableReader:
                 if (r, c) in errors:
                     self.owner._formula_error(self.grid, r, c, self._column_at(c))
             what = "mã trường" if self.row_is_code else f"'{_column(self.spec, self.spec.row_key).label_vi}'"
+            if self.row_is_code and not is_blank(key_cell) and _mostly_digits(key_cell):
+                # a code is written, but not as a code (a space or a stray sign inside): say so, not "no code"
+                problem = (f"mã trường '{_clip(key_cell, 40)}' không đúng dạng mã (chữ số, chữ cái và . _ / -, "
+                           f"không có khoảng trắng); hãy sửa mã trường")
+            else:
+                problem = f"không có {what} và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng"
             self.owner._add(
                 "error",
                 "unlabelled_row",
-                f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng không có {what} "
-                f"và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng.",
+                f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng {problem}.",
                 sheet=self.grid.name,
                 row=r + 1,
                 key=self.spec.row_key,
@@ -2070,6 +2075,12 @@ def _stored_number(cell: str) -> float:
         return float(cell)
     except ValueError:
         raise NotANumber(f"not a number: {cell!r}") from None
+
+
+def _mostly_digits(text: str) -> bool:
+    """At least half of the text's non-space characters are digits: a code mistyped, not words."""
+    compact = "".join(text.split())
+    return bool(compact) and sum(ch.isdigit() for ch in compact) * 2 >= len(compact)
 
 
 def _looks_numeric(cell: str | None) -> bool:

@@ -817,3 +817,15 @@ def test_a_school_year_written_another_unambiguous_way_is_read_canonical(tmp_pat
     book["ThongTin"] = thongtin_rows(nam_hoc=written)
     wb = read(tmp_path, book)
     assert wb.header["nam_hoc"] == "2019-2020" and errors(wb) == []
+
+
+def test_a_mistyped_school_code_is_named_in_its_row_finding(tmp_path: Path) -> None:
+    book, _ = valid_book(3)
+    book["TruongLop"][2][col("TruongLop", "ma_truong")] = "14118 002"
+    book["TruongLop"][3][col("TruongLop", "ma_truong")] = "Toàn huyện"
+    wb = read(tmp_path, book)
+    assert findings(wb, "unlabelled_row") == [("error", "TruongLop", 3, "ma_truong", "14118 002"),
+                                              ("error", "TruongLop", 4, "ma_truong", "Toàn huyện")]
+    first, second = (f.message for f in wb.findings if f.rule == "unlabelled_row")
+    assert "mã trường '14118 002' không đúng dạng mã" in first
+    assert "không có mã trường và không phải dòng tổng cộng" in second
