@@ -34,7 +34,14 @@ from etl.read import read_workbooks
 from etl.validate import validate_workbooks
 
 log = logging.getLogger(__name__)
-ACCEPTED_SUFFIXES = (".xlsx", ".zip")
+# What a folder scan leaves where it is: lock files of an open workbook (Excel `~$…`, LibreOffice
+# `.~lock.…#`, and every hidden file), the folder views Windows writes, and transfers still in progress
+# (they are read once complete, under their final name). Every other file gets a verdict: a district's
+# `.xls`, `.ods`, `.pdf` or `.docx` is archived, recorded and answered (unreadable, with what to send
+# instead) rather than left unseen in the landing folder.
+SKIPPED_NAMES = ("thumbs.db", "desktop.ini")
+SKIPPED_PREFIXES = ("~$", ".")
+IN_TRANSFER_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".filepart", ".tmp")
 CHUNK_SIZE = 100  # files read and validated together; bounds memory on a national night
 
 
@@ -67,19 +74,26 @@ class Verdict:
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
-    """Each file given, and each .xlsx/.zip under each folder given (sorted, Excel lock files skipped)."""
+    """Each file given, and each file under each folder given (sorted), but lock files, hidden files,
+    Windows' folder views and transfers in progress (see SKIPPED_NAMES)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in ACCEPTED_SUFFIXES and not p.name.startswith(("~$", "."))
-            )
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and _is_submitted(p.relative_to(path)))
         elif path.exists():
             found.append(path)
         else:
             raise FileNotFoundError(f"không tìm thấy tệp: {path}")
     return found
+
+
+def _is_submitted(relative: Path) -> bool:
+    """A file under a scanned folder (its path relative to it) that a district sent: not in a hidden folder
+    (a sync tool's `.stversions`, say), not a lock file, a folder view or a transfer in progress."""
+    if any(part.startswith(SKIPPED_PREFIXES) for part in relative.parts[:-1]):
+        return False
+    name = relative.name.lower()
+    return not (name.startswith(SKIPPED_PREFIXES) or name in SKIPPED_NAMES or name.endswith(IN_TRANSFER_SUFFIXES))
 
 
 def sha256_of(path: Path) -> str:

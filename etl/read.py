@@ -338,9 +338,11 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
             "Hãy bỏ mật khẩu và lưu lại dưới dạng Excel Workbook (.xlsx).",
         )
     if not (head.startswith(_ZIP_MAGIC) or head.startswith(_EMPTY_ZIP_MAGIC)):
+        what = " (đây là tệp PDF: bản có chữ ký không thay được tệp số liệu)" if head.startswith(b"%PDF") else ""
         raise _FileProblem(
             "unreadable_file",
-            "Tệp không đọc được: không phải tệp Excel (.xlsx) hay tệp .zip chứa các tệp CSV của biểu mẫu.",
+            f"Tệp không đọc được: không phải tệp Excel (.xlsx) hay tệp .zip chứa các tệp CSV của biểu mẫu{what}. "
+            f"Hãy gửi số liệu bằng tệp Excel (.xlsx) theo biểu mẫu.",
         )
     listing = _plain_zip_listing(data)
     if listing is not None and ("xl/workbook.xml" in listing[0] or "[Content_Types].xml" in listing[0]):
@@ -361,9 +363,14 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
         return _XlsxSource(path, data)
     csv_members = [m for m in members if m.filename.lower().endswith(".csv") and not m.is_dir()]
     if not csv_members:
-        raise _FileProblem(
-            "unreadable_file", "Tệp không đọc được: tệp .zip không chứa bảng tính Excel hay tệp CSV nào."
-        )
+        if "content.xml" in names and "mimetype" in names:
+            what = ("đây là tệp OpenDocument (LibreOffice Calc, .ods). Hãy lưu lại dưới dạng "
+                    "'Excel 2007-365 (.xlsx)' rồi gửi lại")
+        elif "word/document.xml" in names:
+            what = "đây là tệp Word (.docx), không phải bảng tính. Hãy gửi số liệu bằng tệp Excel (.xlsx) theo biểu mẫu"
+        else:
+            what = "tệp .zip không chứa bảng tính Excel hay tệp CSV nào"
+        raise _FileProblem("unreadable_file", f"Tệp không đọc được: {what}.")
     return _CsvZipSource(
         path, csv_members, [m.filename for m in members if m not in csv_members], max_uncompressed_bytes
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.generate import generate_district_workbook
-from etl.ingest import ingest_files
+from etl.ingest import ingest_files, ingest_landing
 from etl.locks import LockError, lock_period, unlock_period
 from tests.conftest import SAMPLES
 
@@ -205,3 +206,31 @@ def test_a_run_of_several_chunks_reports_in_arrival_order_and_the_latest_version
     assert current == {"128": by_name["f_v3.xlsx"], "127": by_name["b_other.xlsx"]}
     assert in_core == {by_name["f_v3.xlsx"], by_name["b_other.xlsx"]}
     assert (settings.quarantine_dir / f"{by_name['c_junk.xlsx']}_c_junk.xlsx").exists()
+
+
+def test_every_file_a_district_sends_gets_a_verdict_and_lock_hidden_and_partial_files_wait(engine, settings):
+    landing = settings.landing_dir
+    (landing / "Quynh Nhai").mkdir(parents=True)
+    (landing / ".stversions").mkdir()
+    shutil.copyfile(SAMPLES / "quynh-nhai_2019-2020_CN.xlsx", landing / "Quynh Nhai" / "bao-cao.xlsm")
+    (landing / "cu.xls").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)
+    (landing / "ban-ky.pdf").write_bytes(b"%PDF-1.7 scanned signature page")
+    with zipfile.ZipFile(landing / "so-lieu.ods", "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        ods.writestr("content.xml", "<office:document-content/>")
+    waiting = [landing / "~$bao-cao.xlsx", landing / ".~lock.so-lieu.ods#", landing / "Thumbs.db",
+               landing / "dang-tai.xlsx.part", landing / ".stversions" / "cu.xlsx"]
+    for path in waiting:
+        path.write_bytes(b"not yet, or not a submission")
+    verdicts = {v.file_name: v for v in ingest_landing(engine, settings)}
+    assert {name: v.status for name, v in verdicts.items()} == {
+        "bao-cao.xlsm": "accepted", "cu.xls": "rejected", "ban-ky.pdf": "rejected", "so-lieu.ods": "rejected"}
+    with engine.connect() as c:
+        messages = dict(c.execute(sa.text(
+            "select s.file_name, i.message from dq.issue i join dq.submission s using (submission_id) "
+            "where i.rule = 'unreadable_file'")).all())
+        archived = c.execute(sa.text("select count(*) from dq.submission where archive_path <> ''")).scalar()
+    assert "(.xls)" in messages["cu.xls"] and "PDF" in messages["ban-ky.pdf"]
+    assert "OpenDocument" in messages["so-lieu.ods"] and ".xlsx" in messages["so-lieu.ods"]
+    assert archived == 4
+    assert sorted(p for p in landing.rglob("*") if p.is_file()) == sorted(waiting)
