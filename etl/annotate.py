@@ -67,6 +67,7 @@ RULE_VI = {
     "wrong_period": "Năm học (dạng 2019-2020) và kỳ báo cáo (HKI hoặc CN) phải đúng kỳ đang báo cáo.",
     "formula_error": "Ô không được chứa công thức bị lỗi (#REF!, #DIV/0!, #VALUE!...) hay công thức chưa được tính.",
     "unlabelled_row": "Dòng có số liệu phải có mã trường, hoặc là dòng Tổng cộng.",
+    "merged_cells": "Không gộp ô trong vùng số liệu: mỗi trường ghi số liệu ở dòng của mình.",
     "name_mismatch": "Tên nên khớp với tên trong danh mục của Sở.",
     "class_size": "Số trẻ bình quân một nhóm/lớp thường trong khoảng 5 đến 45.",
     "teacher_ratio": "Số giáo viên bình quân một nhóm/lớp thường trong khoảng 0,5 đến 4.",

@@ -177,6 +177,7 @@ READER_RULES: dict[str, str] = {
     "duplicate_column": "two columns match the same template column",
     "header_not_found": "no header row within the first rows of a sheet",
     "unexpected_layout": "a second table below the first one",
+    "merged_cells": "merged cells over a table's data or totals cells (only the first holds the value)",
     "duplicate_value": "a ThongTin item written twice",
     "not_a_number": "a count cell that is not a whole number, or one too large to store (over 2,147,483,647)",
     "negative": "a count below 0",

@@ -462,11 +462,18 @@ class _XlsxSource:
         # sheet -> (row, absolute column) -> "=formula": formulas saved without a value, found by
         # `find_unvalued` and read as formula errors from then on
         self.unvalued: dict[str, dict[tuple[int, int], str]] = {}
+        self._sheet_xml: dict[str, _SheetXml] = {}
+
+    def sheet_xml(self, name: str) -> _SheetXml:
+        """The sheet's XML part, read once (on first use) for the source's life."""
+        if name not in self._sheet_xml:
+            self._sheet_xml[name] = _SheetXml(self.path, name)
+        return self._sheet_xml[name]
 
     def find_unvalued(self, names: Iterable[str]) -> bool:
         """Look in these sheets' XML for formulas saved without a value; whether there are some."""
         for name in names:
-            found = _SheetXml(self.path, name).unvalued_formulas()
+            found = self.sheet_xml(name).unvalued_formulas()
             if found:
                 self.unvalued[name] = found
         return bool(self.unvalued)
@@ -499,7 +506,7 @@ class _XlsxSource:
         return grids
 
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
-        parts = _SheetXml(self.path, name)
+        parts = self.sheet_xml(name)
         offset = _ColumnOffset(sheet if columns else None)
         height = len(columns[0]) if columns else 0
         for (r, absolute), formula in self.unvalued.get(name, {}).items():
@@ -607,6 +614,14 @@ class _SheetXml:
         return frozenset(rows)
 
 
+    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
+        """0-based (first row, first absolute column, last row, last column) of every merged range."""
+        ranges = []
+        for ref in re.findall(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', self._xml):
+            first, last = _column_index(ref[0].decode()), _column_index(ref[2].decode())
+            ranges.append((int(ref[1]) - 1, first, int(ref[3]) - 1, last))
+        return ranges
+
     def unvalued_formulas(self) -> dict[tuple[int, int], str]:
         """0-based (row, absolute column) of every formula cell saved without its value, with the formula's
         text: calamine reads such a cell as empty, which would make a count 0 (files written by programs
@@ -620,11 +635,8 @@ class _SheetXml:
             formula = re.search(rb"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", cell, re.S)
             if ref is None:
                 continue
-            column = 0
-            for letter in ref[1].decode():
-                column = column * 26 + ord(letter) - 64
             text = html.unescape(formula[1].decode("utf-8", "replace")) if formula else ""
-            found[(int(ref[2]) - 1, column - 1)] = "=" + text
+            found[(int(ref[2]) - 1, _column_index(ref[1].decode()))] = "=" + text
         return found
 
 
@@ -634,6 +646,14 @@ class _SheetXml:
 _FORMULA_WITHOUT_VALUE = re.compile(
     rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>\s*)?</(?:\w+:)?c>"
 )
+
+
+def _column_index(letters: str) -> int:
+    """0-based index of Excel column letters (A -> 0, AB -> 27)."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
@@ -1102,10 +1122,46 @@ class _WorkbookReader:
             self.findings = self.result.findings
             readers = [reader for reader, _ in pending if reader is not None]
         self._report_missing_sheets(matched)
+        if self.suspect_sheets and isinstance(self.source, _XlsxSource):
+            self._report_merged_cells(readers, self.source)
         for reader in readers:
             reader.grid = None
         self.source = None
         return readers
+
+    def _report_merged_cells(self, readers: list[_TableReader], source: _XlsxSource) -> None:
+        """A merged range over a table's data or totals cells: only its first cell holds the value, the
+        others read as empty (a count as 0). Which value each school has is not written, so it is an
+        error, one per range, at its first row and template column (free-text columns aside). Looked for
+        only in sheets with an empty template cell (`suspect_sheets`): a merged range always leaves one."""
+        for reader in readers:
+            grid = reader.grid
+            if grid.name not in self.suspect_sheets:
+                continue
+            rows = set(reader.data_rows) | ({reader.totals[0]} if reader.totals else set())
+            # free text (a school's name) is descriptive: a merged name leaves no number unread
+            columns = {c + grid.col_offset: column for column in reader.specs
+                       if (c := reader.by_key[column.key]) != reader.row_col and column.type != "text"}
+            for first_row, first_col, last_row, last_col in source.sheet_xml(grid.name).merged_ranges():
+                covered = [(r, c) for r in range(first_row, last_row + 1) for c in range(first_col, last_col + 1)
+                           if (r, c) != (first_row, first_col) and r in rows and c in columns]
+                if not covered:
+                    continue
+                r, c = covered[0]
+                column = columns[c]
+                ref = f"{column_letter(first_col)}{first_row + 1}:{column_letter(last_col)}{last_row + 1}"
+                lines = f"dòng {first_row + 1}" if first_row == last_row else f"dòng {first_row + 1}-{last_row + 1}"
+                self._add(
+                    "error",
+                    "merged_cells",
+                    f"Các ô {ref} ({lines}, cột '{column.label_vi}') được gộp thành một ô, nên chỉ ô đầu "
+                    f"{column_letter(first_col)}{first_row + 1} có số liệu, các ô còn lại đọc là trống. "
+                    f"Hãy bỏ gộp ô và ghi số liệu của từng trường vào dòng của trường đó.",
+                    sheet=grid.name,
+                    row=r + 1,
+                    key=column.key,
+                    value=ref,
+                )
 
     def _read_one_by_one(
         self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]

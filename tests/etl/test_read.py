@@ -829,3 +829,35 @@ def test_a_mistyped_school_code_is_named_in_its_row_finding(tmp_path: Path) -> N
     first, second = (f.message for f in wb.findings if f.rule == "unlabelled_row")
     assert "mã trường '14118 002' không đúng dạng mã" in first
     assert "không có mã trường và không phải dòng tổng cộng" in second
+
+
+def merged(path: Path, sheet: str, ranges: list[str]) -> Path:
+    """The workbook with these ranges merged by openpyxl (which empties every cell but the first)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    for ref in ranges:
+        book[sheet].merge_cells(ref)
+    book.save(path)
+    return path
+
+
+def test_merged_cells_over_a_tables_numbers_are_an_error_not_a_zero(tmp_path: Path) -> None:
+    book, expected = valid_book(3)
+    totals_row = _with_totals(book, "DoiNgu", expected["DoiNgu"])
+    letter = chr(65 + col("DoiNgu", "nv_tong"))
+    name = chr(65 + col("DoiNgu", "ten_truong"))
+    path = merged(write_xlsx(tmp_path / "book.xlsx", book), "DoiNgu",
+                  [f"{letter}2:{letter}3", f"{name}3:{name}4", f"A{totals_row + 2}:F{totals_row + 2}"])
+    wb = read_workbook(path)
+    assert findings(wb, "merged_cells") == [("error", "DoiNgu", 3, "nv_tong", f"{letter}2:{letter}3")]
+    assert "chỉ ô đầu" in next(f.message for f in wb.findings if f.rule == "merged_cells")
+    assert wb.tables["DoiNgu"]["nv_tong"].tolist()[0] == expected["DoiNgu"][0]["nv_tong"]
+
+
+def test_merged_title_cells_above_the_header_are_no_finding(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    book["TruongLop"].insert(0, ["PHÒNG GD&ĐT HUYỆN QUỲNH NHAI - BIỂU TRƯỜNG LỚP"])
+    path = merged(write_xlsx(tmp_path / "book.xlsx", book), "TruongLop", ["A1:H1"])
+    wb = read_workbook(path)
+    assert errors(wb) == [] and findings(wb, "merged_cells") == []
