@@ -7,6 +7,7 @@ import json
 import random
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -786,13 +787,18 @@ def test_unknown_sheet_is_ignored_as_info(tmp_path: Path) -> None:
     assert errors(wb) == []
 
 
-def test_zip_csv_variant_with_bom_and_semicolons(tmp_path: Path) -> None:
-    book, expected = valid_book(2)
-    path = tmp_path / "csv.zip"
+def write_csv_zip(path: Path, book: Book, *, delimiter: str = ",", encode: Callable[[str], bytes]) -> Path:
+    """The CSV variant: one CSV per sheet in a zip, each sheet's text encoded by `encode`."""
     with zipfile.ZipFile(path, "w") as archive:
         for sheet, rows in book.items():
-            text = "\n".join(";".join("" if c is None else str(c) for c in row) for row in rows)
-            archive.writestr(f"{sheet}.csv", "\ufeff" + text)
+            text = "\n".join(delimiter.join("" if c is None else str(c) for c in row) for row in rows)
+            archive.writestr(f"{sheet}.csv", encode(text))
+    return path
+
+
+def test_zip_csv_variant_with_bom_and_semicolons(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    path = write_csv_zip(tmp_path / "csv.zip", book, delimiter=";", encode=lambda text: ("\ufeff" + text).encode())
     wb = read_workbook(path)
     assert errors(wb) == []
     assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
@@ -801,11 +807,7 @@ def test_zip_csv_variant_with_bom_and_semicolons(tmp_path: Path) -> None:
 
 def test_zip_csv_variant_in_a_windows_code_page_is_unreadable_with_a_way_out(tmp_path: Path) -> None:
     book, _ = valid_book(1)
-    path = tmp_path / "cp1258.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        for sheet, rows in book.items():
-            text = "\n".join(",".join("" if c is None else str(c) for c in row) for row in rows)
-            archive.writestr(f"{sheet}.csv", text.encode("cp1258", errors="replace"))
+    path = write_csv_zip(tmp_path / "cp1258.zip", book, encode=lambda text: text.encode("cp1258", errors="replace"))
     wb = read_workbook(path)
     assert [(f.severity, f.rule) for f in wb.findings] == [("error", "unreadable_file")]
     assert "không phải văn bản UTF-8" in wb.findings[0].message and "CSV UTF-8" in wb.findings[0].message
