@@ -26,6 +26,11 @@ MAX_COUNT = 2**31 - 1
 _WHITESPACE = re.compile(r"[\s\u00a0\u202f\u2007\u200b\ufeff]+")
 _COUNT_PLAIN = re.compile(r"[+-]?\d+")
 _COUNT_TRAILING_ZEROS = re.compile(r"([+-]?\d+)\.0+")
+# A whole number with a Vietnamese decimal comma and one or two zeros (`12,0`, `1.234,00`); three zeros would
+# read as an English thousands group (`12,000`), so they are not taken. And a trailing dot (`12.`).
+_COUNT_COMMA_ZEROS = re.compile(r"([+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)),0{1,2}")
+_COUNT_TRAILING_DOT = re.compile(r"([+-]?\d+)\.")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # a typographic minus, an en dash before a number
 # Thousands groups: the first group has no leading zero ("0.123" is not 123).
 _COUNT_DOT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
 _COUNT_SPACE_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+")
@@ -152,8 +157,9 @@ def _checked_count(number: int, value: Any) -> int:
 def parse_count(value: Any) -> int:
     """A whole number (may be negative: the caller reports negatives).
 
-    Accepts ints, integral floats (12.0) and text: `12`, `12.0`, `1.234` / `1 234` (thousands groups of
-    exactly three digits), with surrounding spaces. Raises `NotANumber` for anything else, empty included.
+    Accepts ints, integral floats (12.0) and text: `12`, `12.0`, `12,0`, `12.`, `1.234` / `1 234` (thousands
+    groups of exactly three digits), with surrounding spaces, a typographic minus read as `-`. Raises
+    `NotANumber` for anything else, empty included.
     """
     if isinstance(value, bool):
         raise NotANumber(f"not a whole number: {value!r}")
@@ -174,9 +180,14 @@ def parse_count(value: Any) -> int:
         return _checked_count(int(text.replace(".", "")), value)
     if _COUNT_SPACE_GROUPS.fullmatch(text):
         return _checked_count(int(text.replace(" ", "")), value)
-    trailing = _COUNT_TRAILING_ZEROS.fullmatch(text)
+    trailing = _COUNT_TRAILING_ZEROS.fullmatch(text) or _COUNT_TRAILING_DOT.fullmatch(text)
     if trailing:
         return _checked_count(int(trailing.group(1)), value)
+    comma = _COUNT_COMMA_ZEROS.fullmatch(text)
+    if comma:
+        return _checked_count(int(comma.group(1).replace(".", "")), value)
+    if text[:1] in "\u2212\u2013" and len(text) > 1:
+        return parse_count(text.translate(_MINUS_SIGNS))
     raise NotANumber(f"not a whole number: {value!r}")
 
 
@@ -205,6 +216,8 @@ def parse_decimal(value: Any) -> float:
         return float(text.replace(" ", "").replace(",", "."))
     if _DECIMAL_POINT.fullmatch(text):
         return float(text)
+    if text[:1] in "\u2212\u2013" and len(text) > 1:
+        return parse_decimal(text.translate(_MINUS_SIGNS))
     raise NotANumber(f"not a number: {value!r}")
 
 

@@ -73,14 +73,16 @@ def test_parse_code(value: object, code: str | None) -> None:
 @pytest.mark.parametrize(
     ("value", "count"),
     [("12", 12), (12, 12), (12.0, 12), ("12.0", 12), ("1.234", 1234), ("1 234", 1234), ("2.345.678", 2345678),
-     ("1\u00a0234", 1234), (" 7 ", 7), ("-3", -3), ("12.000", 12000)],
+     ("1\u00a0234", 1234), (" 7 ", 7), ("-3", -3), ("12.000", 12000), ("12,0", 12), ("12,00", 12),
+     ("1.234,0", 1234), ("12.", 12), ("\u22125", -5), ("\u20133", -3)],
 )  # fmt: skip
 def test_parse_count_accepts_whole_numbers(value: object, count: int) -> None:
     assert parse_count(value) == count
 
 
 @pytest.mark.parametrize(
-    "value", ["12,5", "12.5", 12.5, "0.123", "1.23", "1.2345", "abc", "", None, True, "1_000", "1e3", "9" * 30]
+    "value", ["12,5", "12.5", 12.5, "0.123", "1.23", "1.2345", "abc", "", None, True, "1_000", "1e3", "9" * 30,
+              "12,000", "1,234", "12..", "1.234.", ",0", "\u2212", "\u2212\u22125"]
 )
 def test_parse_count_rejects_everything_else(value: object) -> None:
     with pytest.raises(NotANumber):
@@ -97,7 +99,7 @@ def test_parse_count_reports_counts_beyond_postgresql_integer(value: object) -> 
 @pytest.mark.parametrize(
     ("value", "number"),
     [("12,5", 12.5), ("1.250,5", 1250.5), ("1 250,5", 1250.5), ("12.5", 12.5), ("0.125", 0.125), ("1.234", 1234.0),
-     (1.234, 1.234), (3, 3.0), ("7", 7.0)],
+     (1.234, 1.234), (3, 3.0), ("7", 7.0), ("\u22121,5", -1.5)],
 )  # fmt: skip
 def test_parse_decimal(value: object, number: float) -> None:
     assert parse_decimal(value) == number
