@@ -37,7 +37,9 @@ _COUNT_SPACE_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+")
 _DECIMAL_VN = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
 _DECIMAL_POINT = re.compile(r"[+-]?\d+\.\d+")
 _DECIMAL_SPACE_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?: \d{3})+(?:,\d+)?")
-_DATE_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_DATE_DMY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})")
+# The way a Vietnamese document dates itself, maybe after the place: `Quỳnh Nhai, ngày 16 tháng 6 năm 2020`
+_DATE_VN_WORDS = re.compile(r"(?:[^\d,]*,\s*)?ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _SERIAL = re.compile(r"\d+(?:\.\d+)?")
 _CODE_FLOAT = re.compile(r"(\d+)\.0+")
@@ -260,8 +262,9 @@ def parse_school_year(value: Any) -> str | None:
 def parse_date(value: Any) -> dt.date:
     """A date from a datetime/date, an Excel serial number (1900 system), `dd/mm/yyyy` or ISO text.
 
-    Text `dd/mm/yyyy` is read day first (also with `.` or `-`); ISO `yyyy-mm-dd` may carry a time,
-    which is dropped. Raises `NotANumber` for anything else.
+    Text `dd/mm/yyyy` is read day first (also with `.` or `-`, spaces around them, or a two-digit year,
+    which is of this century: a report's date); so is `ngày dd tháng mm năm yyyy`, maybe after the place;
+    ISO `yyyy-mm-dd` may carry a time, which is dropped. Raises `NotANumber` for anything else.
     """
     if isinstance(value, dt.datetime):
         return value.date()
@@ -279,6 +282,9 @@ def parse_date(value: Any) -> dt.date:
     if match := _DATE_ISO.fullmatch(text):
         return _checked_date(int(match[1]), int(match[2]), int(match[3]), value)
     if match := _DATE_DMY.fullmatch(text):
+        year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
+        return _checked_date(year, int(match[2]), int(match[1]), value)
+    if match := _DATE_VN_WORDS.fullmatch(unicodedata.normalize("NFC", text).casefold()):
         return _checked_date(int(match[3]), int(match[2]), int(match[1]), value)
     if _SERIAL.fullmatch(text) and len(text) <= 20:
         return _date_from_serial(float(text), value)

@@ -198,3 +198,20 @@ def test_school_years_written_unambiguously_read_canonical_and_the_rest_as_writt
 
 def test_an_empty_school_year_is_none() -> None:
     assert parse_school_year("  ") is None and parse_school_year(None) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "date"),
+    [("15/6/2020", dt.date(2020, 6, 15)), ("15 / 06 / 2020", dt.date(2020, 6, 15)), ("15/06/20", dt.date(2020, 6, 15)),
+     ("ngày 15 tháng 6 năm 2020", dt.date(2020, 6, 15)), ("Ngày 05 tháng 06 năm 2020", dt.date(2020, 6, 5)),
+     ("Quỳnh Nhai, ngày 16 tháng 6 năm 2020", dt.date(2020, 6, 16)),
+     (unicodedata.normalize("NFD", "ngày 16 tháng 6 năm 2020"), dt.date(2020, 6, 16))],
+)  # fmt: skip
+def test_dates_as_vietnamese_documents_write_them(written: str, date: dt.date) -> None:
+    assert parse_date(written) == date
+
+
+@pytest.mark.parametrize("written", ["6/15/2020", "ngày 31 tháng 2 năm 2020", "tháng 6 năm 2020", "15/06/2020 x"])
+def test_dates_that_are_not_one_day_are_not_a_date(written: str) -> None:
+    with pytest.raises(NotANumber):
+        parse_date(written)
