@@ -1247,6 +1247,11 @@ class _WorkbookReader:
                 continue
             label_col = filled[0]
             key = matcher.match(row[label_col])
+            inline: str | None = None  # the value, when written in the label's cell after a colon
+            if key is None and len(filled) == 1 and (r, label_col) not in grid.errors and ":" in row[label_col]:
+                label, _, after = row[label_col].partition(":")
+                if not is_blank(after) and (key := matcher.match(label)) is not None:
+                    inline = after.strip()
             if key is None:
                 text = " | ".join(row[c] or grid.errors.get((r, c), "") for c in filled)
                 self._add(
@@ -1259,7 +1264,7 @@ class _WorkbookReader:
                 )
                 continue
             column = _column(spec, key)
-            value_col = next((c for c in filled if c > label_col), None)
+            value_col = next((c for c in filled if c > label_col), None) if inline is None else label_col
             if key in seen:
                 self._add(
                     "error",
@@ -1279,7 +1284,7 @@ class _WorkbookReader:
             if (r, value_col) in grid.errors:
                 self._formula_error(grid, r, value_col, column)
                 continue
-            value = self._parse_header_value(grid, r, row[value_col], column)
+            value = self._parse_header_value(grid, r, row[value_col] if inline is None else inline, column)
             if value is not None:
                 self.result.header[key] = value
         for column in spec.columns:

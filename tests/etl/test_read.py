@@ -863,3 +863,16 @@ def test_merged_title_cells_above_the_header_are_no_finding(tmp_path: Path) -> N
     path = merged(write_xlsx(tmp_path / "book.xlsx", book), "TruongLop", ["A1:H1"])
     wb = read_workbook(path)
     assert errors(wb) == [] and findings(wb, "merged_cells") == []
+
+
+def test_a_thongtin_value_written_after_its_label_in_one_cell_is_read(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    rows = thongtin_rows()
+    rows[1] = ["Mã đơn vị: 118"]
+    rows[3] = ["Năm học :  2019 - 2020 "]
+    rows.append(["Ghi chú: số liệu tính đến ngày 31/5"])
+    book["ThongTin"] = rows
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert (wb.header["ma_don_vi"], wb.header["nam_hoc"]) == ("118", "2019-2020")
+    assert findings(wb, "ignored_row") == [("info", "ThongTin", len(rows), None, "Ghi chú: số liệu tính đến ngày 31/5")]
