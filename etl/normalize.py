@@ -113,6 +113,24 @@ def _compact(loose: str) -> str:
     return "".join(filter(str.isalnum, loose))
 
 
+# What a header cell adds around a column's name: an enumeration before it (`1.`, `(2)`, `a)`) and a unit,
+# a column number or a mark after it (`(người)`, `(1)`, `*`); and the abbreviations every staff table uses.
+_ENUMERATION = re.compile(r"(?:\(?\d{1,2}[.)]\)?|\(\d{1,2}\)|\(?[a-z][.)])\s+")
+_TRAILING_NOTE = re.compile(r"\s*(?:\([^()]*\)|\*+|:)\s*$")
+_ABBREVIATIONS = {"gv": "giao vien", "cbql": "can bo quan ly", "nv": "nhan vien"}
+_WORD = re.compile(r"[^\W_]+")
+
+
+def bare_label(s: Any) -> str:
+    """`compact_label` of the label without an enumeration before it or a note in brackets after it, with
+    `GV`, `CBQL` and `NV` written out: the last form for matching (`1. Tổng số GV (người)` and `Tổng số
+    giáo viên` give the same form). A text that is only a note keeps it."""
+    loose = loose_label(s)
+    text = loose[_ENUMERATION.match(loose).end():] if _ENUMERATION.match(loose) else loose
+    text = _TRAILING_NOTE.sub("", text) or text
+    return _compact(_WORD.sub(lambda word: _ABBREVIATIONS.get(word[0], word[0]), text))
+
+
 def label_forms(s: Any) -> Iterator[str]:
     """`normalize_label(s)`, `loose_label(s)` and `compact_label(s)` in turn, each made from the one before.
 

@@ -53,6 +53,7 @@ from etl.normalize import (
     CountTooLarge,
     InvalidValue,
     NotANumber,
+    bare_label,
     compact_label,
     is_blank,
     label_forms,
@@ -784,10 +785,13 @@ class _Matcher:
         key = None
         stripped = text.strip()
         if stripped and not stripped[0].isdigit():
-            for token, (_, table) in zip(label_forms(stripped), self._tiers, strict=True):
+            for token, (_, table) in zip(label_forms(stripped), self._tiers[:3], strict=True):
                 key = table.get(token)
                 if key:
                     break
+        if key is None and stripped and not _looks_numeric(stripped):
+            # the last tier: without an enumeration, a note in brackets, abbreviations (`bare_label`)
+            key = self._tiers[3][1].get(bare_label(stripped))
         if len(self._memo) < 50_000:
             self._memo[text] = key
         return key
@@ -836,7 +840,7 @@ def _label_tiers(spec: SheetSpec) -> list[tuple[Callable[[str], str], dict[str, 
     cached = _TIERS.get(id(spec))
     if cached is None or cached[0] is not spec:
         tiers = []
-        for form in (normalize_label, loose_label, compact_label):
+        for form in (normalize_label, loose_label, compact_label, bare_label):
             table: dict[str, str] = {}
             clashes: set[str] = set()
             for column in spec.columns:

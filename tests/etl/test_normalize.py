@@ -16,6 +16,7 @@ from etl.normalize import (
     CountTooLarge,
     InvalidValue,
     NotANumber,
+    bare_label,
     collapse_whitespace,
     compact_label,
     is_blank,
@@ -215,3 +216,10 @@ def test_dates_as_vietnamese_documents_write_them(written: str, date: dt.date) -
 def test_dates_that_are_not_one_day_are_not_a_date(written: str) -> None:
     with pytest.raises(NotANumber):
         parse_date(written)
+
+
+def test_bare_labels_drop_enumerations_notes_and_abbreviations_and_keep_a_lone_note() -> None:
+    assert bare_label("1. Tổng số GV (người)") == bare_label("Tổng số giáo viên") == "tongsogiaovien"
+    assert bare_label("CBQL xếp loại Tốt") == bare_label("Cán bộ quản lý xếp loại tốt")
+    assert bare_label("(người)") == "nguoi"
+    assert bare_label("Kinh phí (triệu đồng)") == "kinhphi"

@@ -876,3 +876,15 @@ def test_a_thongtin_value_written_after_its_label_in_one_cell_is_read(tmp_path: 
     assert errors(wb) == []
     assert (wb.header["ma_don_vi"], wb.header["nam_hoc"]) == ("118", "2019-2020")
     assert findings(wb, "ignored_row") == [("info", "ThongTin", len(rows), None, "Ghi chú: số liệu tính đến ngày 31/5")]
+
+
+@pytest.mark.parametrize(
+    "label", ["Tổng số GV", "Tổng số giáo viên (người)", "1. Tổng số giáo viên", "(3) Tổng số giáo viên",
+              "Tổng số giáo viên (1)", "Tổng số giáo viên*", "a) Tổng số GV:"],
+)
+def test_a_label_with_an_enumeration_a_unit_or_an_abbreviation_names_its_column(tmp_path: Path, label: str) -> None:
+    book, expected = valid_book(2)
+    book["DoiNgu"][0][col("DoiNgu", "gv_tong")] = label
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
