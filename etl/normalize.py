@@ -125,10 +125,22 @@ def bare_label(s: Any) -> str:
     """`compact_label` of the label without an enumeration before it or a note in brackets after it, with
     `GV`, `CBQL` and `NV` written out: the last form for matching (`1. Tổng số GV (người)` and `Tổng số
     giáo viên` give the same form). A text that is only a note keeps it."""
-    loose = loose_label(s)
-    text = loose[_ENUMERATION.match(loose).end():] if _ENUMERATION.match(loose) else loose
+    return bare_of_loose(loose_label(s))
+
+
+def bare_of_loose(loose: str) -> str:
+    """`bare_label` of a text's `loose_label`."""
+    enumeration = _ENUMERATION.match(loose)
+    text = loose[enumeration.end():] if enumeration else loose
     text = _TRAILING_NOTE.sub("", text) or text
     return _compact(_WORD.sub(lambda word: _ABBREVIATIONS.get(word[0], word[0]), text))
+
+
+def may_be_dressed(loose: str) -> bool:
+    """Whether `bare_of_loose` may differ from the compact form (cheap, no pattern): a bracket, a mark, an
+    enumeration's first character or an abbreviation's letters. False means the compact form is the bare."""
+    return (loose[:1].isdigit() or loose[1:2] in (")", ".") or "(" in loose or "*" in loose or ":" in loose
+            or "gv" in loose or "cbql" in loose or "nv" in loose)
 
 
 def label_forms(s: Any) -> Iterator[str]:

@@ -54,10 +54,12 @@ from etl.normalize import (
     InvalidValue,
     NotANumber,
     bare_label,
+    bare_of_loose,
     compact_label,
     is_blank,
     label_forms,
     loose_label,
+    may_be_dressed,
     normalize_label,
     normalize_sheet_name,
     parse_code,
@@ -785,13 +787,17 @@ class _Matcher:
         key = None
         stripped = text.strip()
         if stripped and not stripped[0].isdigit():
-            for token, (_, table) in zip(label_forms(stripped), self._tiers[:3], strict=True):
+            for tier, (token, (_, table)) in enumerate(zip(label_forms(stripped), self._tiers[:3], strict=False)):
                 key = table.get(token)
                 if key:
                     break
-        if key is None and stripped and not _looks_numeric(stripped):
+                if tier == 1:
+                    loose = token  # the second form: without diacritics
+        elif stripped:
+            loose = loose_label(stripped)
+        if key is None and stripped and may_be_dressed(loose) and not _looks_numeric(stripped):
             # the last tier: without an enumeration, a note in brackets, abbreviations (`bare_label`)
-            key = self._tiers[3][1].get(bare_label(stripped))
+            key = self._tiers[3][1].get(bare_of_loose(loose))
         if len(self._memo) < 50_000:
             self._memo[text] = key
         return key
