@@ -31,6 +31,7 @@ import os
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -474,9 +475,14 @@ class _XlsxSource:
         return self._sheet_xml[name]
 
     def find_unvalued(self, names: Iterable[str]) -> bool:
-        """Look in these sheets' XML for formulas saved without a value; whether there are some."""
+        """Look in these sheets' XML for formulas saved without a value; whether there are some. A sheet
+        whose XML part cannot be found or read (calamine read it another way) is taken as having none."""
         for name in names:
-            found = self.sheet_xml(name).unvalued_formulas()
+            try:
+                found = self.sheet_xml(name).unvalued_formulas()
+            except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+                log.warning("no XML part read for sheet %r of %s", name, self.path, exc_info=True)
+                continue
             if found:
                 self.unvalued[name] = found
         return bool(self.unvalued)
@@ -1152,7 +1158,12 @@ class _WorkbookReader:
             # free text (a school's name) is descriptive: a merged name leaves no number unread
             columns = {c + grid.col_offset: column for column in reader.specs
                        if (c := reader.by_key[column.key]) != reader.row_col and column.type != "text"}
-            for first_row, first_col, last_row, last_col in source.sheet_xml(grid.name).merged_ranges():
+            try:
+                ranges = source.sheet_xml(grid.name).merged_ranges()
+            except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+                log.warning("no XML part read for sheet %r of %s", grid.name, source.path, exc_info=True)
+                continue
+            for first_row, first_col, last_row, last_col in ranges:
                 covered = [(r, c) for r in range(first_row, last_row + 1) for c in range(first_col, last_col + 1)
                            if (r, c) != (first_row, first_col) and r in rows and c in columns]
                 if not covered:
