@@ -33,6 +33,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.layout import ColumnSpec, load_layout
+from etl.normalize import bare_label, bare_sheet_name
 
 ERRORS_SHEET = "Lỗi cần sửa"
 AUTHOR = "tonghop"
@@ -99,7 +100,10 @@ def canonical_sheet(name: str | None) -> str | None:
     if not name:
         return None
     wanted = _sheet_key(name)
-    return next((s for s in load_layout().sheets if _sheet_key(s) == wanted), None)
+    sheets = load_layout().sheets
+    exact = next((s for s in sheets if _sheet_key(s) == wanted), None)
+    # as the reader matches them: also without a form number or Excel's copy number (`Biểu 1 - TruongLop`)
+    return exact or next((s for s in sheets if bare_sheet_name(s) == bare_sheet_name(name)), None)
 
 
 def column_spec(sheet: str | None, key: str | None) -> ColumnSpec | None:
@@ -136,21 +140,25 @@ def _find_sheet(wb: openpyxl.Workbook, name: str | None) -> Worksheet | None:
     return next((wb[s] for s in wb.sheetnames if _sheet_key(s) == wanted and s != ERRORS_SHEET), None)
 
 
-def _header_columns(ws: Worksheet) -> tuple[dict[str, int], dict[str, int]]:
-    """normalised text -> first column holding it in the first 15 rows (exact, and loose forms)."""
+def _header_columns(ws: Worksheet) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """normalised text -> first column holding it in the first 15 rows (exact, loose and bare forms: the
+    reader's last tier, `normalize.bare_label`)."""
     exact: dict[str, int] = {}
     loose_map: dict[str, int] = {}
+    bare_map: dict[str, int] = {}
     max_col = min(ws.max_column or 1, MAX_HEADER_COLUMNS)
     for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=max_col):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.strip():
                 exact.setdefault(normalize(cell.value), cell.column)
                 loose_map.setdefault(loose(cell.value), cell.column)
-    return exact, loose_map
+                bare_map.setdefault(bare_label(cell.value), cell.column)
+    return exact, loose_map, bare_map
 
 
 def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
-                  _cache: dict[str, tuple[dict[str, int], dict[str, int]]] | None = None) -> int | None:
+                  _cache: dict[str, tuple[dict[str, int], dict[str, int], dict[str, int]]] | None = None
+                  ) -> int | None:
     """1-based column of a template key in a sheet, found by its header; None when not found."""
     canonical = canonical_sheet(sheet or ws.title)
     layout = load_layout()
@@ -159,11 +167,11 @@ def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
     if not key:
         return None
     if _cache is not None and ws.title in _cache:
-        exact, loose_map = _cache[ws.title]
+        exact, loose_map, bare_map = _cache[ws.title]
     else:
-        exact, loose_map = _header_columns(ws)
+        exact, loose_map, bare_map = _header_columns(ws)
         if _cache is not None:
-            _cache[ws.title] = (exact, loose_map)
+            _cache[ws.title] = (exact, loose_map, bare_map)
     spec = column_spec(sheet or ws.title, key)
     names = [key, *(spec.labels if spec else ())]
     for name in names:
@@ -172,6 +180,9 @@ def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
     for name in names:
         if loose(name) in loose_map:
             return loose_map[loose(name)]
+    for name in names:
+        if bare_label(name) in bare_map:
+            return bare_map[bare_label(name)]
     return None
 
 

@@ -143,6 +143,21 @@ def may_be_dressed(loose: str) -> bool:
             or "gv" in loose or "cbql" in loose or "nv" in loose)
 
 
+# A sheet's name as workbooks dress it: a form's number before it (`1. `, `Biểu 1 - `, `Biểu số 01 `) and
+# Excel's copy number after it (`TruongLop (2)`).
+_SHEET_PREFIX = re.compile(r"(?:(?:bieu|bang|mau|phu luc)\s*(?:so\s*)?)?\d{1,3}\s*[.:)_-]*\s*")
+_SHEET_COPY = re.compile(r"\s*\(\d{1,2}\)$")
+
+
+def bare_sheet_name(s: Any) -> str:
+    """A sheet name without its form number or copy number, letters and digits only (`Biểu 1 - Trường_lớp
+    (2)` -> `truonglop`): the second form for matching sheet names."""
+    loose = loose_label(s)
+    prefix = _SHEET_PREFIX.match(loose)
+    bare = _SHEET_COPY.sub("", loose[prefix.end():] if prefix else loose)
+    return _compact(bare or loose)
+
+
 def label_forms(s: Any) -> Iterator[str]:
     """`normalize_label(s)`, `loose_label(s)` and `compact_label(s)` in turn, each made from the one before.
 

@@ -56,6 +56,7 @@ from etl.normalize import (
     NotANumber,
     bare_label,
     bare_of_loose,
+    bare_sheet_name,
     compact_label,
     is_blank,
     label_forms,
@@ -878,6 +879,7 @@ class _LayoutMemo:
         self._spellings: dict[tuple[str, Any], Any] = {}
         self._header_values: dict[tuple[str, str | None], Any] = {}
         self._wanted = {normalize_sheet_name(name): name for name in layout.sheets}
+        self._wanted_bare = {bare_sheet_name(name): name for name in layout.sheets}
         self._sheets: dict[str, str | None] = {}
 
     def sheet(self, name: str) -> str | None:
@@ -885,7 +887,7 @@ class _LayoutMemo:
         try:
             return self._sheets[name]
         except KeyError:
-            canonical = self._wanted.get(normalize_sheet_name(name))
+            canonical = self._wanted.get(normalize_sheet_name(name)) or self._wanted_bare.get(bare_sheet_name(name))
             if len(self._sheets) < self._LIMIT:
                 self._sheets[name] = canonical
             return canonical

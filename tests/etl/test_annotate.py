@@ -14,6 +14,7 @@ from etl.annotate import (
     annotate_workbook,
     canonical_sheet,
     column_label,
+    locate_column,
 )
 
 
@@ -136,6 +137,15 @@ def test_layout_lookups():
     assert canonical_sheet("THONG  TIN") == "ThongTin"
     assert canonical_sheet("Đội ngũ") == "DoiNgu"
     assert canonical_sheet("Ghi chú") is None
+    assert canonical_sheet("Biểu 2 - Đội ngũ") == canonical_sheet("DoiNgu (2)") == "DoiNgu"
     assert column_label("Đội ngũ", "gv_tong") == "Tổng số giáo viên"
     assert column_label(None, "so_lop_5_tuoi") == "Trong đó: lớp 5 tuổi"
     assert column_label("DoiNgu", "not_a_key") == "not_a_key"
+
+
+def test_a_column_is_located_by_its_label_as_the_reader_matches_it():
+    ws = openpyxl.Workbook().active
+    ws.append(["Mã trường", "Tên trường", "1. Tổng số GV (người)", "CBQL xếp loại tốt"])
+    assert locate_column(ws, "DoiNgu", "gv_tong") == 3
+    assert locate_column(ws, "DanhGiaChuan", "cbql_tot") == 4
+    assert locate_column(ws, "DoiNgu", "nv_tong") is None

@@ -276,7 +276,8 @@ def test_labels_in_nfd_with_double_spaces_line_breaks_and_capitals(tmp_path: Pat
     assert wb.tables["TruongLop"]["so_lop_mau_giao"].tolist() == [r["so_lop_mau_giao"] for r in expected["TruongLop"]]
 
 
-@pytest.mark.parametrize("name", ["Thông tin", "THONG TIN", "thong_tin_x", "ThongTin"])
+@pytest.mark.parametrize("name", ["Thông tin", "THONG TIN", "thong_tin_x", "ThongTin", "Thong_Tin", "1. ThongTin",
+                                  "Biểu 1 - Thông tin", "Biểu số 01 ThongTin", "ThongTin (2)"])
 def test_sheet_names_match_after_normalisation(tmp_path: Path, name: str) -> None:
     book, _ = valid_book(1)
     book = {name if k == "ThongTin" else k: v for k, v in book.items()}
@@ -888,3 +889,10 @@ def test_a_label_with_an_enumeration_a_unit_or_an_abbreviation_names_its_column(
     wb = read(tmp_path, book)
     assert errors(wb) == []
     assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+
+
+def test_a_sheet_and_its_excel_copy_are_two_sheets_of_one_name(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["TruongLop (2)"] = [row[:] for row in book["TruongLop"]]
+    wb = read(tmp_path, book)
+    assert findings(wb, "duplicate_sheet") == [("error", "TruongLop (2)", None, None, None)]
