@@ -132,7 +132,8 @@ def bare_of_loose(loose: str) -> str:
     """`bare_label` of a text's `loose_label`."""
     enumeration = _ENUMERATION.match(loose)
     text = loose[enumeration.end():] if enumeration else loose
-    text = _TRAILING_NOTE.sub("", text) or text
+    for _ in range(2):  # a unit and a column number: `Kinh phí (triệu đồng) (7)`
+        text = _TRAILING_NOTE.sub("", text) or text
     return _compact(_WORD.sub(lambda word: _ABBREVIATIONS.get(word[0], word[0]), text))
 
 

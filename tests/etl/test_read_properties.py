@@ -42,21 +42,27 @@ class Deviations:
 
 
 def count_cell(rng: random.Random, n: int, messy: bool) -> Any:
-    """A count as a district may write it: number, text, float, thousands separators, empty for 0."""
+    """A count as a district may write it: number, text, float, thousands separators, a decimal comma or
+    point with nothing after it, empty for 0."""
     if not messy:
         return n
-    forms: list[Any] = [n, str(n), float(n), f"{n}.0", f" {n} ", F(f"={n}+0", n)]
+    forms: list[Any] = [n, str(n), float(n), f"{n}.0", f" {n} ", F(f"={n}+0", n), f"{n},0", f"{n},00", f"{n}."]
     if n >= 1000:
-        forms += [_thousands(n, "."), _thousands(n, " ")]
+        forms += [_thousands(n, "."), _thousands(n, " "), _thousands(n, ".") + ",0"]
     if n == 0:
         forms += [None, "  "]
     return rng.choice(forms)
 
 
 def label_cell(rng: random.Random, label: str, messy: bool) -> str:
-    """A header label with the deviations: NFD, capitals, doubled spaces, a line break."""
+    """A header label with the deviations: NFD, capitals, doubled spaces, a line break, an enumeration
+    before it or a unit or column number in brackets after it."""
     if not messy:
         return label
+    if rng.random() < 0.2:
+        label = rng.choice(["1. ", "(2) ", "a) "]) + label
+    if rng.random() < 0.2:
+        label = label + rng.choice([" (người)", " (1)", "*"])
     if rng.random() < 0.3:
         label = label.upper()
     if rng.random() < 0.3:
