@@ -57,6 +57,7 @@ class Layout:
     totals_labels: tuple[str, ...]
     enums: dict[str, dict[str, tuple[str, ...]]]
     flags: dict[int, tuple[str, ...]]
+    totals_qualifiers: tuple[str, ...] = ()  # words after a totals label that keep it one (`toàn huyện`)
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -100,6 +101,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         header_search_rows=spec["header_search_rows"],
         sheets=sheets,
         totals_labels=tuple(spec["totals_labels"]),
+        totals_qualifiers=tuple(spec.get("totals_qualifiers", ())),
         enums={k: {key: tuple(v) for key, v in m.items()} for k, m in spec["enums"].items()},
         flags={int(k): tuple(v) for k, v in spec["flags"].items()},
     )

@@ -875,6 +875,8 @@ class _LayoutMemo:
         self.layout = layout
         self._totals_exact = {normalize_label(t) for t in layout.totals_labels}
         self._totals_loose = {loose_label(t) for t in layout.totals_labels}
+        self._totals_qualified = {f"{label} {loose_label(q)}" for label in self._totals_loose
+                                  for q in layout.totals_qualifiers}
         self._totals_memo: dict[str, bool] = {}
         self._spellings: dict[tuple[str, Any], Any] = {}
         self._header_values: dict[tuple[str, str | None], Any] = {}
@@ -902,6 +904,10 @@ class _LayoutMemo:
         if known is None:
             text = normalize_label(cell).strip(" :.")
             known = text in self._totals_exact or loose_label(text) in self._totals_loose
+            if not known and self._totals_qualified:
+                # `Tổng số (toàn huyện)`, `Cộng: toàn huyện` read as `tong so toan huyen`
+                words = " ".join(_compact_words(loose_label(text)))
+                known = words in self._totals_qualified or words in self._totals_loose
             if len(self._totals_memo) < self._LIMIT:
                 self._totals_memo[cell] = known
         return known
@@ -2172,6 +2178,11 @@ def _mostly_digits(text: str) -> bool:
     """At least half of the text's non-space characters are digits: a code mistyped, not words."""
     compact = "".join(text.split())
     return bool(compact) and sum(ch.isdigit() for ch in compact) * 2 >= len(compact)
+
+
+def _compact_words(text: str) -> list[str]:
+    """The words of a text, its punctuation and brackets dropped."""
+    return "".join(ch if ch.isalnum() else " " for ch in text).split()
 
 
 def _looks_numeric(cell: str | None) -> bool:

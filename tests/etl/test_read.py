@@ -825,10 +825,10 @@ def test_a_school_year_written_another_unambiguous_way_is_read_canonical(tmp_pat
 def test_a_mistyped_school_code_is_named_in_its_row_finding(tmp_path: Path) -> None:
     book, _ = valid_book(3)
     book["TruongLop"][2][col("TruongLop", "ma_truong")] = "14118 002"
-    book["TruongLop"][3][col("TruongLop", "ma_truong")] = "Toàn huyện"
+    book["TruongLop"][3][col("TruongLop", "ma_truong")] = "Trường mới"
     wb = read(tmp_path, book)
     assert findings(wb, "unlabelled_row") == [("error", "TruongLop", 3, "ma_truong", "14118 002"),
-                                              ("error", "TruongLop", 4, "ma_truong", "Toàn huyện")]
+                                              ("error", "TruongLop", 4, "ma_truong", "Trường mới")]
     first, second = (f.message for f in wb.findings if f.rule == "unlabelled_row")
     assert "mã trường '14118 002' không đúng dạng mã" in first
     assert "không có mã trường và không phải dòng tổng cộng" in second
@@ -896,3 +896,25 @@ def test_a_sheet_and_its_excel_copy_are_two_sheets_of_one_name(tmp_path: Path) -
     book["TruongLop (2)"] = [row[:] for row in book["TruongLop"]]
     wb = read(tmp_path, book)
     assert findings(wb, "duplicate_sheet") == [("error", "TruongLop (2)", None, None, None)]
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["TỔNG CỘNG:", "Cộng toàn huyện", "Tổng số (toàn huyện)", "Tổng cộng toàn huyện", "Toàn huyện", "Tổng chung"],
+)
+def test_a_totals_row_labelled_with_its_scope_is_the_totals_row(tmp_path: Path, label: str) -> None:
+    book, expected = valid_book(2)
+    totals_row = _with_totals(book, "TruongLop", expected["TruongLop"])
+    book["TruongLop"][totals_row - 1][col("TruongLop", "ten_truong")] = label
+    wb = read(tmp_path, book)
+    assert errors(wb) == [] and wb.totals["TruongLop"]["row"] == totals_row
+    assert len(wb.tables["TruongLop"]) == 2
+
+
+def test_a_row_naming_a_scope_among_other_words_is_not_a_totals_row(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    totals_row = _with_totals(book, "TruongLop", expected["TruongLop"])
+    book["TruongLop"][totals_row - 1][col("TruongLop", "ten_truong")] = "Tổng số giáo viên toàn huyện"
+    wb = read(tmp_path, book)
+    assert "TruongLop" not in wb.totals
+    assert findings(wb, "unlabelled_row") == [("error", "TruongLop", totals_row, "ma_truong", None)]
