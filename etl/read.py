@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -1081,6 +1081,31 @@ def _below_key_row(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
     return header
 
 
+def _is_numbering_row(row: tuple[str | None, ...], labelled: int) -> bool:
+    """A row numbering the columns under a header, as Vietnamese forms do: in at least half of the labelled
+    columns, only short column numbers (`1`, `(2)`), rising from left to right, and letters (`A`, `(B)`).
+    A school row has a code of many digits or a name; a totals row its label."""
+    numbers: list[int] = []
+    letters: list[int] = []
+    for cell in row:
+        if cell is None or not (token := cell.strip()):
+            continue
+        inner = token[1:-1] if token[:1] == "(" and token[-1:] == ")" else token
+        if inner.isascii() and inner.isdigit() and len(inner) <= 3:
+            numbers.append(int(inner))
+        elif inner.isascii() and inner.isalpha() and inner.isupper() and len(inner) <= 2:
+            letters.append(_column_index(inner))
+        else:
+            return False
+    filled = len(numbers) + len(letters)
+    if filled < 3 or filled * 2 < labelled:
+        return False
+    # numbers rising (`A B 1 2 3`), or letters alone in order (`A B C D`)
+    rising = len(numbers) >= 2 and all(a < b for a, b in zip(numbers, numbers[1:], strict=False))
+    lettered = not numbers and all(b == a + 1 for a, b in zip(letters, letters[1:], strict=False))
+    return rising or lettered
+
+
 def _header_text(upper: tuple[str | None, ...], lower: tuple[str | None, ...], c: int) -> str:
     parts = [cell.strip() for cell in (upper[c], lower[c]) if not is_blank(cell)]
     return " / ".join(p for p in parts if p)
@@ -1463,6 +1488,16 @@ class _WorkbookReader:
             )
             return None
         self.result.header_rows[spec.name] = header.first_row + 1
+        if header.data_start < grid.height and _is_numbering_row(grid.row(header.data_start), len(header.labels)):
+            # `1 2 3 ...`, `(1) (2) ...` or `A B 1 2 ...` under the labels: the columns' numbers, not a school
+            self._add(
+                "info",
+                "ignored_row",
+                f"Dòng {header.data_start + 1} của trang '{grid.name}' là dòng đánh số cột, đã bỏ qua.",
+                sheet=grid.name,
+                row=header.data_start + 1,
+            )
+            header = replace(header, data_start=header.data_start + 1)
         columns = self._settle_columns(grid, spec, header)
         reader = _TableReader(self, grid, spec, header, columns)
         reader.scan()

@@ -918,3 +918,22 @@ def test_a_row_naming_a_scope_among_other_words_is_not_a_totals_row(tmp_path: Pa
     wb = read(tmp_path, book)
     assert "TruongLop" not in wb.totals
     assert findings(wb, "unlabelled_row") == [("error", "TruongLop", totals_row, "ma_truong", None)]
+
+
+@pytest.mark.parametrize("style", ["numbers", "brackets", "letters then numbers", "letters"])
+@pytest.mark.parametrize("key_row", [False, True])
+def test_a_row_numbering_the_columns_under_the_header_is_skipped(tmp_path: Path, style: str, key_row: bool) -> None:
+    book, expected = valid_book(2)
+    book["DoiNgu"] = table_rows("DoiNgu", expected["DoiNgu"], key_row=key_row)
+    n = len(LAYOUT.sheets["DoiNgu"].columns)
+    numbering = {
+        "numbers": [str(i) for i in range(1, n + 1)],
+        "brackets": [f"({i})" for i in range(1, n + 1)],
+        "letters then numbers": ["A", "B", *(str(i) for i in range(1, n - 1))],
+        "letters": [chr(65 + i) if i < 26 else "A" + chr(65 + i - 26) for i in range(n)],
+    }[style]
+    book["DoiNgu"].insert(2 if key_row else 1, numbering)
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert findings(wb, "ignored_row") == [("info", "DoiNgu", 3 if key_row else 2, None, None)]
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
