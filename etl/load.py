@@ -396,6 +396,8 @@ def publish_accepted(connection: sa.Connection, submission_ids: list[int]) -> No
         cursor.execute(_publish_script("publish_winners.sql", batch_ids=batch))
         decided = cursor.fetchall()
     winners = [winner for winner, _ in decided]
+    if not winners:  # no id of the batch is a recorded submission: nothing to publish (and `in ()` is no SQL)
+        return
     replaced = [current for _, current in decided if current is not None]
     scripts = [_publish_script("retire_replaced.sql", replaced_ids=replaced, replaced_first_id=[min(replaced)],
                                replaced_last_id=[max(replaced)])] if replaced else []

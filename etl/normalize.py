@@ -18,6 +18,7 @@ from typing import Any
 # Excel's day 0 in the 1900 date system, shifted by Excel's fictitious 29 Feb 1900 (serial 60).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MAX_EXCEL_SERIAL = 2_958_465  # 31/12/9999
+_EXCEL_LEAP_BUG_END = dt.datetime(1900, 3, 1)
 # what PostgreSQL's integer holds: every count column of staging and core. A larger count is no count a
 # school can have, and loading it would fail the whole batch's transaction: it is reported instead.
 MAX_COUNT = 2**31 - 1
@@ -273,6 +274,14 @@ def _date_from_serial(serial: float, value: Any) -> dt.date:
     if not (1 <= serial <= _MAX_EXCEL_SERIAL):
         raise NotANumber(f"not a date: {value!r}")
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def excel_serial(moment: dt.datetime) -> float:
+    """The Excel serial number (1900 system) a date and time stands for, as calamine reads one: Excel counts
+    a 29 February 1900 that never was, so before 1 March 1900 the days count from 31 December 1899."""
+    epoch = dt.datetime.combine(_EXCEL_EPOCH, dt.time())
+    days = (moment - epoch) / dt.timedelta(days=1)
+    return days if moment >= _EXCEL_LEAP_BUG_END else days - 1
 
 
 def _checked_date(year: int, month: int, day: int, value: Any) -> dt.date:

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 import numpy as np
@@ -58,6 +58,7 @@ from etl.normalize import (
     bare_of_loose,
     bare_sheet_name,
     compact_label,
+    excel_serial,
     is_blank,
     label_forms,
     loose_label,
@@ -74,6 +75,7 @@ from etl.normalize import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -475,15 +477,19 @@ class _XlsxSource:
             self._sheet_xml[name] = _SheetXml(self.path, name)
         return self._sheet_xml[name]
 
+    def xml_fact(self, name: str, fact: Callable[[_SheetXml], T], default: T) -> T:
+        """A fact read from a sheet's XML part (`_SheetXml`); `default` when the part cannot be found or read
+        (calamine read the sheet another way): these facts only add findings, never make a file unreadable."""
+        try:
+            return fact(self.sheet_xml(name))
+        except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+            log.warning("no XML part read for sheet %r of %s", name, self.path, exc_info=True)
+            return default
+
     def find_unvalued(self, names: Iterable[str]) -> bool:
-        """Look in these sheets' XML for formulas saved without a value; whether there are some. A sheet
-        whose XML part cannot be found or read (calamine read it another way) is taken as having none."""
+        """Look in these sheets' XML for formulas saved without a value; whether there are some."""
         for name in names:
-            try:
-                found = self.sheet_xml(name).unvalued_formulas()
-            except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
-                log.warning("no XML part read for sheet %r of %s", name, self.path, exc_info=True)
-                continue
+            found = self.xml_fact(name, _SheetXml.unvalued_formulas, {})
             if found:
                 self.unvalued[name] = found
         return bool(self.unvalued)
@@ -1191,12 +1197,7 @@ class _WorkbookReader:
             # free text (a school's name) is descriptive: a merged name leaves no number unread
             columns = {c + grid.col_offset: column for column in reader.specs
                        if (c := reader.by_key[column.key]) != reader.row_col and column.type != "text"}
-            try:
-                ranges = source.sheet_xml(grid.name).merged_ranges()
-            except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
-                log.warning("no XML part read for sheet %r of %s", grid.name, source.path, exc_info=True)
-                continue
-            for first_row, first_col, last_row, last_col in ranges:
+            for first_row, first_col, last_row, last_col in source.xml_fact(grid.name, _SheetXml.merged_ranges, []):
                 covered = [(r, c) for r in range(first_row, last_row + 1) for c in range(first_col, last_col + 1)
                            if (r, c) != (first_row, first_col) and r in rows and c in columns]
                 if not covered:
@@ -2179,11 +2180,6 @@ def _valid(cells: pa.Array) -> np.ndarray:
     return bits[cells.offset :].view(bool)
 
 
-# Excel's day 1 is 1 January 1900, and it counts a 29 February 1900 that never was: from 1 March 1900 on,
-# serial n is n days after 30 December 1899, before it n days after 31 December 1899 (as calamine reads it).
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-_EXCEL_EARLY_EPOCH = dt.datetime(1899, 12, 31)
-_EXCEL_LEAP_BUG_END = dt.datetime(1900, 3, 1)
 _CALAMINE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?")
 
 
@@ -2193,8 +2189,7 @@ def _date_formatted_number(cell: Any) -> str | None:
     if not isinstance(cell, str) or not _CALAMINE_DATETIME.fullmatch(cell):
         return None
     try:
-        moment = dt.datetime.fromisoformat(cell)
-        days = (moment - (_EXCEL_EPOCH if moment >= _EXCEL_LEAP_BUG_END else _EXCEL_EARLY_EPOCH)) / dt.timedelta(days=1)
+        days = excel_serial(dt.datetime.fromisoformat(cell))
     except ValueError:
         return None
     return str(int(days)) if days == int(days) else f"{days:.6f}".rstrip("0").replace(".", ",")
