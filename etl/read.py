@@ -1614,28 +1614,20 @@ class _TableReader:
         row = self.grid.row
         key_cells = self.grid.columns[self.row_col]
         plain = 0  # data rows whose code is plain digits
+        lengths: set[int] = set()  # of the plain codes: a number in a totals row's code column stands out
         for r in range(self.header.data_start, self.grid.height):
             key_cell = key_cells[r]
             # The common case first: a school code written as plain digits.
             if self.row_is_code and key_cell and len(key_cell) <= 20 and key_cell.isascii() and key_cell.isdigit():
                 data_rows.append(r)
                 plain += 1
+                lengths.add(len(key_cell))
                 continue
             kind = self._classify(r, row(r))
             if kind == "data":
                 data_rows.append(r)
             elif kind == "totals":
-                if totals is None:
-                    totals = (r, self._read_totals_row(r, row(r)))
-                else:
-                    self.owner._add(
-                        "warning",
-                        "ignored_row",
-                        f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
-                        f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
-                        sheet=self.grid.name,
-                        row=r + 1,
-                    )
+                totals = self._totals_row(r, totals)
             elif kind == "second_table":
                 self.owner._add(
                     "error",
@@ -1646,6 +1638,17 @@ class _TableReader:
                     row=r + 1,
                 )
                 break
+        # Codes all plain and of one length (the common case): no totals row among them, whose number in the
+        # code column (of schools, the district's code) is shorter than a school's code.
+        mixed = len(lengths) > 1 or plain < len(data_rows)
+        labelled = self._labelled_totals(data_rows) if self.row_is_code and mixed else []
+        if labelled:
+            # `Tổng cộng` beside a number in the code column
+            data_rows[:] = [r for r in data_rows if r not in labelled]
+            plain = sum(1 for r in data_rows if (cell := key_cells[r]) and len(cell) <= 20 and cell.isascii()
+                        and cell.isdigit())
+            for r in labelled:
+                totals = self._totals_row(r, totals)
         self.totals = totals
         self.plain_codes = plain == len(data_rows)
         errors = self.grid.errors
@@ -1659,6 +1662,30 @@ class _TableReader:
             ]
 
     # -- row classification
+
+    def _totals_row(self, r: int, totals: tuple[int, dict[str, Any]] | None) -> tuple[int, dict[str, Any]]:
+        """The sheet's totals row after row r, a totals row, is met: r read if it is the first, else reported."""
+        if totals is None:
+            return r, self._read_totals_row(r, self.grid.row(r))
+        self.owner._add(
+            "warning",
+            "ignored_row",
+            f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
+            f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
+            sheet=self.grid.name,
+            row=r + 1,
+        )
+        return totals
+
+    def _labelled_totals(self, data_rows: list[int]) -> list[int]:
+        """The rows taken for data rows by their code that hold a totals label: the totals row with a number in
+        its code column (the number of schools, the district's code). The label is looked for in the free-text
+        template columns (the school's name) and the columns the template does not define (STT, notes); in an
+        enumeration or count column it is read, and reported, as that column's value."""
+        other = {self.row_col} | {self.by_key[column.key] for column in self.specs if column.type != "text"}
+        columns = [cells for c, cells in enumerate(self.grid.columns) if c not in other]
+        is_totals_label = self.owner.is_totals_label
+        return [r for r in data_rows if any(is_totals_label(cells[r]) for cells in columns)]
 
     def _classify(self, r: int, row: tuple[str | None, ...]) -> str:
         """`data`, `totals`, `second_table` or `other` (blank, notes and unlabelled rows are reported here)."""

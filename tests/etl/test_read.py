@@ -937,3 +937,24 @@ def test_a_row_numbering_the_columns_under_the_header_is_skipped(tmp_path: Path,
     assert errors(wb) == []
     assert findings(wb, "ignored_row") == [("info", "DoiNgu", 3 if key_row else 2, None, None)]
     assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+
+
+@pytest.mark.parametrize(
+    ("code", "label_column"), [(3, "ten_truong"), ("118", "ten_truong"), ("TC", "ten_truong"), (12, "STT")]
+)
+def test_a_totals_row_with_a_number_in_the_code_column_is_the_totals_row(
+    tmp_path: Path, code: Any, label_column: str
+) -> None:
+    # the number of schools or the district's code written in the code column of the totals row
+    book, expected = valid_book(3)
+    totals_row = _with_totals(book, "DoiNgu", expected["DoiNgu"])
+    book["DoiNgu"][totals_row - 1][col("DoiNgu", "ma_truong")] = code
+    if label_column == "STT":
+        book["DoiNgu"][totals_row - 1][col("DoiNgu", "ten_truong")] = None
+        book["DoiNgu"] = [["STT" if r == 0 else "Tổng cộng" if r == totals_row - 1 else r, *row]
+                          for r, row in enumerate(book["DoiNgu"])]
+    wb = read(tmp_path, book)
+    assert errors(wb) == [] and findings(wb, "totals_row_mismatch") == []
+    assert wb.tables["DoiNgu"]["ma_truong"].tolist() == [r["ma_truong"] for r in expected["DoiNgu"]]
+    assert wb.totals["DoiNgu"]["row"] == totals_row
+    assert wb.totals["DoiNgu"]["values"]["gv_tong"] == sum(r["gv_tong"] for r in expected["DoiNgu"])
