@@ -138,6 +138,44 @@ def bare_of_loose(loose: str) -> str:
     return _compact(_WORD.sub(lambda word: _ABBREVIATIONS.get(word[0], word[0]), text))
 
 
+def trailing_notes(loose: str) -> list[str]:
+    """The notes in brackets that `bare_of_loose` drops from the end of a text's `loose_label`, last first,
+    but a column number (`kinh phi (trieu dong) (7)` -> [`trieu dong`])."""
+    notes = []
+    text = loose
+    for _ in range(2):
+        note = _TRAILING_NOTE.search(text)
+        if note is None or note.start() == 0:
+            break
+        inner = note[0].strip()
+        if inner[:1] == "(" and not inner[1:-1].strip().isdigit():
+            notes.append(inner[1:-1].strip())
+        text = text[: note.start()]
+    return notes
+
+
+def note_agrees(written: str, template: str) -> bool:
+    """Whether a note in brackets after a label (a unit, an age range: loose forms) says what the template's
+    note of that label says: the same once spaces and punctuation are dropped (`0 - 2 tuoi`), an abbreviation
+    of it (its letters in order from the same first one: `tr.d`, `trieu`, `0-2`), a text holding it (`dvt:
+    trieu dong`), or a first word abbreviating the template's first word (`trieu vnd`). Another number or
+    unit differs: `0-3 tuoi` is not `0-2 tuoi`, `nghin dong` not `trieu dong`."""
+    short, long = _compact(written), _compact(template)
+    if short == long or long in short or _abbreviates(short, long):
+        return True
+    words, template_words = _WORD.findall(written), _WORD.findall(template)
+    return (bool(words and template_words) and words[0].isalpha() and template_words[0].isalpha()
+            and _abbreviates(words[0], template_words[0]))
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """`short` is made of letters of `long` in their order, from its first letter (`trd` of `trieudong`)."""
+    if not short or short[0] != long[:1]:
+        return False
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
 def may_be_dressed(loose: str) -> bool:
     """Whether `bare_of_loose` may differ from the compact form (cheap, no pattern): a bracket, a mark, an
     enumeration's first character or an abbreviation's letters. False means the compact form is the bare."""

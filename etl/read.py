@@ -65,6 +65,7 @@ from etl.normalize import (
     may_be_dressed,
     normalize_label,
     normalize_sheet_name,
+    note_agrees,
     parse_code,
     parse_count,
     parse_date,
@@ -72,6 +73,7 @@ from etl.normalize import (
     parse_enum,
     parse_flag,
     parse_school_year,
+    trailing_notes,
 )
 
 log = logging.getLogger(__name__)
@@ -763,6 +765,9 @@ class _Matcher:
         self._texts: dict[tuple[str | None, ...], dict[int, str]] = {}
         self._key_rows: dict[tuple[str | None, ...], bool] = {}
         self._tiers = _label_tiers(spec)
+        # key -> the notes in brackets of its labels (`triệu đồng`, `0-2 tuổi`), for the keys that have some
+        self._notes = {column.key: notes for column in spec.columns
+                       if (notes := [n for label in column.labels for n in trailing_notes(loose_label(label))])}
         self._memo: dict[str, str | None] = {}
         # Headers found in one label row under rows naming no column (titles), by that row and its
         # index: the same template gives the same label row in every district's file, and so the
@@ -811,9 +816,17 @@ class _Matcher:
         if key is None and stripped and may_be_dressed(loose) and not _looks_numeric(stripped):
             # the last tier: without an enumeration, a note in brackets, abbreviations (`bare_label`)
             key = self._tiers[3][1].get(bare_of_loose(loose))
+            if key in self._notes and not self._notes_agree(loose, key):
+                key = None  # `Kinh phí (nghìn đồng)` is not the column in `triệu đồng`: its amounts would be misread
         if len(self._memo) < 50_000:
             self._memo[text] = key
         return key
+
+    def _notes_agree(self, loose: str, key: str) -> bool:
+        """Whether the notes in brackets after a text naming `key` once they are dropped (`bare_of_loose`) say
+        what the notes of the key's labels say, or there are none (`note_agrees`)."""
+        written = trailing_notes(loose)
+        return not written or any(note_agrees(w, t) for w in written for t in self._notes[key])
 
     def is_key(self, text: str | None) -> bool:
         return text is not None and text.strip() in self.keys

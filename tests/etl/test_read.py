@@ -958,3 +958,36 @@ def test_a_totals_row_with_a_number_in_the_code_column_is_the_totals_row(
     assert wb.tables["DoiNgu"]["ma_truong"].tolist() == [r["ma_truong"] for r in expected["DoiNgu"]]
     assert wb.totals["DoiNgu"]["row"] == totals_row
     assert wb.totals["DoiNgu"]["values"]["gv_tong"] == sum(r["gv_tong"] for r in expected["DoiNgu"])
+
+
+@pytest.mark.parametrize("unit", ["nghìn đồng", "ngàn đồng", "đồng", "1.000 đồng", "tỷ đồng"])
+def test_a_label_whose_unit_differs_from_the_templates_is_not_its_column(tmp_path: Path, unit: str) -> None:
+    # amounts in thousand đồng read as million đồng would be a thousand times too large
+    book, _ = valid_book(2)
+    book["LopBoiDuong"][0][col("LopBoiDuong", "kinh_phi")] = f"Kinh phí ({unit})"
+    wb = read(tmp_path, book)
+    assert "kinh_phi" not in wb.tables["LopBoiDuong"].columns
+    assert findings(wb, "missing_column") == [("error", "LopBoiDuong", None, "kinh_phi", None)]
+    assert ("info", "LopBoiDuong", 1, None, f"Kinh phí ({unit})") in findings(wb, "ignored_column")
+
+
+@pytest.mark.parametrize("unit", ["triệu đồng", "Triệu đồng", "tr.đ", "trđ", "triệu", "ĐVT: triệu đồng", "triệu VNĐ"])
+def test_a_label_whose_unit_is_the_templates_written_another_way_is_its_column(tmp_path: Path, unit: str) -> None:
+    book, expected = valid_book(2)
+    book["LopBoiDuong"][0][col("LopBoiDuong", "kinh_phi")] = f"Kinh phí ({unit}) (5)"
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [r["kinh_phi"] for r in expected["LopBoiDuong"]]
+
+
+@pytest.mark.parametrize(("label", "read_as"), [("Dân số độ tuổi nhà trẻ (0-3 tuổi)", None),
+                                                ("Dân số độ tuổi nhà trẻ (0 - 2 tuổi)", 4367),
+                                                ("Dân số độ tuổi nhà trẻ (0-2)", 4367)])
+def test_a_thongtin_label_naming_another_age_range_is_not_its_row(tmp_path: Path, label: str, read_as: Any) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = [[label if row[0].startswith("Dân số độ tuổi nhà trẻ") else row[0], row[1]]
+                        for row in thongtin_rows()]
+    wb = read(tmp_path, book)
+    assert wb.header.get("dan_so_0_2") == read_as
+    if read_as is None:
+        assert findings(wb, "missing_value") == [("error", "ThongTin", None, "dan_so_0_2", None)]
