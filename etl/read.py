@@ -1764,7 +1764,9 @@ class _TableReader:
         """A row keyed by text (a course) is data when it carries a number or a valid enumeration value.
 
         A signature line under the table ("Người lập biểu ... Thủ trưởng đơn vị") has text in the key
-        column and maybe in another one, but neither.
+        column and maybe in another one, but neither. A number followed by its unit (`30 người`, `12,5
+        triệu`) in a number column is a number too: the course is read, and the cell reported, not the row
+        dropped as a note.
         """
         for key, c in self.by_key.items():
             if c == self.row_col:
@@ -1773,7 +1775,7 @@ class _TableReader:
             if (r, c) in self.grid.errors:
                 return True
             kind = _column(self.spec, key).type
-            if kind in ("int", "decimal") and _looks_numeric(cell):
+            if kind in ("int", "decimal") and (_looks_numeric(cell) or _starts_with_number(cell)):
                 return True
             if kind == "enum" and not is_blank(cell):
                 try:
@@ -2264,6 +2266,12 @@ def _looks_numeric(cell: str | None) -> bool:
     except NotANumber:
         return False
     return True
+
+
+def _starts_with_number(cell: str | None) -> bool:
+    """A cell whose first word is a number (`30 người`, `12,5 triệu`); not a date (`16/06/2020`)."""
+    words = cell.split(maxsplit=1) if cell else []
+    return len(words) == 2 and words[0][:1].isdigit() and _looks_numeric(words[0])
 
 
 def _is_stt_cell(cell: str | None) -> bool:

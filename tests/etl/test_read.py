@@ -991,3 +991,20 @@ def test_a_thongtin_label_naming_another_age_range_is_not_its_row(tmp_path: Path
     assert wb.header.get("dan_so_0_2") == read_as
     if read_as is None:
         assert findings(wb, "missing_value") == [("error", "ThongTin", None, "dan_so_0_2", None)]
+
+
+def test_a_course_row_with_its_numbers_written_with_units_is_read_and_reported_not_dropped(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    row = book["LopBoiDuong"][2]
+    row[col("LopBoiDuong", "hinh_thuc")] = "Trực tiếp"
+    row[col("LopBoiDuong", "so_hoc_vien")] = "30 người"
+    row[col("LopBoiDuong", "so_hoan_thanh")] = "30 người"
+    row[col("LopBoiDuong", "kinh_phi")] = "12,5 triệu"
+    row[col("LopBoiDuong", "nguon_kinh_phi")] = "Ngân sách huyện"
+    book["LopBoiDuong"].append([None, None, None, None, None, "16/06/2020"])  # a date under the table: no course
+    wb = read(tmp_path, book)
+    assert wb.tables["LopBoiDuong"]["_row"].tolist() == [2, 3]
+    assert {(f.rule, f.row_number, f.column_key) for f in wb.findings if f.severity == "error"} == {
+        ("invalid_value", 3, "hinh_thuc"), ("not_a_number", 3, "so_hoc_vien"), ("not_a_number", 3, "so_hoan_thanh"),
+        ("not_a_number", 3, "kinh_phi"), ("invalid_value", 3, "nguon_kinh_phi")}
+    assert findings(wb, "ignored_row") == [("info", "LopBoiDuong", 4, None, "16/06/2020")]
