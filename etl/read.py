@@ -1333,6 +1333,8 @@ class _WorkbookReader:
                 continue
             column = _column(spec, key)
             value_col = next((c for c in filled if c > label_col), None) if inline is None else label_col
+            if inline is None and value_col is not None and value_col != filled[-1]:
+                value_col = self._visible_value_column(grid, r, [c for c in filled if c > label_col], key)
             if key in seen:
                 self._add(
                     "error",
@@ -1366,6 +1368,26 @@ class _WorkbookReader:
                     row=seen[column.key] + 1 if column.key in seen else None,
                     key=column.key,
                 )
+
+    def _visible_value_column(self, grid: Grid, r: int, candidates: list[int], key: str) -> int:
+        """Of the cells after a label, the first one in a visible column: a value in a hidden column (last
+        year's, kept beside this year's) is reported and not read. Asked only of a row with two cells after
+        its label, so the sheet's XML is read only then."""
+        hidden = grid.hidden_columns()
+        chosen = next((c for c in candidates if c not in hidden), candidates[0])
+        for c in candidates:
+            if c < chosen:
+                self._add(
+                    "info",
+                    "ignored_column",
+                    f"Ô {grid.letter(c)}{r + 1} nằm trong cột ẩn, đã bỏ qua; giá trị được đọc ở ô "
+                    f"{grid.letter(chosen)}{r + 1}.",
+                    sheet=grid.name,
+                    row=r + 1,
+                    key=key,
+                    value=_clip(grid.row(r)[c] or grid.errors.get((r, c))),
+                )
+        return chosen
 
     def _has_finding(self, key: str) -> bool:
         return any(f.column_key == key and f.severity == "error" for f in self.findings)

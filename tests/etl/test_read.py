@@ -1008,3 +1008,13 @@ def test_a_course_row_with_its_numbers_written_with_units_is_read_and_reported_n
         ("invalid_value", 3, "hinh_thuc"), ("not_a_number", 3, "so_hoc_vien"), ("not_a_number", 3, "so_hoan_thanh"),
         ("not_a_number", 3, "kinh_phi"), ("invalid_value", 3, "nguon_kinh_phi")}
     assert findings(wb, "ignored_row") == [("info", "LopBoiDuong", 4, None, "16/06/2020")]
+
+
+def test_a_thongtin_value_in_a_hidden_column_gives_way_to_the_visible_one(tmp_path: Path) -> None:
+    # last year's values kept in a hidden column B, this year's typed in column C
+    book, _ = valid_book(1)
+    book["ThongTin"] = [[label, "2018-2019" if label == "Năm học" else 1000, value] for label, value in thongtin_rows()]
+    wb = read(tmp_path, book, hidden_cols={"ThongTin": [1]})
+    assert errors(wb) == []
+    assert wb.header["nam_hoc"] == "2019-2020" and wb.header["dan_so_5"] == 1723
+    assert ("info", "ThongTin", 4, "nam_hoc", "2018-2019") in findings(wb, "ignored_column")
