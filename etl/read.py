@@ -765,9 +765,6 @@ class _Matcher:
         self._texts: dict[tuple[str | None, ...], dict[int, str]] = {}
         self._key_rows: dict[tuple[str | None, ...], bool] = {}
         self._tiers = _label_tiers(spec)
-        # key -> the notes in brackets of its labels (`triệu đồng`, `0-2 tuổi`), for the keys that have some
-        self._notes = {column.key: notes for column in spec.columns
-                       if (notes := [n for label in column.labels for n in trailing_notes(loose_label(label))])}
         self._memo: dict[str, str | None] = {}
         # Headers found in one label row under rows naming no column (titles), by that row and its
         # index: the same template gives the same label row in every district's file, and so the
@@ -816,11 +813,18 @@ class _Matcher:
         if key is None and stripped and may_be_dressed(loose) and not _looks_numeric(stripped):
             # the last tier: without an enumeration, a note in brackets, abbreviations (`bare_label`)
             key = self._tiers[3][1].get(bare_of_loose(loose))
-            if key in self._notes and not self._notes_agree(loose, key):
+            if key is not None and self._notes.get(key) and not self._notes_agree(loose, key):
                 key = None  # `Kinh phí (nghìn đồng)` is not the column in `triệu đồng`: its amounts would be misread
         if len(self._memo) < 50_000:
             self._memo[text] = key
         return key
+
+    @cached_property
+    def _notes(self) -> dict[str, list[str]]:
+        """Key -> the notes in brackets of its labels (`trieu dong`, `0-2 tuoi`), for the keys that have some
+        (made on first use: most files never need them)."""
+        return {column.key: notes for column in self.spec.columns
+                if (notes := [n for label in column.labels for n in trailing_notes(loose_label(label))])}
 
     def _notes_agree(self, loose: str, key: str) -> bool:
         """Whether the notes in brackets after a text naming `key` once they are dropped (`bare_of_loose`) say
