@@ -135,33 +135,43 @@ def phase_years(engine: sa.Engine, province: ProvinceConfig, giai_doan: str) -> 
 
 
 def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: str, out_dir: Path) -> list[Path]:
-    """The phase report: for each indicator with a target in the phase, the baseline year, every year of
-    the phase (CN values), the target and whether the target year met it."""
+    """The phase report: for each target of the phase, of the province or of a district with its own plan
+    (indicators.md, "Targets"), the baseline year, every year of the phase (the unit's CN values), the
+    target and whether the target year met it; the last column names the unit."""
     years, target_year = phase_years(engine, province, giai_doan)
     query = sa.text(
-        "select t.indicator, t.label_vi, t.unit, t.nam_hoc, t.value, t.definition from mart.indicator_trend t "
-        "where t.unit_type = 'province' and t.nam_hoc = any(:years)"
+        "select t.unit_type, t.unit_code, t.indicator, t.nam_hoc, t.value from mart.indicator_trend t "
+        "where t.nam_hoc = any(:years)"
     )
     with engine.connect() as c:
         trend = pd.read_sql(query, c, params={"years": years})
         catalogue = {r.indicator: (r.label_vi, r.unit) for r in
                      c.execute(sa.text("select indicator, label_vi, unit from core.indicator"))}
-    targets = [t for t in province.targets if t["phase"] == giai_doan and t["unit_type"] == "province"]
+        district_names = dict(c.execute(sa.text("select ma_don_vi, ten_don_vi from core.district")).all())
+    # the province's targets first, then each district's, in the configuration's order
+    targets = sorted((t for t in province.targets if t["phase"] == giai_doan),
+                     key=lambda t: t["unit_type"] != "province")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-giai-doan_{province.slug}_{giai_doan}"
     rows = []
     for target in targets:
-        series = trend[trend.indicator == target["indicator"]].set_index("nam_hoc")
+        if target["unit_type"] == "province":
+            unit_code, unit_name = province.ma_tinh, province.meta["ten_tinh"]
+        else:
+            unit_code = target["ma_don_vi"]
+            unit_name = district_names.get(unit_code, unit_code)
+        series = trend[(trend.unit_type == target["unit_type"]) & (trend.unit_code == unit_code)
+                       & (trend.indicator == target["indicator"])].set_index("nam_hoc")
         label, unit = catalogue.get(target["indicator"], (target["indicator"], "percent"))
         values = [series.value.get(y) for y in years]
-        final = series.value.get(target_year)
+        final = series.value.get(target["target_nam_hoc"])
         goal = float(target["target_value"])
         met = None
         if final is not None and not pd.isna(final):
             met = final <= goal if target["indicator"] == "thieu_gv" else final >= goal
         rows.append([target["indicator"], label, *[_display(v, unit) for v in values], goal,
-                     MET_VI.get(met, "chưa có số liệu")])
-    header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá"]
+                     MET_VI.get(met, "chưa có số liệu"), unit_name])
+    header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá", "Đơn vị"]
     xlsx = out_dir / f"{stem}.xlsx"
     book = xlsxwriter.Workbook(xlsx)
     _write_sheet(book, "Giai doan", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",

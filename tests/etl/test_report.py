@@ -1,0 +1,46 @@
+"""Report files (etl/report.py) against spec/indicators.md: a phase report compares the baseline year, every
+year of the phase and the target, for every unit with a target: the province or a district with its own plan.
+
+Facts are written straight into core (tests/etl/test_rollup.py's helper), so these tests pin the reports alone."""
+
+from __future__ import annotations
+
+import csv
+
+import sqlalchemy as sa
+
+from etl import registry, warehouse
+from etl.report import write_phase_report
+from etl.rollup import rebuild_marts
+from tests.etl.test_rollup import write_facts
+
+BUON_MA_THUOT = "643"  # Đắk Lắk: the district with its own plan (seed 000)
+
+
+def test_a_phase_report_compares_a_district_with_its_own_targets(make_settings, tmp_path):
+    settings = make_settings("dak-lak")
+    engine = warehouse.prepare(settings)
+    province = settings.province_config()
+    registry.load_province(engine, province)
+    with engine.begin() as c:  # Đắk Lắk ships targets only: its registry is not configured
+        c.execute(sa.text("insert into core.district (ma_don_vi, ten_don_vi, ma_tinh) "
+                          "values (:d, 'Phòng GD&ĐT thành phố Buôn Ma Thuột', '66')"), {"d": BUON_MA_THUOT})
+    # the facts of each year are replaced by the next year's: roll up one year at a time
+    school = {"ma_don_vi": BUON_MA_THUOT, "gv_tong": 10, "gv_td_cao_dang": 6, "gv_td_dai_hoc": 4,
+              "gv_duoc_danh_gia": 10, "gv_tot": 4, "gv_kha": 4}
+    for nam_hoc in ("2020-2021", "2024-2025"):
+        write_facts(engine, nam_hoc, {"66643001": school}, {BUON_MA_THUOT: (10, 10, 10)})
+        rebuild_marts(engine, [(nam_hoc, "CN")])
+
+    csv_path = next(p for p in write_phase_report(engine, province, "2021-2025", tmp_path) if p.suffix == ".csv")
+    rows = list(csv.reader(csv_path.open(encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+    assert header[2:7] == ["2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025"]
+    by_indicator = {row[0]: row for row in body}
+    assert set(by_indicator) == {"gv_cd_tro_len", "gv_kha_tro_len", "cot_can_bd_ho_tro", "bd_theo_chuan"}, \
+        "the four 2021-2025 targets of Buôn Ma Thuột (indicators.md, seed 000)"
+    gv_cd = by_indicator["gv_cd_tro_len"]
+    assert (gv_cd[2], gv_cd[6], gv_cd[7], gv_cd[8]) == ("100.0", "100.0", "100.0", "Đạt")
+    gv_kha = by_indicator["gv_kha_tro_len"]
+    assert (gv_kha[6], gv_kha[7], gv_kha[8]) == ("80.0", "90.0", "Chưa đạt")
+    assert all(row[-1] == "Phòng GD&ĐT thành phố Buôn Ma Thuột" for row in body), "each row names its unit"
