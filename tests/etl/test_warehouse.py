@@ -1,5 +1,7 @@
 """The warehouse: migrations, idempotent registry load, analyst role."""
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from etl import migrations, registry, warehouse
@@ -15,7 +17,8 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
                                                     "0008_unit_target_from_config",
                                                     "0009_province_sums_on_read",
                                                     "0010_school_type_as_reported",
-                                                    "0011_school_facts_by_key_only"]
+                                                    "0011_school_facts_by_key_only",
+                                                    "0012_due_after_the_deadline_day"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
@@ -110,10 +113,26 @@ def test_0009_keeps_the_district_sums_and_sums_the_province_rows_on_read(setting
     assert len(before["province_indicator"]) > 60
 
     assert migrations.upgrade(engine) == ["0009_province_sums_on_read", "0010_school_type_as_reported",
-                                          "0011_school_facts_by_key_only"]
+                                          "0011_school_facts_by_key_only", "0012_due_after_the_deadline_day"]
     with engine.connect() as c:
         assert _columns(c, "unit_sums") == columns
         assert c.execute(sa.text("select count(*) from mart.district_sums")).scalar() == 2
         assert c.execute(sa.text("select * from mart.unit_sums order by 1, 2")).all() == sums_before
         for view, rows in before.items():
             assert c.execute(sa.text(indicators.format(view))).all() == rows, view
+
+
+def test_a_period_is_due_the_day_after_its_deadline(engine):
+    """The deadline day is the district's to its end (the reminders say "hết ngày"): a district that has sent
+    nothing is `missing` from the day after, in Vietnam; one that sent something is shown at once."""
+    with engine.begin() as c:
+        today = c.execute(sa.text("select (now() at time zone 'Asia/Ho_Chi_Minh')::date")).scalar_one()
+        c.execute(sa.text("insert into core.school_year (nam_hoc, start_year) values ('2098-2099', 2098), "
+                          "('2099-2100', 2099) on conflict do nothing"))
+        c.execute(sa.text("insert into core.reporting_period (nam_hoc, ky_bao_cao, deadline) values "
+                          "('2098-2099', 'CN', :yesterday), ('2099-2100', 'CN', :today)"),
+                  {"today": today, "yesterday": today - dt.timedelta(days=1)})
+        due = c.execute(sa.text("select nam_hoc, status, count(*) from mart.reporting_status "
+                                "where nam_hoc in ('2098-2099', '2099-2100') group by 1, 2")).all()
+        districts = c.execute(sa.text("select count(*) from core.district")).scalar_one()
+    assert due == [("2098-2099", "missing", districts)]
