@@ -25,9 +25,12 @@ def _is_missing(value: object) -> bool:
 
 
 def _display(value: object, unit: str) -> object:
+    """A value as the report files show it. Percentages to two decimals: one manager of 665 not meeting the
+    standard is 0.15 % (indicators.md, the Sơn La baseline: "a correct roll-up shows 0.15"), which one decimal
+    would show as 0.2, neither the seed's figure nor the true one; the CSV files keep the exact values."""
     if value is None or pd.isna(value):
         return "không có dữ liệu"
-    digits = {"percent": 1, "ratio": 2}.get(unit, 1)
+    digits = {"percent": 2, "ratio": 2}.get(unit, 1)
     rounded = round(float(value), digits)
     return int(rounded) if unit == "count" and rounded == int(rounded) else rounded
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 
+import openpyxl
 import sqlalchemy as sa
 
 from etl import registry, warehouse
-from etl.report import write_phase_report
+from etl.report import write_annual_report, write_phase_report
 from etl.rollup import rebuild_marts
 from tests.etl.test_rollup import write_facts
 
@@ -44,3 +45,18 @@ def test_a_phase_report_compares_a_district_with_its_own_targets(make_settings, 
     gv_kha = by_indicator["gv_kha_tro_len"]
     assert (gv_kha[6], gv_kha[7], gv_kha[8]) == ("80.0", "90.0", "Chưa đạt")
     assert all(row[-1] == "Phòng GD&ĐT thành phố Buôn Ma Thuột" for row in body), "each row names its unit"
+
+
+def test_the_annual_report_shows_a_small_share_to_its_published_decimal(engine, settings, tmp_path):
+    """One manager of 665 rated chưa đạt is 0.15 % (indicators.md, Sơn La May 2019: "a correct roll-up shows
+    0.15"); the report's sheet shows 0.15, not 0.2."""
+    school = {"ma_don_vi": "118", "cbql_tong": 665, "cbql_duoc_danh_gia": 665, "cbql_tot": 289, "cbql_kha": 346,
+              "cbql_dat": 29, "cbql_chua_dat": 1}
+    write_facts(engine, "2018-2019", {"14118001": school}, {"118": (10, 10, 10)})
+    rebuild_marts(engine, [("2018-2019", "CN")])
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2018-2019", tmp_path)
+                if p.suffix == ".xlsx")
+    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]
+    shown = {row[0]: row[4] for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert shown["cbql_chua_dat"] == 0.15
+    assert shown["cbql_kha"] == 52.03  # 346 / 665: the published 52.0 % to two decimals
