@@ -32,6 +32,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -370,8 +371,15 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     _check_uncompressed(uncompressed, max_uncompressed_bytes)
     if "xl/workbook.xml" in names or "[Content_Types].xml" in names:
         return _XlsxSource(path, data)
-    csv_members = [m for m in members if m.filename.lower().endswith(".csv") and not m.is_dir()]
+    csv_members = [m for m in members if m.filename.lower().endswith(".csv") and not m.is_dir()
+                   and not _is_mac_metadata(m.filename)]
     if not csv_members:
+        workbooks = [name for name in sorted(names) if name.lower().endswith((".xlsx", ".xlsm"))
+                     and not _is_mac_metadata(name)]
+        if workbooks:
+            # a district zipped its workbook to send it: say which file to send instead
+            raise _FileProblem("unreadable_file", f"Tệp không đọc được: tệp .zip chứa tệp Excel '{workbooks[0]}'. "
+                                                  f"Hãy gửi thẳng tệp Excel đó, không nén vào tệp .zip.")
         if "content.xml" in names and "mimetype" in names:
             what = ("đây là tệp OpenDocument (LibreOffice Calc, .ods). Hãy lưu lại dưới dạng "
                     "'Excel 2007-365 (.xlsx)' rồi gửi lại")
@@ -383,6 +391,12 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     return _CsvZipSource(
         path, csv_members, [m.filename for m in members if m not in csv_members], max_uncompressed_bytes
     )
+
+
+def _is_mac_metadata(name: str) -> bool:
+    """A zip member macOS adds beside every file it compresses (`__MACOSX/._TruongLop.csv`, a binary
+    resource fork): never a sheet, whatever its name."""
+    return name.startswith("__MACOSX/") or name.rpartition("/")[2].startswith("._")
 
 
 def _stat_failure(path: Path) -> OSError | None:
@@ -693,7 +707,16 @@ class _CsvZipSource:
 
     def __init__(self, path: Path, members: list[zipfile.ZipInfo], other_members: list[str], limit: int) -> None:
         self.path = path
-        self._members = {Path(m.filename).stem: m for m in members}
+        # A sheet is named by its file's name; two CSVs of one name in different folders are named by their
+        # paths (`moi/TruongLop`), so that both are seen and reported as one sheet twice, not one of them
+        # silently replaced by the other (`_WorkbookReader._match_sheets` matches the name after the last `/`).
+        stems = Counter(Path(m.filename).stem for m in members)
+        self._members: dict[str, zipfile.ZipInfo] = {}
+        for m in members:
+            name = Path(m.filename).stem if stems[Path(m.filename).stem] == 1 else m.filename[:-4]
+            while name in self._members:  # the same path twice in the zip: a copy
+                name += " (2)"
+            self._members[name] = m
         self.sheet_names = list(self._members)
         self.other_members = [m for m in other_members if not m.endswith("/")]
         self._limit = limit
@@ -1268,7 +1291,8 @@ class _WorkbookReader:
         memo = _layout_memo(self.layout)
         matched: dict[str, str] = {}
         for name in self.source.sheet_names:
-            canonical = memo.sheet(name)
+            # a CSV named by its path (`_CsvZipSource`); an Excel sheet name cannot hold a `/`
+            canonical = memo.sheet(name.rpartition("/")[2])
             if canonical is None:
                 self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
             elif canonical in matched:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import random
 import unicodedata
@@ -812,6 +814,52 @@ def test_zip_csv_variant_in_a_windows_code_page_is_unreadable_with_a_way_out(tmp
     wb = read_workbook(path)
     assert [(f.severity, f.rule) for f in wb.findings] == [("error", "unreadable_file")]
     assert "không phải văn bản UTF-8" in wb.findings[0].message and "CSV UTF-8" in wb.findings[0].message
+
+
+def csv_text(rows: list[list[Any]], delimiter: str) -> str:
+    """Rows as a CSV writes them (a field holding the delimiter, a quote or a line break quoted)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(
+        ["" if c is None else c for c in row] for row in rows)
+    return out.getvalue()
+
+
+def test_two_csvs_of_one_sheet_in_two_folders_are_a_duplicate_sheet_not_one_dropped(tmp_path: Path) -> None:
+    book, _ = valid_book(2)
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, rows in book.items():
+            archive.writestr(f"moi/{sheet}.csv", csv_text(rows, ","))
+        archive.writestr("cu/TruongLop.csv", csv_text(book["TruongLop"], ","))
+    wb = read_workbook(path)
+    assert findings(wb, "duplicate_sheet") == [("error", "cu/TruongLop", None, None, None)]
+    assert "'moi/TruongLop' và 'cu/TruongLop'; chỉ đọc 'moi/TruongLop'" in wb.findings[0].message
+
+
+def test_macos_metadata_files_in_a_csv_zip_are_not_sheets(tmp_path: Path) -> None:
+    # Finder's "Compress" adds __MACOSX/._<name> (binary resource forks) beside every file
+    book, expected = valid_book(2)
+    path = tmp_path / "mac.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, rows in book.items():
+            archive.writestr(f"__MACOSX/._{sheet}.csv", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+            archive.writestr(f"{sheet}.csv", csv_text(rows, ","))
+    wb = read_workbook(path)
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
+    assert ("info", None, None, None, None) in findings(wb, "ignored_sheet")
+
+
+def test_a_zip_holding_a_workbook_says_so(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    inner = write_xlsx(tmp_path / "bao-cao.xlsx", book)
+    path = tmp_path / "nen.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(inner, "Quynh Nhai/bao-cao.xlsx")
+    wb = read_workbook(path)
+    assert [(f.severity, f.rule) for f in wb.findings] == [("error", "unreadable_file")]
+    assert wb.findings[0].message == ("Tệp không đọc được: tệp .zip chứa tệp Excel 'Quynh Nhai/bao-cao.xlsx'. "
+                                      "Hãy gửi thẳng tệp Excel đó, không nén vào tệp .zip.")
 
 
 @pytest.mark.parametrize("written", ["2019 - 2020", "2019–2020", "Năm học 2019-2020", "2019-20"])
