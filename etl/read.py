@@ -734,7 +734,7 @@ class _CsvZipSource:
                 f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8 (tiếng Việt sẽ bị "
                 f"lỗi phông). Hãy xuất lại từ Excel bằng kiểu 'CSV UTF-8 (Comma delimited)', hoặc gửi tệp .xlsx.",
             ) from exc
-        rows = _csv_rows(text)
+        rows, delimiter = _csv_rows(text)
         width = max((len(r) for r in rows), default=0)
         columns: list[list[str | None]] = [[None] * len(rows) for _ in range(width)]
         for r, row in enumerate(rows):
@@ -744,7 +744,11 @@ class _CsvZipSource:
         _move_error_literals(columns, errors)
 
         def number_rows(c: int) -> frozenset[int]:
-            # A CSV is a machine export: a plain `12.5` is a number as an Excel cell would be.
+            # A `,` separated CSV is a machine export: a plain `12.5` is a number as an Excel cell would be.
+            # Fields are separated by `;` where the comma is the decimal separator (Excel in Vietnamese), and
+            # there `1.234` is one thousand two hundred and thirty-four: its cells are text, read as typed.
+            if delimiter == ";":
+                return frozenset()
             return frozenset(r for r, cell in enumerate(columns[c]) if cell and _MACHINE_NUMBER.fullmatch(cell))
 
         return Grid(name, columns=columns, errors=errors, number_rows=number_rows)
@@ -755,9 +759,11 @@ class _CsvZipSource:
         return grids
 
 
-def _csv_rows(text: str) -> list[list[str]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+def _csv_rows(text: str) -> tuple[list[list[str]], str]:
+    """The rows of a CSV, and its delimiter: `;` when the text holds more of them than commas. Counted over
+    the whole text, not its first line: a `;` separated line may hold commas in its text (`huyện Quỳnh Nhai,
+    tỉnh Sơn La`, a title), which Excel writes unquoted, while every line holds the delimiter."""
+    delimiter = ";" if text.count(";") > text.count(",") else ","
     rows = []
     cells = 0
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
@@ -765,7 +771,7 @@ def _csv_rows(text: str) -> list[list[str]]:
         if cells > _MAX_CSV_CELLS:
             raise _FileProblem("file_too_large", "Tệp CSV quá lớn: quá nhiều ô.")
         rows.append(row)
-    return rows
+    return rows, delimiter
 
 
 # ---------------------------------------------------------------- label matching (per layout sheet)

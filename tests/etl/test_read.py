@@ -850,6 +850,40 @@ def test_macos_metadata_files_in_a_csv_zip_are_not_sheets(tmp_path: Path) -> Non
     assert ("info", None, None, None, None) in findings(wb, "ignored_sheet")
 
 
+def test_a_semicolon_csv_whose_first_line_holds_commas_is_read_with_semicolons(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    rows = thongtin_rows(ten_don_vi="Phòng GD&ĐT huyện Quỳnh Nhai, tỉnh Sơn La")
+    book["ThongTin"] = [rows[2], *rows[:2], *rows[3:]]  # the name first: Excel writes its comma unquoted
+    path = tmp_path / "semi.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, sheet_rows in book.items():
+            text = csv_text(sheet_rows, ";")
+            archive.writestr(f"{sheet}.csv", text.replace('"Phòng GD&ĐT huyện Quỳnh Nhai, tỉnh Sơn La"',
+                                                          "Phòng GD&ĐT huyện Quỳnh Nhai, tỉnh Sơn La"))
+    wb = read_workbook(path)
+    assert errors(wb) == []
+    assert wb.header["ten_don_vi"] == "Phòng GD&ĐT huyện Quỳnh Nhai, tỉnh Sơn La" and wb.header["ma_don_vi"] == "118"
+
+
+@pytest.mark.parametrize(("delimiter", "written", "read_as"), [
+    (";", "1.234", 1234.0), (";", "12,5", 12.5), (";", "1.250,5", 1250.5), (";", "12.5", 12.5),
+    (",", "1.234", 1.234), (",", "12.5", 12.5), (",", "12,5", 12.5)])
+def test_kinh_phi_in_a_csv_follows_the_decimal_separator_its_delimiter_implies(
+    tmp_path: Path, delimiter: str, written: str, read_as: float
+) -> None:
+    # `;` separates the fields where the comma is the decimal separator (Excel in Vietnamese): the dot there
+    # groups thousands; a `,` separated export writes machine numbers
+    book, _ = valid_book(2)
+    book["LopBoiDuong"][1][col("LopBoiDuong", "kinh_phi")] = written
+    path = tmp_path / "kp.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for sheet, rows in book.items():
+            archive.writestr(f"{sheet}.csv", csv_text(rows, delimiter))
+    wb = read_workbook(path)
+    assert errors(wb) == []
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist()[0] == read_as
+
+
 def test_a_zip_holding_a_workbook_says_so(tmp_path: Path) -> None:
     book, _ = valid_book(1)
     inner = write_xlsx(tmp_path / "bao-cao.xlsx", book)
