@@ -21,6 +21,7 @@ How cells are read, and why:
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import gc
@@ -635,15 +636,43 @@ class _SheetXml:
 
     def number_rows(self, column: int) -> frozenset[int]:
         """0-based rows whose cell in this absolute column is stored as a number (no `t`, or `t="n"`)."""
-        letters = column_letter(column).encode()
         rows: set[int] = set()
-        for attrs in re.findall(rb"<(?:\w+:)?c\b([^>]*)>", self._xml):
-            ref = re.search(rb'\br="([A-Z]+)(\d+)"', attrs)
-            if ref and ref[1] == letters:
+        for r, c, attrs in self._cells[1]:
+            if c == column:
                 kind = re.search(rb'\bt="(\w+)"', attrs)
                 if kind is None or kind[1] == b"n":
-                    rows.add(int(ref[2]) - 1)
+                    rows.add(r)
         return frozenset(rows)
+
+    @cached_property
+    def _cells(self) -> tuple[list[int], list[tuple[int, int, bytes]]]:
+        """Where each cell's tag starts in the XML, and each cell's (0-based row, absolute column, attributes).
+
+        A cell's position is its reference (`r="E3"`). The format lets a writer leave references out, and
+        some do: a cell is then in the column after the cell before it, in the row after the row before."""
+        starts: list[int] = []
+        cells: list[tuple[int, int, bytes]] = []
+        row, column = -1, -1
+        for tag in _ROW_OR_CELL.finditer(self._xml):
+            attrs = tag[2]
+            if tag[1] == b"row":
+                number = re.search(rb'\br="(\d+)"', attrs)
+                row, column = (int(number[1]) - 1 if number else row + 1), -1
+                continue
+            ref = _CELL_REF.search(attrs)
+            if ref:
+                row, column = int(ref[2]) - 1, _column_index(ref[1].decode())
+            else:
+                column += 1
+            starts.append(tag.start())
+            cells.append((row, column, attrs))
+        return starts, cells
+
+    def _cell_at(self, offset: int) -> tuple[int, int] | None:
+        """(row, column) of the cell whose tag is the last one starting before this offset of the XML."""
+        starts, cells = self._cells
+        i = bisect.bisect_right(starts, offset) - 1
+        return cells[i][:2] if i >= 0 else None
 
 
     def merged_ranges(self) -> list[tuple[int, int, int, int]]:
@@ -663,14 +692,18 @@ class _SheetXml:
         for end in _FORMULA_WITHOUT_VALUE.finditer(xml):
             start = max(xml.rfind(b"<c ", 0, end.start()), xml.rfind(b":c ", 0, end.start()))
             cell = xml[start : end.end()]
-            ref = re.search(rb'\br="([A-Z]+)(\d+)"', cell)
+            ref = _CELL_REF.search(cell)
             formula = re.search(rb"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", cell, re.S)
-            if ref is None:
+            position = (int(ref[2]) - 1, _column_index(ref[1].decode())) if ref else self._cell_at(end.start())
+            if position is None:
                 continue
             text = html.unescape(formula[1].decode("utf-8", "replace")) if formula else ""
-            found[(int(ref[2]) - 1, _column_index(ref[1].decode()))] = "=" + text
+            found[position] = "=" + text
         return found
 
+
+_ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")  # a row's or a cell's start tag (not `<col>`, `<cfRule>`)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 
 # A formula element (or a shared formula's reference, `<f .../>`) followed by the end of its cell, with no
 # value or an empty self-closed one in between. A formula whose result is the empty text keeps its value

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import random
+import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -702,6 +703,30 @@ def test_a_formula_saved_without_its_value_is_an_error_on_that_cell_not_a_zero(t
     assert wb.tables["DoiNgu"]["gv_tong"].isna().tolist() == [False, True]
     assert wb.tables["DoiNgu"]["gv_tong"].iloc[0] == expected["DoiNgu"][0]["gv_tong"]
     assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
+
+
+def without_cell_references(path: Path) -> Path:
+    """The workbook with its cells' references (`r="E3"`) left out, as the format allows and some writers do:
+    a cell is then in the column after the cell before it."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            if name.startswith("xl/worksheets/"):
+                data = re.sub(rb'(<c\b[^>]*?) r="[A-Z]+[0-9]+"', rb"\1", data)
+            archive.writestr(name, data)
+    return path
+
+
+def test_cells_without_references_keep_their_unvalued_formulas_and_stored_numbers(tmp_path: Path) -> None:
+    book, expected = valid_book(2)
+    book["LopBoiDuong"][1][col("LopBoiDuong", "kinh_phi")] = 1.234  # a number: 1.234, not 1234
+    c = col("DoiNgu", "gv_tong")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {("DoiNgu", 2, c): "=SUM(H3:L3)"})
+    wb = read_workbook(without_cell_references(path))
+    assert findings(wb, "formula_error") == [("error", "DoiNgu", 3, "gv_tong", "=SUM(H3:L3)")]
+    assert wb.tables["DoiNgu"]["gv_tong"].isna().tolist() == [False, True]
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [1.234, expected["LopBoiDuong"][1]["kinh_phi"]]
 
 
 def test_formulas_without_values_in_thongtin_and_the_totals_row_are_errors_too(tmp_path: Path) -> None:
