@@ -1550,9 +1550,13 @@ class _WorkbookReader:
     def _formula_error(self, grid: Grid, r: int, c: int, column: ColumnSpec | None) -> None:
         literal = grid.errors[(r, c)]
         where = f"cột '{column.label_vi}'" if column else f"cột {grid.letter(c)}"
+        value = _clip(literal)
         if literal.startswith("="):  # a formula saved without its value (`_SheetXml.unvalued_formulas`)
+            # a filled-down (shared) formula's cells but the first hold no text of their own: none is shown
+            formula = f"công thức {_clip(literal, 60)}" if literal != "=" else "công thức"
+            value = value if literal != "=" else None
             message = (
-                f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có công thức {_clip(literal, 60)} nhưng tệp "
+                f"Ô {grid.letter(c)}{r + 1} ({where}, dòng {r + 1}) có {formula} nhưng tệp "
                 f"không lưu kết quả của công thức (tệp được tạo bằng phần mềm không tính công thức), nên không "
                 f"đọc được số liệu; hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
             )
@@ -1566,7 +1570,7 @@ class _WorkbookReader:
             sheet=grid.name,
             row=r + 1,
             key=column.key if column else None,
-            value=_clip(literal),
+            value=value,
         )
 
     # -- per-school and per-course tables

@@ -729,6 +729,29 @@ def test_cells_without_references_keep_their_unvalued_formulas_and_stored_number
     assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [1.234, expected["LopBoiDuong"][1]["kinh_phi"]]
 
 
+def test_a_shared_formula_saved_without_its_value_is_reported_without_a_formula_text_it_does_not_have(
+    tmp_path: Path,
+) -> None:
+    # the cells of a filled-down formula refer to the first one's text (`<f t="shared" si="0"/>`): they have none
+    book, _ = valid_book(2)
+    c = col("DoiNgu", "gv_tong")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {
+        ("DoiNgu", 1, c): "=SUM(H2:L2)", ("DoiNgu", 2, c): "=SUM(H3:L3)"})
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data.replace(b"<f>SUM(H3:L3)</f>", b'<f t="shared" si="0"/>'))
+    wb = read_workbook(path)
+    assert findings(wb, "formula_error") == [("error", "DoiNgu", 2, "gv_tong", "=SUM(H2:L2)"),
+                                             ("error", "DoiNgu", 3, "gv_tong", None)]
+    letter = chr(65 + c)
+    assert [f.message for f in wb.findings if f.rule == "formula_error"][1] == (
+        f"Ô {letter}3 (cột 'Tổng số giáo viên', dòng 3) có công thức nhưng tệp không lưu kết quả của công thức (tệp "
+        f"được tạo bằng phần mềm không tính công thức), nên không đọc được số liệu; hãy mở tệp bằng Excel hoặc "
+        f"LibreOffice, lưu lại rồi gửi lại.")
+
+
 def test_formulas_without_values_in_thongtin_and_the_totals_row_are_errors_too(tmp_path: Path) -> None:
     book, expected = valid_book(2)
     totals_row = _with_totals(book, "TruongLop", expected["TruongLop"])
