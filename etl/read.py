@@ -281,6 +281,7 @@ class Grid:
         errors: dict[tuple[int, int], str],
         col_offset: int | Callable[[], int] = 0,
         hidden_columns: Callable[[], frozenset[int]] = frozenset,
+        hidden_rows: Callable[[], frozenset[int]] = frozenset,
         number_rows: Callable[[int], frozenset[int]] = lambda c: frozenset(),
     ) -> None:
         self.name = name
@@ -288,6 +289,7 @@ class Grid:
         self.errors = errors
         self._col_offset = col_offset
         self.hidden_columns = hidden_columns
+        self.hidden_rows = hidden_rows
         self.number_rows = number_rows
         self.width = len(columns)
         self.height = len(columns[0]) if columns else 0
@@ -554,6 +556,8 @@ class _XlsxSource:
             errors=errors,
             col_offset=offset,
             hidden_columns=lambda: frozenset(c - offset() for c in parts.hidden_columns()),
+            # grid rows are the sheet's rows (row 0 is Excel row 1); none hidden if the XML cannot be read
+            hidden_rows=lambda: self.xml_fact(name, _SheetXml.hidden_rows, frozenset()),
             number_rows=lambda c: parts.number_rows(c + offset()),
         )
 
@@ -632,6 +636,17 @@ class _SheetXml:
             if values.get(b"hidden") in (b"1", b"true") or values.get(b"width") in (b"0", b"0.0"):
                 first, last = int(values.get(b"min", b"1")), int(values.get(b"max", b"1"))
                 hidden.update(range(first - 1, min(last, first + 512)))  # a range to XFD is not a real column
+        return frozenset(hidden)
+
+    def hidden_rows(self) -> frozenset[int]:
+        """0-based indices of the rows marked hidden (a row without its `r` is the one after the row before)."""
+        hidden: set[int] = set()
+        row = -1
+        for attrs in re.findall(rb"<(?:\w+:)?row\b([^>]*)>", self._xml):
+            number = re.search(rb'\br="(\d+)"', attrs)
+            row = int(number[1]) - 1 if number else row + 1
+            if re.search(rb'\bhidden="(?:1|true)"', attrs):
+                hidden.add(row)
         return frozenset(hidden)
 
     def number_rows(self, column: int) -> frozenset[int]:
@@ -1403,16 +1418,35 @@ class _WorkbookReader:
             if inline is None and value_col is not None and value_col != filled[-1]:
                 value_col = self._visible_value_column(grid, r, [c for c in filled if c > label_col], key)
             if key in seen:
+                earlier = seen[key]
+                hidden = grid.hidden_rows()  # the sheet's XML, read only for an item written twice
+                if (earlier in hidden) == (r in hidden):
+                    self._add(
+                        "error",
+                        "duplicate_value",
+                        f"Mục '{column.label_vi}' được ghi hai lần (dòng {earlier + 1} và dòng {r + 1}); "
+                        f"chỉ giữ một dòng.",
+                        sheet=grid.name,
+                        row=r + 1,
+                        key=key,
+                    )
+                    continue
+                # Last year's row kept hidden beside this year's: Excel shows one, which is the one read.
+                stale, shown = (earlier, r) if earlier in hidden else (r, earlier)
+                if stale == earlier:
+                    self._forget_item(grid.name, key, earlier)
                 self._add(
-                    "error",
-                    "duplicate_value",
-                    f"Mục '{column.label_vi}' được ghi hai lần (dòng {seen[key] + 1} và dòng {r + 1}); "
-                    f"chỉ giữ một dòng.",
+                    "info",
+                    "ignored_row",
+                    f"Dòng {stale + 1} của trang '{grid.name}' ('{column.label_vi}') nằm trong hàng ẩn, đã bỏ "
+                    f"qua; giá trị được đọc ở dòng {shown + 1}.",
                     sheet=grid.name,
-                    row=r + 1,
+                    row=stale + 1,
                     key=key,
+                    value=_clip(" | ".join(cell or "" for cell in grid.row(stale) if not is_blank(cell))),
                 )
-                continue
+                if stale == r:
+                    continue
             seen[key] = r
             self.result.header_rows[key] = r + 1  # the validator's ThongTin findings point at this row
             if value_col is None:
@@ -1435,6 +1469,12 @@ class _WorkbookReader:
                     row=seen[column.key] + 1 if column.key in seen else None,
                     key=column.key,
                 )
+
+    def _forget_item(self, sheet: str, key: str, r: int) -> None:
+        """Drop what was read of a ThongTin item at row r (its value and its findings): another row replaces it."""
+        self.result.header.pop(key, None)
+        self.findings[:] = [f for f in self.findings
+                            if not (f.sheet == sheet and f.row_number == r + 1 and f.column_key == key)]
 
     def _visible_value_column(self, grid: Grid, r: int, candidates: list[int], key: str) -> int:
         """Of the cells after a label, the first one in a visible column: a value in a hidden column (last

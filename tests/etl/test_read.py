@@ -53,7 +53,8 @@ Book = dict[str, list[list[Any]]]  # sheet name -> rows of cells (None = empty c
 
 
 def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | None = None,
-               merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None) -> Path:
+               merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None,
+               hidden_rows: dict[str, list[int]] | None = None) -> Path:
     """Write a workbook with xlsxwriter: str as text, numbers as numbers, dates as Excel dates, `F` as formulas."""
     wb = xlsxwriter.Workbook(str(path))
     date_format = wb.add_format({"num_format": "dd/mm/yyyy"})
@@ -75,6 +76,8 @@ def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | No
                     ws.write_number(r, c, cell)
         for c in (hidden_cols or {}).get(name, []):
             ws.set_column(c, c, None, None, {"hidden": True})
+        for r in (hidden_rows or {}).get(name, []):
+            ws.set_row(r, None, None, {"hidden": True})
         for r1, c1, r2, c2, text in (merges or {}).get(name, []):
             ws.merge_range(r1, c1, r2, c2, text)
     wb.close()
@@ -1138,6 +1141,30 @@ def test_a_course_row_with_its_numbers_written_with_units_is_read_and_reported_n
         ("invalid_value", 3, "hinh_thuc"), ("not_a_number", 3, "so_hoc_vien"), ("not_a_number", 3, "so_hoan_thanh"),
         ("not_a_number", 3, "kinh_phi"), ("invalid_value", 3, "nguon_kinh_phi")}
     assert findings(wb, "ignored_row") == [("info", "LopBoiDuong", 4, None, "16/06/2020")]
+
+
+@pytest.mark.parametrize("hidden_first", [True, False])
+def test_a_thongtin_item_in_a_hidden_row_gives_way_to_the_visible_one(tmp_path: Path, hidden_first: bool) -> None:
+    # last year's school year and populations kept in hidden rows beside this year's
+    book, _ = valid_book(1)
+    rows = thongtin_rows()
+    old = [["Năm học", "2018-2019"], ["Dân số trẻ 5 tuổi", "1.700"]]
+    assert rows[3][0] == "Năm học" and rows[-1][0] == old[1][0]
+    book["ThongTin"] = old + rows if hidden_first else rows + old
+    hidden = [0, 1] if hidden_first else [len(rows), len(rows) + 1]
+    wb = read(tmp_path, book, hidden_rows={"ThongTin": hidden})
+    assert errors(wb) == []
+    assert wb.header["nam_hoc"] == "2019-2020" and wb.header["dan_so_5"] == 1723
+    assert {(f.row_number, f.column_key) for f in wb.findings if f.rule == "ignored_row"} == {
+        (hidden[0] + 1, "nam_hoc"), (hidden[1] + 1, "dan_so_5")}
+    assert wb.header_rows["nam_hoc"] == (6 if hidden_first else 4)  # the visible row, for the validator
+
+
+def test_a_thongtin_item_written_twice_in_visible_rows_is_still_an_error(tmp_path: Path) -> None:
+    book, _ = valid_book(1)
+    book["ThongTin"] = thongtin_rows() + [["Năm học", "2018-2019"]]
+    wb = read(tmp_path, book, hidden_rows={"ThongTin": []})
+    assert findings(wb, "duplicate_value") == [("error", "ThongTin", len(thongtin_rows()) + 1, "nam_hoc", None)]
 
 
 def test_a_thongtin_value_in_a_hidden_column_gives_way_to_the_visible_one(tmp_path: Path) -> None:
