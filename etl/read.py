@@ -490,6 +490,17 @@ class _XlsxSource:
         self.unvalued: dict[str, dict[tuple[int, int], str]] = {}
         self._sheet_xml: dict[str, _SheetXml] = {}
 
+    def hidden_sheets(self) -> frozenset[str]:
+        """The sheets Excel does not show (hidden or very hidden), from xl/workbook.xml; none if unreadable
+        (this only chooses between two copies of a sheet, never makes a file unreadable)."""
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+            return frozenset()
+        return frozenset(sheet.get("name", "") for sheet in workbook.iter(f"{_NS_MAIN}sheet")
+                         if sheet.get("state") in ("hidden", "veryHidden"))
+
     def sheet_xml(self, name: str) -> _SheetXml:
         """The sheet's XML part, read once (on first use) for the source's life."""
         if name not in self._sheet_xml:
@@ -736,9 +747,12 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
     """The zip member holding a worksheet, from xl/workbook.xml and its relationships."""
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_main = _NS_MAIN
     ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
@@ -768,6 +782,9 @@ class _CsvZipSource:
         self.sheet_names = list(self._members)
         self.other_members = [m for m in other_members if not m.endswith("/")]
         self._limit = limit
+
+    def hidden_sheets(self) -> frozenset[str]:
+        return frozenset()  # a CSV hides nothing
 
     def load(self, name: str) -> Grid:
         with zipfile.ZipFile(self.path) as archive, archive.open(self._members[name]) as f:
@@ -1350,13 +1367,22 @@ class _WorkbookReader:
             if canonical is None:
                 self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
             elif canonical in matched:
-                self._add(
-                    "error",
-                    "duplicate_sheet",
-                    f"Có hai trang tính cùng là '{canonical}': '{matched[canonical]}' và '{name}'; "
-                    f"chỉ đọc '{matched[canonical]}'. Hãy xoá trang thừa.",
-                    sheet=name,
-                )
+                first = matched[canonical]
+                hidden = self.source.hidden_sheets()  # asked only of a sheet that is there twice
+                if (first in hidden) == (name in hidden):
+                    self._add(
+                        "error",
+                        "duplicate_sheet",
+                        f"Có hai trang tính cùng là '{canonical}': '{first}' và '{name}'; "
+                        f"chỉ đọc '{first}'. Hãy xoá trang thừa.",
+                        sheet=name,
+                    )
+                    continue
+                # Last year's sheet kept hidden beside this year's copy: Excel shows one, which is the one read.
+                stale, shown = (first, name) if first in hidden else (name, first)
+                matched[canonical] = shown
+                self._add("info", "ignored_sheet", f"Trang tính '{stale}' bị ẩn và trùng với trang '{shown}', đã "
+                          f"bỏ qua; số liệu được đọc ở trang '{shown}'.", sheet=stale)
             else:
                 matched[canonical] = name
         for member in self.source.other_members:

@@ -54,7 +54,7 @@ Book = dict[str, list[list[Any]]]  # sheet name -> rows of cells (None = empty c
 
 def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | None = None,
                merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None,
-               hidden_rows: dict[str, list[int]] | None = None) -> Path:
+               hidden_rows: dict[str, list[int]] | None = None, hidden_sheets: tuple[str, ...] = ()) -> Path:
     """Write a workbook with xlsxwriter: str as text, numbers as numbers, dates as Excel dates, `F` as formulas."""
     wb = xlsxwriter.Workbook(str(path))
     date_format = wb.add_format({"num_format": "dd/mm/yyyy"})
@@ -78,6 +78,8 @@ def write_xlsx(path: Path, book: Book, *, hidden_cols: dict[str, list[int]] | No
             ws.set_column(c, c, None, None, {"hidden": True})
         for r in (hidden_rows or {}).get(name, []):
             ws.set_row(r, None, None, {"hidden": True})
+        if name in hidden_sheets:
+            ws.hide()
         for r1, c1, r2, c2, text in (merges or {}).get(name, []):
             ws.merge_range(r1, c1, r2, c2, text)
     wb.close()
@@ -1029,6 +1031,22 @@ def test_a_sheet_and_its_excel_copy_are_two_sheets_of_one_name(tmp_path: Path) -
     book["TruongLop (2)"] = [row[:] for row in book["TruongLop"]]
     wb = read(tmp_path, book)
     assert findings(wb, "duplicate_sheet") == [("error", "TruongLop (2)", None, None, None)]
+
+
+@pytest.mark.parametrize("hidden", ["TruongLop", "TruongLop (2)"])
+def test_a_hidden_sheet_gives_way_to_its_visible_copy(tmp_path: Path, hidden: str) -> None:
+    # last year's sheet kept hidden beside this year's copy (Excel's "Move or Copy", then "Hide")
+    book, expected = valid_book(2)
+    stale = [row[:] for row in book["TruongLop"]]
+    for row in stale[1:]:
+        row[col("TruongLop", "tre_mau_giao")] = 1
+    book["TruongLop (2)"] = book["TruongLop"] if hidden == "TruongLop" else stale
+    if hidden == "TruongLop":
+        book["TruongLop"] = stale
+    wb = read(tmp_path, book, hidden_sheets=(hidden,))
+    assert errors(wb) == []
+    assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
+    assert ("info", hidden, None, None, None) in findings(wb, "ignored_sheet")
 
 
 @pytest.mark.parametrize(
