@@ -47,6 +47,17 @@ _RULES = (
         "A file sent for another period would replace that period's current data.",
     ),
     Rule(
+        "wrong_period.out_of_range",
+        "wrong_period",
+        "error",
+        "ThongTin",
+        ("nam_hoc",),
+        "'{L[nam_hoc]}' = '{value}' nằm ngoài các năm học hệ thống tiếp nhận báo cáo (từ {first_nam_hoc} đến năm học "
+        "hiện tại {current_nam_hoc}): kiểm tra lại năm học ở biểu thông tin (thường do gõ nhầm năm).",
+        "A school year not begun yet has nothing to report, and a mistyped year (2091-2092 for 2019-2020) is not "
+        "a school year the warehouse holds: it would be published as a period of its own, or fail the load.",
+    ),
+    Rule(
         "unknown_school.not_in_registry",
         "unknown_school",
         "error",

@@ -27,6 +27,7 @@ duplicates, names, the expected period) are vectorised pandas below; their messa
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
 import re
@@ -43,6 +44,7 @@ from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
 from etl.messages import READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
+from etl.registry import FIRST_START_YEAR, LAST_START_YEAR, current_school_year
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
@@ -79,10 +81,12 @@ def validate_workbooks(
     province: ProvinceConfig,
     *,
     expected_period: tuple[str, str] | None = None,
+    today: dt.date | None = None,
 ) -> None:
     """Check every rule of the template that the reader does not, appending findings to each workbook.
 
-    `expected_period` is (nam_hoc, ky_bao_cao) of the round being received, when known. The reader's
+    `expected_period` is (nam_hoc, ky_bao_cao) of the round being received, when known; `today` dates the
+    school year running (default: the current date), the last one a file may report on. The reader's
     structural findings (missing sheets or columns, unreadable cells) are taken as given: the checks
     here skip what the reader could not read, so nothing is reported twice.
     """
@@ -98,6 +102,7 @@ def validate_workbooks(
             new += _run_suite(name, frame, batch, parameters)
     registry = _registry_frame(province)
     new += _period_findings(batch, expected_period)
+    new += _school_year_range_findings(batch, today or dt.date.today())
     new += _district_name_findings(batch, province)
     new += _school_findings(batch, registry, set(district_codes))
     new += _completeness_findings(batch, registry, set(district_codes))
@@ -407,6 +412,32 @@ def _period_findings(batch: _Batch, expected: tuple[str, str] | None) -> list[tu
                     expected_ky_bao_cao=expected[1],
                 )
                 findings.append((i, finding))
+    return findings
+
+
+def _school_year_range_findings(batch: _Batch, today: dt.date) -> list[tuple[int, Finding]]:
+    """A well-formed school year the pipeline cannot receive: one not begun yet, or one the warehouse does not
+    hold (core.school_year, etl/registry.py); publishing such a period would fail the whole chunk's load."""
+    first = FIRST_START_YEAR
+    last = min(int(current_school_year(today)[:4]), LAST_START_YEAR)
+    findings = []
+    for row in batch.context.to_dict("records"):
+        start, end = row["_nam_dau"], row["_nam_cuoi"]
+        if pd.isna(start) or end != start + 1 or first <= start <= last:
+            continue  # malformed years are thong_tin.json's to report
+        i = int(row[SUBMISSION])
+        wb = batch.workbooks[i]
+        finding = _rule_finding(
+            "wrong_period.out_of_range",
+            wb,
+            HEADER_SHEET,
+            wb.header_rows.get("nam_hoc"),
+            "nam_hoc",
+            wb.header.get("nam_hoc"),
+            first_nam_hoc=f"{first}-{first + 1}",
+            current_nam_hoc=f"{last}-{last + 1}",
+        )
+        findings.append((i, finding))
     return findings
 
 

@@ -362,6 +362,10 @@ CASES = [
     Case("wrong_period.format", set_info("nam_hoc", "19-20"),
          ("error", "wrong_period", "ThongTin", THONG_TIN_ROW["nam_hoc"], "nam_hoc"), "rejected",
          value="19-20"),
+    # a mistyped year: the warehouse holds no such school year, and the batch must still get its verdicts
+    Case("wrong_period.out_of_range", set_info("nam_hoc", "2091-2092"),
+         ("error", "wrong_period", "ThongTin", THONG_TIN_ROW["nam_hoc"], "nam_hoc"), "rejected",
+         value="2091-2092", in_message=("2091-2092", "gõ nhầm")),
     Case("wrong_period.round", set_info("ky_bao_cao", "Học kỳ II"),
          ("error", "wrong_period", "ThongTin", THONG_TIN_ROW["ky_bao_cao"], "ky_bao_cao"), "rejected",
          value="Học kỳ II"),

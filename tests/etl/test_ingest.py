@@ -143,6 +143,25 @@ def test_an_unreadable_file_gets_a_verdict_and_the_batch_goes_on(engine, setting
     assert rule == "unreadable_file" and "Tệp" in message
 
 
+def test_a_mistyped_school_year_is_rejected_and_the_batch_goes_on(engine, settings, tmp_path):
+    # 2091-2092 for 2019-2020: not a school year the warehouse holds (core.school_year); publishing it
+    # failed the whole chunk (foreign key) and no file of the night got a verdict
+    typo = tmp_path / "nam-hoc-go-nham.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", typo)
+    book = openpyxl.load_workbook(typo)
+    year_cell = next(c for r in book["ThongTin"].iter_rows(min_row=1, max_row=30) for c in r if c.value == "2019-2020")
+    year_cell.value = "2091-2092"
+    book.save(typo)
+    good = tmp_path / "good.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", good)
+    verdicts = ingest_files(engine, settings, [typo, good])
+    assert [v.status for v in verdicts] == ["rejected", "accepted"]
+    with engine.connect() as c:
+        issues = c.execute(sa.text("select severity, rule, column_key, value from dq.issue where submission_id = :s "
+                                   "and severity = 'error'"), {"s": verdicts[0].submission_id}).all()
+    assert [tuple(i) for i in issues] == [("error", "wrong_period", "nam_hoc", "2091-2092")]
+
+
 def test_a_district_total_changing_by_more_than_30_percent_is_a_warning(engine, settings, tmp_path):
     province = settings.province_config()
     last_year = generate_district_workbook(province, "128", "2018-2019", "CN", tmp_path / "a.xlsx", seed=1)

@@ -414,6 +414,24 @@ def test_expected_period_mismatch():
     ]
 
 
+@pytest.mark.parametrize("nam_hoc", ["2091-2092", "1919-1920", "2020-2021"])
+def test_a_school_year_outside_the_received_years_is_a_wrong_period(nam_hoc):
+    # a typo in the school year (2091 for 2019) must be told to the district, not reach the load: the
+    # warehouse holds school years 2010-2011..2035-2036 only, and a year not begun yet has nothing to report
+    wb = make_workbook()
+    wb.header["nam_hoc"] = nam_hoc
+    validate_workbooks([wb], SON_LA, today=dt.date(2020, 6, 10))  # during 2019-2020
+    found = [f for f in wb.findings if f.rule == "wrong_period"]
+    assert summary(found) == [("error", "wrong_period", WRITTEN[TT], wb.header_rows["nam_hoc"], "nam_hoc", nam_hoc)]
+    assert f"'Năm học' = '{nam_hoc}'" in found[0].message and "2019-2020" in found[0].message
+
+
+def test_the_running_school_year_and_earlier_ones_are_received():
+    running, earlier = make_workbook(nam_hoc="2019-2020"), make_workbook(nam_hoc="2010-2011")
+    validate_workbooks([running, earlier], SON_LA, today=dt.date(2019, 9, 5))
+    assert [f for f in running.findings + earlier.findings if f.rule == "wrong_period"] == []
+
+
 class TestEvaluationSheet:
     def test_absent_in_cn_is_an_error_unless_the_reader_said_so(self):
         absent, reported = make_workbook(), make_workbook()
