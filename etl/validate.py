@@ -543,11 +543,15 @@ def _completeness_findings(
     expected = expected[_open_in(expected, expected["_nam_hoc"].astype("str"))]
     findings = []
     for sheet in COMPLETE_SHEETS:
-        has_sheet = [i for i, wb in enumerate(batch.workbooks) if sheet in wb.tables]  # absent: missing_sheet
-        wanted = expected[expected[SUBMISSION].isin(has_sheet)]
+        # absent sheet: missing_sheet; a sheet without its code column: missing_column. Either is reported
+        # already, and its schools may well be there: telling each of them missing would mislead the clerk.
+        has_codes = [i for i, wb in enumerate(batch.workbooks) if _has_column(wb, sheet, "ma_truong")]
+        wanted = expected[expected[SUBMISSION].isin(has_codes)]
         frame = batch.sheets.get(sheet)
         present = (
-            frame[[SUBMISSION, "ma_truong"]] if frame is not None else pd.DataFrame(columns=[SUBMISSION, "ma_truong"])
+            frame[[SUBMISSION, "ma_truong"]]
+            if frame is not None and "ma_truong" in frame
+            else pd.DataFrame(columns=[SUBMISSION, "ma_truong"])
         )
         joined = wanted.merge(present.drop_duplicates(), on=[SUBMISSION, "ma_truong"], how="left", indicator=True)
         for r in joined[joined["_merge"] == "left_only"].to_dict("records"):
@@ -564,6 +568,14 @@ def _completeness_findings(
             )
             findings.append((i, finding))
     return findings
+
+
+def _has_column(wb: ParsedWorkbook, sheet: str, key: str) -> bool:
+    """Whether the workbook's table of a sheet has a column (without building a frame from a stacked view)."""
+    if sheet not in wb.tables:
+        return False
+    view = wb.tables.view(sheet)
+    return key in (view.columns if view is not None else wb.tables[sheet].columns)
 
 
 def _evaluation_sheet_findings(batch: _Batch) -> list[tuple[int, Finding]]:

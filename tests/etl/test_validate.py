@@ -504,6 +504,16 @@ class TestCompletenessAgainstTheRegistry:
         assert len(after.findings) == 2  # TruongLop and DoiNgu
 
 
+def test_a_sheet_without_its_school_code_column_is_not_told_as_missing_every_school():
+    # the reader reports the missing column (missing_column 'Mã trường'); the schools are there, only
+    # their codes cannot be read, so "thiếu trường" for each of them would send the clerk looking for rows
+    wb, other = make_workbook(), make_workbook()
+    wb.tables[DN] = wb.tables[DN].drop(columns=["ma_truong"]).iloc[0:0]  # as read: no row without a code
+    validate_workbooks([wb, other], SON_LA)
+    assert [f for f in wb.findings if f.rule == "missing_school"] == []
+    assert other.findings == []
+
+
 def test_unreadable_and_sheetless_workbooks_in_a_batch():
     unreadable = ParsedWorkbook(file_name="hong.xlsx", findings=[Finding("error", "unreadable_file", "...")])
     header_only, broken = make_workbook(ky_bao_cao="HKI"), make_workbook()
