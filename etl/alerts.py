@@ -3,7 +3,8 @@
 - `build_district_alerts`: for each district with errors or warnings among the given submissions, ONE
   e-mail in Vietnamese to the registry address (core.district.email) and the address written in the
   file (dq.submission.email), listing every finding grouped by file and sheet (row, column label, value,
-  message, the rule expected), the verdict of each file, with the district's own workbook annotated
+  message, the rule expected; beyond 15 of one kind on a sheet, the first 10 and a summary of the rest),
+  the verdict of each file, with the district's own workbook annotated
   (etl/annotate.py) attached. Info findings are recorded only, never mailed. A file whose district is
   unknown goes to the address written in it, if any; otherwise only the Sở hears of it (summary).
 - `build_so_summary`: one e-mail to the Sở (province.yaml `email_so`): tonight's files per district
@@ -63,6 +64,12 @@ REPORTING_STATUS_VI = {
     None: "chưa nộp (chưa đến hạn)",
 }
 SUBMITTED = ("accepted", "superseded", "held")  # a valid file arrived for the period
+# Findings of one kind (severity and rule) on one sheet: up to LISTED_WHEN_FEW are listed one by one; beyond
+# that the first MAX_LISTED are, and the rest are summarised (how many, which rows and columns). A misplaced
+# block of 2,000 rows otherwise makes a 2 MB e-mail of identical lines that hides every other finding; the
+# attached workbook's sheet "Lỗi cần sửa" still lists each of them.
+MAX_LISTED = 10
+LISTED_WHEN_FEW = 15
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 
 # Districts expected to report in a school year: those with at least one registry school open then
@@ -227,6 +234,39 @@ def _finding_text(f: dict) -> str:
     return f"{head}{f['message']}{value}.{rule}".replace("..", ".")
 
 
+def _listed(on_sheet: list[dict]) -> tuple[list[dict], list[list[dict]]]:
+    """The findings of a sheet to list one by one (in their order), and the rest of each kind with too many."""
+    kinds: dict[tuple[str, str], list[dict]] = {}
+    for f in on_sheet:
+        kinds.setdefault((f["severity"], f["rule"]), []).append(f)
+    rest = [group[MAX_LISTED:] for group in kinds.values() if len(group) > LISTED_WHEN_FEW]
+    cut = {id(f) for group in rest for f in group}
+    return [f for f in on_sheet if id(f) not in cut], rest
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _summary_text(rest: list[dict], attached: bool) -> tuple[str, str, str]:
+    """(rows, columns, sentence) telling the findings of one kind that are not listed."""
+    f = rest[0]
+    rows = sorted(r["row_number"] for r in rest if r["row_number"])
+    where = (f"dòng {rows[0]}–{rows[-1]}" if rows[0] != rows[-1] else f"dòng {rows[0]}") if rows else ""
+    labels = list(dict.fromkeys(column_label(r["sheet"], r["column_key"]) for r in rest if r["column_key"]))
+    columns = ", ".join(labels[:3]) + (", ..." if len(labels) > 3 else "")
+    kind = SEVERITY_VI[f["severity"]].lower()
+    sentence = f"Còn {_thousands(len(rest))} {kind} cùng loại"
+    if where:
+        sentence += f" ở các {where}" if rows[0] != rows[-1] else f" ở {where}"
+    if columns:
+        sentence += f", cột \"{columns}\""
+    sentence += ", không liệt kê ở đây"
+    sentence += (': danh sách đầy đủ ở trang "Lỗi cần sửa" của tệp đính kèm.' if attached
+                 else ": đề nghị kiểm tra và sửa tất cả các dòng này.")
+    return where, columns, sentence
+
+
 def _attachment_for(settings: Settings, s: dict, findings: list[dict]) -> Path | None:
     source = Path(s["archive_path"]) if s["archive_path"] else None
     stem = Path(s["file_name"]).stem or "bao-cao"
@@ -277,25 +317,31 @@ def _district_mail(
         )
         for sheet, on_sheet in _by_sheet(findings):
             title = f'Trang tính "{sheet}"' if sheet else "Chung cho cả tệp"
+            listed, rest = _listed(on_sheet)
+            summaries = [(group[0], *_summary_text(group, attachment is not None)) for group in rest]
             text.append(f"{title}:")
-            text += [f"  - {_finding_text(f)}" for f in on_sheet]
+            text += [f"  - {_finding_text(f)}" for f in listed]
+            text += [f"  - [{SEVERITY_VI[f['severity']]}] {sentence}" for f, _, _, sentence in summaries]
             text.append("")
             parts.append(f'<p style="margin-bottom: 2px"><b>{esc(title)}</b></p>')
+            rows = [
+                [
+                    f["row_number"] or "",
+                    column_label(f["sheet"], f["column_key"]),
+                    f["value"] or "",
+                    SEVERITY_VI[f["severity"]],
+                    f["message"],
+                    rule_text(f["rule"]),
+                ]
+                for f in listed
+            ] + [[where, columns, "", SEVERITY_VI[f["severity"]], sentence, rule_text(f["rule"])]
+                 for f, where, columns, sentence in summaries]
+            colors = [f["severity"] for f in listed] + [f["severity"] for f, *_ in summaries]
             parts.append(
                 _table(
                     ["Dòng", "Cột", "Giá trị đã ghi", "Mức độ", "Nội dung", "Yêu cầu"],
-                    (
-                        [
-                            f["row_number"] or "",
-                            column_label(f["sheet"], f["column_key"]),
-                            f["value"] or "",
-                            SEVERITY_VI[f["severity"]],
-                            f["message"],
-                            rule_text(f["rule"]),
-                        ]
-                        for f in on_sheet
-                    ),
-                    ["#ffd6d6" if f["severity"] == "error" else "#fff7c2" for f in on_sheet],
+                    rows,
+                    ["#ffd6d6" if severity == "error" else "#fff7c2" for severity in colors],
                 )
             )
     if attachments:

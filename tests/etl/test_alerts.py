@@ -283,6 +283,24 @@ def test_one_mail_per_district_and_files_of_unknown_districts(engine, settings, 
     assert "999 (không rõ)" in summary.text
 
 
+def test_thousands_of_findings_of_one_kind_are_summarised_not_listed(engine, settings, no_smtp):
+    # 2,000 rows of numbers without a school code under a table: the clerk needs the kind of error and
+    # where it is, not 2,000 identical lines (the attached workbook's sheet "Lỗi cần sửa" lists them all)
+    flood = [{"severity": "error", "rule": "unlabelled_row", "sheet": "Trường lớp", "row_number": row,
+              "column_key": "ma_truong", "message": f"Dòng {row} có số liệu nhưng không có mã trường"}
+             for row in range(11, 2011)]
+    sid = add_submission(engine, settings, ma_don_vi="118", status="rejected",
+                         findings=flood + REJECTED_FINDINGS[:1])
+    [mail] = alerts.build_district_alerts(engine, settings, [sid])
+    assert "Số lỗi: 2001; số cảnh báo: 0." in mail.text and "BỊ TỪ CHỐI" in mail.text
+    assert "Dòng 11 có số liệu" in mail.text and "Dòng 2010 có số liệu" not in mail.text
+    assert "Còn 1.990 lỗi cùng loại" in mail.text and "dòng 21–2010" in mail.text
+    assert "Lỗi cần sửa" in mail.text
+    assert "GV trong biên chế (25)" in mail.text  # another kind of error is still listed
+    assert len(mail.text.splitlines()) < 60 and len(mail.html) < 50_000
+    assert "Còn 1.990 lỗi cùng loại" in mail.html
+
+
 def test_a_failed_send_is_not_recorded_and_is_retried(engine, settings, night, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": _free_port(),
