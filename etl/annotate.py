@@ -74,6 +74,15 @@ RULE_VI = {
     "teacher_ratio": "Số giáo viên bình quân một nhóm/lớp thường trong khoảng 0,5 đến 4.",
     "invalid_value": "Giá trị phải là một trong các giá trị của mẫu biểu.",
     "invalid_date": "Ngày phải ghi dạng dd/mm/yyyy.",
+    "duplicate_school": "Mỗi trường chỉ khai một dòng ở mỗi biểu.",
+    "duplicate_sheet": "Mỗi biểu của mẫu chỉ có một trang tính: xoá hoặc đổi tên trang tính trùng.",
+    "duplicate_column": "Mỗi cột của mẫu chỉ có một lần trong biểu: xoá cột trùng.",
+    "duplicate_value": "Mỗi mục của trang ThongTin chỉ ghi một lần.",
+    "header_not_found": "Biểu phải giữ dòng tên cột của mẫu DA33-MN-v1 trong 15 dòng đầu của trang tính.",
+    "unexpected_layout": "Mỗi trang tính chỉ có một bảng số liệu: không thêm bảng thứ hai bên dưới.",
+    "out_of_range": "Giá trị phải nằm trong khoảng cho phép của mẫu biểu.",
+    "abolished_rank": "Từ Thông tư 01/2021/TT-BGDĐT giáo viên mầm non chỉ còn hạng I, II, III.",
+    "outlier": "Chỉ số khác xa các đơn vị khác trong tỉnh: đề nghị kiểm tra lại số liệu.",
 }
 
 

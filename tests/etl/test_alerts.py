@@ -301,6 +301,15 @@ def test_thousands_of_findings_of_one_kind_are_summarised_not_listed(engine, set
     assert "Còn 1.990 lỗi cùng loại" in mail.html
 
 
+def test_every_rule_a_district_is_told_of_says_what_is_expected():
+    # the e-mail's "Yêu cầu" column and the annotated cells' comments; info findings (ignored_*) are not mailed
+    from etl.annotate import rule_text
+    from etl.validate import rules_table
+
+    told = {r["rule"] for r in rules_table() if not r["rule"].startswith("ignored_")}
+    assert sorted(code for code in told if not rule_text(code)) == []
+
+
 def test_a_failed_send_is_not_recorded_and_is_retried(engine, settings, night, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": _free_port(),
