@@ -90,6 +90,18 @@ _RULES = (
         "reported by the school that took them over.",
     ),
     Rule(
+        "unknown_school.not_open_yet",
+        "unknown_school",
+        "error",
+        "TruongLop, DoiNgu, DanhGiaChuan, BoiDuong",
+        ("ma_truong",),
+        "'{L[ma_truong]}' = '{ma_truong}' ({ten_truong_danh_muc}) chưa mở trong năm học {nam_hoc} "
+        "theo danh mục của Sở ({hoat_dong}): kiểm tra lại mã trường và năm học; nếu danh mục sai, "
+        "đề nghị Sở cập nhật.",
+        "A school opened later has no figures for that year; telling the clerk it was closed or merged (the "
+        "message of a closed school) would send them looking for a merger that never happened.",
+    ),
+    Rule(
         "missing_school",
         "missing_school",
         "error",

@@ -476,10 +476,12 @@ def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[
         registry_side = rows[["mo_tu_nam_hoc_dm", "dong_tu_nam_hoc_dm"]].fillna("")
         registry_side.columns = ["mo_tu_nam_hoc", "dong_tu_nam_hoc"]
         not_open = in_registry & ~other_district & valid_year & ~_open_in(registry_side, rows["_nam_hoc"].astype("str"))
+        opens_later = rows["mo_tu_nam_hoc_dm"].fillna("") > rows["_nam_hoc"].astype("str")
         checks = (
             ("unknown_school.not_in_registry", ~in_registry),
             ("unknown_school.other_district", other_district),
-            ("unknown_school.not_open", not_open),
+            ("unknown_school.not_open_yet", not_open & opens_later),
+            ("unknown_school.not_open", not_open & ~opens_later),
         )
         for rule_id, mask in checks:
             for r in rows[mask].to_dict("records"):

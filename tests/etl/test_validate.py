@@ -493,6 +493,17 @@ class TestCompletenessAgainstTheRegistry:
         assert "đóng hoặc sáp nhập từ năm học 2020-2021" in finding.message
         assert len(wb.findings) == 1
 
+    def test_a_school_reported_before_it_opens_is_told_so(self):
+        # 14116026 opens in 2020-2021: the clerk must not read that it was closed or merged
+        wb = make_workbook("116", "2019-2020")
+        extra = wb.tables[DN].iloc[[0]].assign(ma_truong="14116026", ten_truong="Trường Mầm non Hoa Sữa", _row=99)
+        wb.tables[DN] = pd.concat([wb.tables[DN], extra], ignore_index=True)
+        validate_workbooks([wb], SON_LA)
+        finding = only(wb, "unknown_school")
+        assert (finding.row_number, finding.value) == (99, "14116026")
+        assert "mở từ năm học 2020-2021" in finding.message and "chưa mở" in finding.message
+        assert "đã đóng hoặc sáp nhập thì" not in finding.message
+
     def test_a_new_school_is_expected_from_its_first_year_only(self):
         before, after = make_workbook("116", "2019-2020"), make_workbook("116", "2020-2021")
         assert "14116026" in set(after.tables[TL]["ma_truong"])
