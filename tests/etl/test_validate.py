@@ -381,6 +381,20 @@ def test_message_names_sheet_row_columns_values_and_rule():
     assert "tổng các mức xếp loại phải bằng số GV được đánh giá" in message
 
 
+def test_a_cross_sheet_finding_names_the_row_of_the_other_sheet():
+    # DoiNgu sorted differently from BoiDuong: the clerk must find the other side of the comparison
+    wb = make_workbook()
+    wb.tables[DN]["_row"] = wb.tables[DN]["_row"] + 10
+    wb.tables[BD].loc[0, "gv_cot_can"] = 99
+    wb.tables[TL].loc[1, "so_lop_mau_giao"] = 60
+    validate_workbooks([wb], SON_LA)
+    exceeds, ratio = only(wb, "exceeds_total"), only(wb, "teacher_ratio")
+    assert (exceeds.sheet, exceeds.row_number, exceeds.column_key) == (WRITTEN[BD], FIRST_ROW, "gv_cot_can")
+    assert f"ở biểu '{WRITTEN[DN]}' (dòng {FIRST_ROW + 10}) = 18" in exceeds.message
+    assert (ratio.sheet, ratio.row_number) == (WRITTEN[DN], FIRST_ROW + 11)
+    assert f"(biểu '{WRITTEN[TL]}', dòng {FIRST_ROW + 1})" in ratio.message
+
+
 def test_rank_iv_from_2021_2022_is_a_warning():
     wb = make_workbook(nam_hoc="2021-2022")
     wb.tables[DN].loc[6, "gv_hang_4"], wb.tables[DN].loc[6, "gv_hang_3"] = 2, 8
