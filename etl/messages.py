@@ -113,6 +113,19 @@ _RULES = (
         "(a closed or merged school is not), so completeness never exceeds 100 %.",
     ),
     Rule(
+        "missing_school.partial_sheet",
+        "missing_school",
+        "warning",
+        "DanhGiaChuan, BoiDuong",
+        ("ma_truong",),
+        "Không có dòng của trường '{ma_truong}' ({ten_truong_danh_muc}) ở biểu này, trong khi biểu có các trường "
+        "khác: số liệu của trường ở biểu này được tính là 0. Nếu trường có số liệu, hãy bổ sung dòng của trường.",
+        "A school left out of a rating or training sheet that lists the others counts 0 there, while its teachers "
+        "still count in the indicators' denominators (bd_theo_chuan, gv_kha_tro_len...): the district's "
+        "percentages come out too low. The template requires these rows only where the sheet is filled, so a "
+        "warning, not an error; an empty or absent sheet (HKI) is not this finding.",
+    ),
+    Rule(
         "duplicate_school",
         "duplicate_school",
         "error",

@@ -51,6 +51,7 @@ RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
 SUITES = ("thong_tin", "truong_lop", "doi_ngu", "danh_gia_chuan", "boi_duong", "lop_boi_duong", "cross_sheet")
 HEADER_SHEET = "ThongTin"
 COMPLETE_SHEETS = ("TruongLop", "DoiNgu")  # every open registry school must have a row in these
+PARTIAL_SHEETS = ("DanhGiaChuan", "BoiDuong")  # filled for some schools: the others are warned of
 EVALUATION_SHEET = "DanhGiaChuan"  # required and non-empty in CN, may be empty in HKI
 SUBMISSION = "_submission"
 SHEET = "_sheet"
@@ -544,22 +545,25 @@ def _completeness_findings(
     expected = context[valid.fillna(False)].merge(registry, left_on="_ma_don_vi", right_on="ma_don_vi")
     expected = expected[_open_in(expected, expected["_nam_hoc"].astype("str"))]
     findings = []
-    for sheet in COMPLETE_SHEETS:
+    for sheet in COMPLETE_SHEETS + PARTIAL_SHEETS:
         # absent sheet: missing_sheet; a sheet without its code column: missing_column. Either is reported
         # already, and its schools may well be there: telling each of them missing would mislead the clerk.
         has_codes = [i for i, wb in enumerate(batch.workbooks) if _has_column(wb, sheet, "ma_truong")]
-        wanted = expected[expected[SUBMISSION].isin(has_codes)]
         frame = batch.sheets.get(sheet)
         present = (
             frame[[SUBMISSION, "ma_truong"]]
             if frame is not None and "ma_truong" in frame
             else pd.DataFrame(columns=[SUBMISSION, "ma_truong"])
         )
+        if sheet in PARTIAL_SHEETS:  # only where the sheet lists some schools (it may be empty in HKI)
+            has_codes = [i for i in has_codes if i in set(present[SUBMISSION].dropna().astype(int))]
+        wanted = expected[expected[SUBMISSION].isin(has_codes)]
         joined = wanted.merge(present.drop_duplicates(), on=[SUBMISSION, "ma_truong"], how="left", indicator=True)
+        rule_id = "missing_school" if sheet in COMPLETE_SHEETS else "missing_school.partial_sheet"
         for r in joined[joined["_merge"] == "left_only"].to_dict("records"):
             i = int(r[SUBMISSION])
             finding = _rule_finding(
-                "missing_school",
+                rule_id,
                 batch.workbooks[i],
                 sheet,
                 None,

@@ -276,6 +276,18 @@ CASES = {
         lambda wb: wb.tables.__setitem__(DN, wb.tables[DN].drop(index=3).reset_index(drop=True)),
         [("error", "missing_school", DN, None, "ma_truong", "14118004")],
     ),
+    "school_missing_from_ratings": (  # the others listed: this school's ratings would count 0 unnoticed
+        lambda wb: wb.tables.__setitem__(DG, wb.tables[DG].drop(index=3).reset_index(drop=True)),
+        [("warning", "missing_school", DG, None, "ma_truong", "14118004")],
+    ),
+    "school_missing_from_training": (
+        lambda wb: wb.tables.__setitem__(BD, wb.tables[BD].drop(index=0).reset_index(drop=True)),
+        [("warning", "missing_school", BD, None, "ma_truong", "14118001")],
+    ),
+    "training_sheet_empty": (  # nobody listed (as HKI allows): not one warning per school
+        lambda wb: wb.tables.__setitem__(BD, wb.tables[BD].iloc[0:0]),
+        [],
+    ),
     "school_name": (
         edit(TL, 1, ten_truong="Trường Mầm non Sai Tên"),
         [("warning", "name_mismatch", TL, 1, "ten_truong", "Trường Mầm non Sai Tên")],
