@@ -16,10 +16,16 @@ from etl.registry import ready_warehouse
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from etl.ingest import ingest_files
 
+    if (args.nam_hoc is None) != (args.ky_bao_cao is None):
+        print("lỗi: --nam-hoc và --ky-bao-cao phải đi cùng nhau (đợt tiếp nhận: năm học và kỳ báo cáo)",
+              file=sys.stderr)
+        return 2
+    expected = (args.nam_hoc, args.ky_bao_cao) if args.nam_hoc else None
     engine = ready_warehouse(settings)
     verdicts = ingest_files(
         engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
-        on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True))
+        on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True),
+        expected_period=expected)
     counts = {s: sum(v.status == s for v in verdicts) for s in ("accepted", "rejected", "duplicate")}
     print(f"{len(verdicts)} tệp: {counts['accepted']} chấp nhận, {counts['rejected']} bị từ chối, "
           f"{counts['duplicate']} trùng lặp")
@@ -136,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="archive, validate, load or quarantine files (or folders of them)")
     p.add_argument("paths", nargs="+")
+    p.add_argument("--nam-hoc", help="with --ky-bao-cao: the round being received (e.g. 2019-2020 CN); a file "
+                                     "for another period is rejected as wrong_period")
+    p.add_argument("--ky-bao-cao", choices=("HKI", "CN"))
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("rollup", help="rebuild the marts from the current accepted submissions")

@@ -156,14 +156,15 @@ def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
                    n_warnings)
 
 
-def _read_chunk(settings: Settings, province: ProvinceConfig, chunk: list[Received]) -> list[ParsedWorkbook]:
+def _read_chunk(settings: Settings, province: ProvinceConfig, chunk: list[Received],
+                expected_period: tuple[str, str] | None = None) -> list[ParsedWorkbook]:
     """Read and validate a chunk's files (no warehouse access: runs while earlier chunks are written)."""
     # read together: each sheet's rows of the chunk come as one frame, which validation and loading share
     workbooks = read_workbooks([r.archive_path for r in chunk], max_file_bytes=settings.max_file_bytes,
                                max_uncompressed_bytes=settings.max_uncompressed_bytes)
     for received, workbook in zip(chunk, workbooks, strict=True):
         workbook.file_name = received.path.name
-    validate_workbooks(workbooks, province)
+    validate_workbooks(workbooks, province, expected_period=expected_period)
     return workbooks
 
 
@@ -201,10 +202,11 @@ def _record_chunk(c: sa.Connection, province: ProvinceConfig, chunk: list[Receiv
 
 
 def _write_chunk(writer: ChunkWriter, settings: Settings, province: ProvinceConfig,
-                 chunk: list[Received], *, last: bool) -> Future[list[Verdict]]:
+                 chunk: list[Received], *, last: bool,
+                 expected_period: tuple[str, str] | None = None) -> Future[list[Verdict]]:
     """Read and validate a chunk here, then write it in one transaction on the writer: its staging rows
     while the previous chunk publishes, the rest once that one has committed."""
-    workbooks = _read_chunk(settings, province, chunk)
+    workbooks = _read_chunk(settings, province, chunk, expected_period)
     layout = load_layout()
     staged = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
     return writer.submit(lambda c: load.load_staging(c, layout, staged),
@@ -222,9 +224,12 @@ def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdic
 
 def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
                  on_verdict: Callable[[Verdict], None] | None = None,
-                 on_progress: Callable[[int, int], None] | None = None) -> list[Verdict]:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 expected_period: tuple[str, str] | None = None) -> list[Verdict]:
     """Archive, record, read, validate and load every file; returns one verdict per file, in the order of
     arrival of the chunks. `on_progress(done, total)` is called after each chunk, for long batches.
+    `expected_period` (nam_hoc, ky_bao_cao): the files are for that round only, and one for another period is
+    rejected (`wrong_period`); without it, any period is taken (a district may correct an earlier one).
 
     Chunks are written by an `etl.pipeline.ChunkWriter`: while one chunk is written, the next is read."""
     province = settings.province_config()
@@ -263,11 +268,13 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             pending.append(received)
             if len(pending) == CHUNK_SIZE:
                 last = index == len(files)
-                written.append((_write_chunk(writer, settings, province, pending, last=last), pending))
+                written.append((_write_chunk(writer, settings, province, pending, last=last,
+                                                   expected_period=expected_period), pending))
                 pending = []
                 settle(block=False)
         if pending:
-            written.append((_write_chunk(writer, settings, province, pending, last=True), pending))
+            written.append((_write_chunk(writer, settings, province, pending, last=True,
+                                                 expected_period=expected_period), pending))
         settle(block=True)
     return verdicts
 

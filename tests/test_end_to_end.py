@@ -103,5 +103,7 @@ def test_cli_says_clearly_what_is_wrong(settings, tmp_path):
     assert missing.returncode == 2 and "không tìm thấy" in missing.stderr
     url = run_cli(settings, "warehouse", "url")
     assert url.returncode == 0 and url.stdout.strip().startswith("postgresql://")
+    half = run_cli(settings, "ingest", "--nam-hoc", "2019-2020", str(SAMPLES / "quynh-nhai_2019-2020_CN.xlsx"))
+    assert half.returncode == 2 and "--ky-bao-cao" in half.stderr
     template = run_cli(settings, "template", "--ma-don-vi", "999", "--out", str(tmp_path / "t.xlsx"))
     assert template.returncode == 2 and "999" in template.stderr

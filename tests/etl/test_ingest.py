@@ -162,6 +162,19 @@ def test_a_mistyped_school_year_is_rejected_and_the_batch_goes_on(engine, settin
     assert [tuple(i) for i in issues] == [("error", "wrong_period", "nam_hoc", "2091-2092")]
 
 
+def test_a_round_being_received_rejects_a_file_for_another_period(engine, settings, tmp_path):
+    # `tonghop ingest --nam-hoc 2020-2021 --ky-bao-cao CN`: a 2019-2020 file is for another period
+    sample = tmp_path / "van-ho.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", sample)
+    verdicts = ingest_files(engine, settings, [sample], expected_period=("2020-2021", "CN"))
+    assert [v.status for v in verdicts] == ["rejected"]
+    with engine.connect() as c:
+        issues = c.execute(sa.text("select rule, column_key, message from dq.issue where submission_id = :s "
+                                   "and severity = 'error'"), {"s": verdicts[0].submission_id}).all()
+    assert [(rule, key) for rule, key, _ in issues] == [("wrong_period", "nam_hoc")]
+    assert "năm học 2020-2021, kỳ CN" in issues[0][2]
+
+
 def test_a_district_total_changing_by_more_than_30_percent_is_a_warning(engine, settings, tmp_path):
     province = settings.province_config()
     last_year = generate_district_workbook(province, "128", "2018-2019", "CN", tmp_path / "a.xlsx", seed=1)
