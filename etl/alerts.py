@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from etl.annotate import annotate_workbook, column_label, rule_text
+from etl.annotate import annotate_workbook, canonical_sheet, column_label, rule_text
 from etl.config import Settings
+from etl.layout import load_layout
 from etl.mail import OutgoingMail, send_messages
 
 log = logging.getLogger(__name__)
@@ -215,10 +216,20 @@ def _subject(so: str, items: list[tuple[dict, list[dict]]]) -> str:
 
 
 def _by_sheet(findings: list[dict]) -> list[tuple[str | None, list[dict]]]:
+    """Findings by sheet: the file's own first, then the sheets in the template's order (as the clerk fills
+    them: ThongTin, TruongLop, DoiNgu...), then any other sheet by name."""
     groups: dict[str | None, list[dict]] = {}
     for f in findings:
         groups.setdefault(f["sheet"], []).append(f)
-    return sorted(groups.items(), key=lambda kv: (kv[0] is not None, kv[0] or ""))
+    order = {name: i for i, name in enumerate(load_layout().sheets)}
+
+    def place(sheet: str | None) -> tuple[int, int, str]:
+        if sheet is None:
+            return (0, 0, "")
+        canonical = canonical_sheet(sheet)
+        return (1, order[canonical], sheet) if canonical in order else (2, 0, sheet)
+
+    return sorted(groups.items(), key=lambda kv: place(kv[0]))
 
 
 def _finding_text(f: dict) -> str:
@@ -305,7 +316,7 @@ def _district_mail(
             f"Tệp: {s['file_name']} (nhận lúc {fmt_time(s['received_at'])}, mã tiếp nhận #{s['submission_id']})",
             f"Báo cáo GDMN {what}",
             f"Kết quả: {verdict}",
-            f"Số lỗi: {n_errors}; số cảnh báo: {n_warnings}.",
+            f"Số lỗi: {_thousands(n_errors)}; số cảnh báo: {_thousands(n_warnings)}.",
             "",
         ]
         parts.append(
@@ -313,7 +324,7 @@ def _district_mail(
             f'<p style="margin-top: 2px">Báo cáo GDMN {esc(what)}; '
             f"nhận lúc {esc(fmt_time(s['received_at']))}, mã tiếp nhận #{s['submission_id']}.<br>"
             f'<b style="color: {"#b00" if s["status"] == "rejected" else "#060"}">Kết quả: {esc(verdict)}</b><br>'
-            f"Số lỗi: {n_errors}; số cảnh báo: {n_warnings}.</p>"
+            f"Số lỗi: {_thousands(n_errors)}; số cảnh báo: {_thousands(n_warnings)}.</p>"
         )
         for sheet, on_sheet in _by_sheet(findings):
             title = f'Trang tính "{sheet}"' if sheet else "Chung cho cả tệp"

@@ -292,13 +292,25 @@ def test_thousands_of_findings_of_one_kind_are_summarised_not_listed(engine, set
     sid = add_submission(engine, settings, ma_don_vi="118", status="rejected",
                          findings=flood + REJECTED_FINDINGS[:1])
     [mail] = alerts.build_district_alerts(engine, settings, [sid])
-    assert "Số lỗi: 2001; số cảnh báo: 0." in mail.text and "BỊ TỪ CHỐI" in mail.text
+    assert "Số lỗi: 2.001; số cảnh báo: 0." in mail.text and "BỊ TỪ CHỐI" in mail.text
     assert "Dòng 11 có số liệu" in mail.text and "Dòng 2010 có số liệu" not in mail.text
     assert "Còn 1.990 lỗi cùng loại" in mail.text and "dòng 21–2010" in mail.text
     assert "Lỗi cần sửa" in mail.text
     assert "GV trong biên chế (25)" in mail.text  # another kind of error is still listed
     assert len(mail.text.splitlines()) < 60 and len(mail.html) < 50_000
     assert "Còn 1.990 lỗi cùng loại" in mail.html
+
+
+def test_a_mail_lists_the_sheets_in_the_order_of_the_template(engine, settings, no_smtp):
+    # as the clerk fills them (Thông tin first), not alphabetically (Bồi dưỡng before Thông tin)
+    found = [{"severity": "error", "rule": "exceeds_total", "sheet": "Bồi dưỡng", "row_number": 7,
+              "column_key": "gv_tin_hoc", "value": "30", "message": "GV có chứng chỉ tin học lớn hơn tổng số GV"},
+             {"severity": "error", "rule": "missing_value", "sheet": "Thông tin", "row_number": 3,
+              "column_key": "ma_don_vi", "message": "Thiếu thông tin bắt buộc Mã đơn vị"}]
+    sid = add_submission(engine, settings, ma_don_vi="118", status="rejected", findings=found)
+    [mail] = alerts.build_district_alerts(engine, settings, [sid])
+    assert mail.text.index("Thiếu thông tin bắt buộc") < mail.text.index("tin học lớn hơn")
+    assert mail.html.index("Thiếu thông tin bắt buộc") < mail.html.index("tin học lớn hơn")
 
 
 def test_every_rule_a_district_is_told_of_says_what_is_expected():
