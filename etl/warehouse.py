@@ -75,8 +75,29 @@ def get_engine(settings: Settings) -> sa.Engine:
     return _engine(libpq_url(settings))
 
 
+# The statement resetting the analyst's read-only default in this database, when it is not plainly `on`
+# for the role (no row when it is).
+_READ_ONLY_DEFAULT_CHANGED = sa.text(
+    """
+    select format('alter role analyst in database %I reset default_transaction_read_only', current_database())
+    from pg_roles r
+    where r.rolname = 'analyst'
+      and not (
+        exists (select from pg_db_role_setting s
+                where s.setrole = r.oid and s.setdatabase = 0
+                  and 'default_transaction_read_only=on' = any(s.setconfig))
+        and not exists (select from pg_db_role_setting s
+                        join pg_database d on d.oid = s.setdatabase and d.datname = current_database()
+                        cross join unnest(s.setconfig) as c(setting)
+                        where s.setrole = r.oid and c.setting like 'default\\_transaction\\_read\\_only=%')
+      )
+    """
+)
+
+
 def prepare(settings: Settings) -> sa.Engine:
-    """The engine of a ready warehouse: pending migrations applied, analyst password set."""
+    """The engine of a ready warehouse: pending migrations applied, the analyst's read-only default and
+    password (from TONGHOP_ANALYST_PASSWORD, left as it is when unset) set again."""
     engine = get_engine(settings)
     applied = migrations.upgrade(engine)
     if applied:
@@ -84,6 +105,14 @@ def prepare(settings: Settings) -> sa.Engine:
         from etl.rollup import rebuild_marts  # a migration may redefine the marts: rebuild them whole
 
         rebuild_marts(engine)
+    with engine.begin() as connection:
+        # PostgreSQL lets every role change its own session defaults, which no grant prevents: put back the
+        # analyst's read-only default if it turned it off (for every database, or for this one). Only then:
+        # concurrent ALTER ROLEs on one role fail ("tuple concurrently updated").
+        statement = connection.execute(_READ_ONLY_DEFAULT_CHANGED).scalar()
+        if statement:
+            log.warning("the analyst role's read-only default had been changed: setting it back")
+            run_script(connection, f"{statement}; alter role analyst set default_transaction_read_only = on")
     password = os.environ.get("TONGHOP_ANALYST_PASSWORD")
     if password:
         with engine.begin() as connection:

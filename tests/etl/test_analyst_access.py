@@ -119,6 +119,33 @@ def test_tables_created_later_in_core_mart_dq_are_readable_too(analyst, admin_en
                 c.exec_driver_sql(f"drop table {schema}.{name}")
 
 
+def test_views_created_later_in_core_mart_dq_are_readable_too(analyst, admin_engine):
+    name = f"later_{uuid.uuid4().hex[:8]}"
+    with admin_engine.begin() as c:
+        for schema in ("core", "mart", "dq"):
+            c.exec_driver_sql(f"create view {schema}.{name} as select 1 as x")
+    try:
+        with analyst.connect() as c:
+            for schema in ("core", "mart", "dq"):
+                assert c.exec_driver_sql(f"select x from {schema}.{name}").scalar() == 1
+    finally:
+        with admin_engine.begin() as c:
+            for schema in ("core", "mart", "dq"):
+                c.exec_driver_sql(f"drop view {schema}.{name}")
+
+
+def test_tables_created_later_in_staging_stay_hidden(analyst, admin_engine):
+    name = f"later_{uuid.uuid4().hex[:8]}"
+    with admin_engine.begin() as c:
+        c.exec_driver_sql(f"create table staging.{name} (x int)")
+    try:
+        with analyst.connect() as c:
+            assert _refused(c, f"select x from staging.{name}") == INSUFFICIENT_PRIVILEGE
+    finally:
+        with admin_engine.begin() as c:
+            c.exec_driver_sql(f"drop table staging.{name}")
+
+
 def test_analyst_cannot_read_staging(analyst, admin_engine):
     relations = _relations(admin_engine, ("staging",))
     assert "staging.thong_tin" in relations
@@ -150,6 +177,12 @@ WRITES = [
     "truncate staging.lop_boi_duong",
     "select * from core.district for update",
     "select nextval('dq.submission_submission_id_seq')",
+    "select setval('dq.issue_issue_id_seq', 1)",
+    "copy core.district to '/tmp/analyst_scratch.csv'",
+    "copy core.round from '/etc/hostname'",
+    "copy (select 1) to program 'true'",
+    "set role postgres",
+    "set session authorization postgres",
 ]
 CREATES = [
     "create table public.analyst_scratch (x int)",
@@ -165,6 +198,11 @@ CREATES = [
     "create temporary table analyst_scratch (x int)",
     "create table pg_temp.analyst_scratch (x int)",
     "create temporary view analyst_scratch as select 1 as x",
+    "create function pg_temp.analyst_scratch() returns int language sql as 'select 1'",
+    "create sequence pg_temp.analyst_scratch",
+    "select lo_create(0)",
+    "select lo_creat(-1)",
+    "select lo_from_bytea(0, 'x')",
     "create index on core.district (email)",
     "alter table core.district add column analyst_scratch int",
     "drop table mart.district_sums",
@@ -208,6 +246,8 @@ def test_nothing_was_changed_or_created(analyst, admin_engine):
         assert c.exec_driver_sql("select count(*) from pg_proc where proname = 'analyst_scratch'").scalar() == 0
         assert c.exec_driver_sql(
             "select count(*) from pg_attribute where attname = 'analyst_scratch'").scalar() == 0
+        assert c.exec_driver_sql(
+            "select count(*) from pg_largeobject_metadata where lomowner = 'analyst'::regrole").scalar() == 0
 
 
 def test_analyst_cannot_create_large_objects(analyst, admin_engine):
@@ -221,6 +261,46 @@ def test_analyst_cannot_create_large_objects(analyst, admin_engine):
     with admin_engine.begin() as c:
         c.execute(sa.text("select lo_unlink(:oid)"), {"oid": created})
     pytest.fail(f"analyst created large object {created}")
+
+
+def test_analyst_cannot_create_temporary_tables_in_the_maintenance_database(analyst, warehouse_settings):
+    """The role may connect to every database of the server (PUBLIC's default), and PUBLIC may create temporary
+    tables in `postgres`: the migrations close that too, where the migrating role may (a superuser: the
+    embedded server, the bundled container); on a shared server it is the DBA's (docs/production.md)."""
+    url = analyst.url.set(database="postgres")
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as c:
+            c.exec_driver_sql("set default_transaction_read_only = off")
+            assert _refused(c, "create temporary table analyst_scratch (x int)") == INSUFFICIENT_PRIVILEGE
+    finally:
+        engine.dispose()
+
+
+def _database(engine: sa.Engine) -> str:
+    with engine.connect() as c:
+        return c.exec_driver_sql("select current_database()").scalar()
+
+
+def test_the_next_run_restores_a_read_only_default_the_analyst_turned_off(analyst, admin_engine, warehouse_settings):
+    """PostgreSQL lets every role change its own session defaults (ALTER ROLE ... SET), which no grant can
+    prevent: one analyst could make every later analyst session read-write for everyone sharing the login.
+    The grants still refuse every write; and warehouse.prepare(), which every command and task runs, puts
+    the read-only default back. (Scoped to this test database: the role is shared across databases.)"""
+    database = _database(admin_engine)
+    with analyst.connect() as c:
+        c.exec_driver_sql("set default_transaction_read_only = off")
+        c.exec_driver_sql(f'alter role analyst in database "{database}" set default_transaction_read_only = off')
+    try:
+        with analyst.connect() as c:
+            assert c.exec_driver_sql("show default_transaction_read_only").scalar() == "off"
+        warehouse.prepare(warehouse_settings)
+        with analyst.connect() as c:
+            assert c.exec_driver_sql("show default_transaction_read_only").scalar() == "on"
+            assert c.exec_driver_sql("show transaction_read_only").scalar() == "on"
+    finally:
+        with admin_engine.begin() as c:
+            c.exec_driver_sql(f'alter role analyst in database "{database}" reset default_transaction_read_only')
 
 
 # ------------------------------------------------------------------------------------------------ password
