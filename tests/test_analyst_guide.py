@@ -74,6 +74,14 @@ def test_guide_shows_the_query_verbatim(path):
     assert f"docs/queries/{path.name}" in guide
 
 
+def test_no_connection_example_splices_the_analyst_password_into_a_uri():
+    """Inside a postgresql:// URI a password must be percent-encoded (libpq rejects `100%`, and `@ : / ? #`
+    end the password): examples pass it as PGPASSWORD, by the prompt or ~/.pgpass, or via sa.URL.create."""
+    for path in (GUIDE, PROJECT_ROOT / "docs" / "production.md", PROJECT_ROOT / "README.md"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"postgres(ql)?://analyst:\$", text), f"{path.name} splices the password into a URI"
+
+
 def test_below_target_districts_are_below_the_province_target(analyst):
     rows = _run(analyst, _query("01_"))
     assert all(row.gv_kha_tro_len_pct < row.target and row.gap_points < 0 for row in rows)
