@@ -279,13 +279,60 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     return verdicts
 
 
-def ingest_landing(engine: sa.Engine, settings: Settings, *,
+def decided_earlier(engine: sa.Engine, path: Path) -> Verdict | None:
+    """The verdict an earlier attempt already gave this very file (same bytes, name and modification time),
+    if that attempt died before the file left the landing folder (a task retried after a later chunk
+    failed, a worker killed): the file is answered with that verdict, not recorded again as a duplicate of
+    itself. None for a file not decided yet (`received` ones are resumed by `receive_file`)."""
+    stat = path.stat()
+    with engine.connect() as c:
+        row = c.execute(
+            sa.text("select submission_id, status, ma_don_vi, nam_hoc, ky_bao_cao, n_errors, n_warnings "
+                    "from dq.submission where sha256 = :sha and file_name = :name and received_at = :at "
+                    "and status <> 'received' order by submission_id limit 1"),
+            {"sha": sha256_of(path), "name": path.name,
+             "at": dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)},
+        ).first()
+    if row is None:
+        return None
+    # what the attempt reported: a file accepted then superseded by a later one of the same batch was accepted
+    status = "accepted" if row.status == "superseded" else row.status
+    return Verdict(path.name, row.submission_id, status, row.ma_don_vi, row.nam_hoc, row.ky_bao_cao,
+                   row.n_errors, row.n_warnings)
+
+
+def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
+    """Remove each file from the landing folder if the bytes it holds now are in the archive. A file a
+    district replaced meanwhile (a corrected version uploaded under the same name while the run was
+    ingesting) holds bytes nobody has read: it stays, and the next run takes it."""
+    for path in paths:
+        try:
+            sha256 = sha256_of(path)
+        except FileNotFoundError:
+            continue
+        if (settings.archive_dir / sha256[:2] / sha256 / path.name).exists():
+            path.unlink(missing_ok=True)
+        else:
+            log.warning("%s changed while it was ingested: left in the landing folder for the next run", path)
+
+
+def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] | None = None, *,
                    on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
-    """Ingest every new file of the landing folder; each file leaves the landing folder once it has a
-    verdict (its byte copy stays in the archive), so the next scan sees only new arrivals."""
+    """Ingest every new file of the landing folder (or the `paths` a scan of it listed); each file leaves
+    the landing folder once it has a verdict and its bytes are archived, so the next scan sees only new
+    arrivals. A file still there that an interrupted attempt already decided gets that verdict again."""
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
-    files = find_files([settings.landing_dir])
-    verdicts = ingest_files(engine, settings, files, on_verdict=on_verdict)
+    files = find_files([settings.landing_dir]) if paths is None else [p for p in paths if p.exists()]
+    verdicts: list[Verdict] = []
+    new: list[Path] = []
     for path in files:
-        path.unlink(missing_ok=True)
+        earlier = decided_earlier(engine, path)
+        if earlier is None:
+            new.append(path)
+        else:
+            verdicts.append(earlier)
+            if on_verdict:
+                on_verdict(earlier)
+    verdicts += ingest_files(engine, settings, new, on_verdict=on_verdict)
+    remove_archived(settings, files)
     return verdicts

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from etl.config import Settings
 from etl.history import flag_outliers
-from etl.ingest import find_files, ingest_files
+from etl.ingest import find_files, ingest_landing
 from etl.registry import ready_warehouse
 from etl.report import write_annual_report
 from etl.rollup import rebuild_marts
@@ -23,12 +23,10 @@ def scan_landing() -> list[str]:
 
 
 def ingest_landing_files(paths: list[str]) -> list[dict]:
-    """Ingest the scanned files; each leaves the landing folder once it has a verdict (archived first)."""
+    """Ingest the scanned files; each leaves the landing folder once it has a verdict and its bytes are
+    archived. A retry answers the files its failed attempt already decided with their verdicts."""
     settings = Settings.from_env()
-    files = [Path(p) for p in paths if Path(p).exists()]
-    verdicts = ingest_files(ready_warehouse(settings), settings, files)
-    for path in files:
-        path.unlink(missing_ok=True)
+    verdicts = ingest_landing(ready_warehouse(settings), settings, [Path(p) for p in paths])
     return [asdict(v) for v in verdicts]
 
 

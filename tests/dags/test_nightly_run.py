@@ -96,3 +96,91 @@ def test_nightly_dag_with_good_bad_duplicate_and_resubmitted_files(airflow_db, s
     assert attachments and attachments[0].get_filename().endswith(".xlsx")
     summary = to_so[0].get_body(("plain",)).get_content()
     assert "Vân Hồ" in summary and "Sốp Cộp" in summary
+
+
+def test_a_file_replaced_while_the_night_runs_stays_in_the_landing_folder(airflow_db, settings, use_settings,
+                                                                          monkeypatch, tmp_path):
+    """A district re-uploading its corrected workbook under the same name while the ingest runs (an on-demand
+    run on a deadline day) must not have the new version deleted unread: only archived bytes leave landing."""
+    import os
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from etl import ingest, warehouse
+    from etl.generate import generate_district_workbook
+
+    province = settings.province_config()
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    generate_district_workbook(province, "118", "2019-2020", "CN", landing / "quynh-nhai.xlsx", seed=1)
+    corrected = generate_district_workbook(province, "118", "2019-2020", "CN", tmp_path / "quynh-nhai.xlsx", seed=2)
+    use_settings(settings)
+    quarantine = ingest._quarantine  # runs once a chunk's verdicts are committed, before the run ends
+
+    def district_reuploads_meanwhile(*args):
+        quarantine(*args)
+        if corrected.exists():
+            os.replace(corrected, landing / "quynh-nhai.xlsx")  # the SFTP upload's atomic rename
+
+    monkeypatch.setattr(ingest, "_quarantine", district_reuploads_meanwhile)
+    dag = DagBag().get_dag("tonghop_nightly")
+    for t in dag.tasks:
+        t.retries = 0
+    assert dag.test().state == "success"
+    assert [p.name for p in landing.iterdir()] == ["quynh-nhai.xlsx"], "the corrected version was deleted unread"
+    monkeypatch.undo()
+
+    use_settings(settings)
+    assert dag.test().state == "success"  # the next night takes it
+    with warehouse.get_engine(settings).connect() as c:
+        status = c.execute(sa.text("select submission_id, status from dq.submission order by 1")).all()
+    assert status == [(1, "superseded"), (2, "accepted")]
+    assert list(landing.iterdir()) == []
+
+
+def test_a_retried_ingest_reports_what_its_failed_attempt_published(airflow_db, settings, use_settings, monkeypatch):
+    """The ingest fails after its first chunk committed (the warehouse connection drops); the retry must not
+    call that chunk's files duplicates of themselves, and the roll-up and the alerts must still cover them."""
+    import os
+    from datetime import timedelta
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from etl import ingest, warehouse
+    from etl.generate import generate_district_workbook
+
+    province = settings.province_config()
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    # two periods, so that the roll-up of the first file's period depends on the first file's verdict
+    generate_district_workbook(province, "118", "2019-2020", "CN", landing / "quynh-nhai.xlsx", seed=1)
+    generate_district_workbook(province, "127", "2020-2021", "CN", landing / "sop-cop.xlsx", seed=1)
+    for hour, name in enumerate(["quynh-nhai.xlsx", "sop-cop.xlsx"]):
+        os.utime(landing / name, (1_591_000_000 + hour * 3600,) * 2)
+    use_settings(settings)
+    monkeypatch.setattr(ingest, "CHUNK_SIZE", 1)  # a large night: several chunks
+    record_chunk, calls = ingest._record_chunk, []
+
+    def connection_lost_in_the_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        return record_chunk(*args)
+
+    monkeypatch.setattr(ingest, "_record_chunk", connection_lost_in_the_second_chunk)
+    dag = DagBag().get_dag("tonghop_nightly")
+    for t in dag.tasks:
+        t.retries, t.retry_delay = 1, timedelta(0)  # the production retry, without its delay
+    run = dag.test()
+
+    assert run.state == "success" and run.get_task_instance("ingest").try_number == 2
+    verdicts = run.get_task_instance("ingest").xcom_pull(task_ids="ingest")
+    assert sorted((v["file_name"], v["status"]) for v in verdicts) == [("quynh-nhai.xlsx", "accepted"),
+                                                                        ("sop-cop.xlsx", "accepted")]
+    with warehouse.get_engine(settings).connect() as c:
+        status = c.execute(sa.text("select file_name, status from dq.submission order by 1")).all()
+        marts = c.execute(sa.text(
+            "select nam_hoc, ma_don_vi from mart.district_indicator where indicator = 'gv_tong' order by 1")).all()
+    assert status == [("quynh-nhai.xlsx", "accepted"), ("sop-cop.xlsx", "accepted")], "no duplicate of itself"
+    assert marts == [("2019-2020", "118"), ("2020-2021", "127")]
+    assert list(landing.iterdir()) == []
