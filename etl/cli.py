@@ -121,11 +121,10 @@ def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
-    import datetime as dt
+    from etl.reminders import local_date, send_due_reminders
 
-    from etl.reminders import send_due_reminders
-
-    today = dt.date.fromisoformat(args.ngay) if args.ngay else dt.date.today()
+    # today in Asia/Ho_Chi_Minh, as the DAG's day: a container's clock is UTC, a day behind before 07:00
+    today = local_date(args.ngay)
     sent = send_due_reminders(ready_warehouse(settings), settings, today)
     print(f"{len(sent)} thư nhắc đã gửi ({today.isoformat()})")
     return 0
@@ -176,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
 
     p = sub.add_parser("remind", help="send the deadline reminders due on a day (once each)")
-    p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today)")
+    p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today in Asia/Ho_Chi_Minh)")
     p.set_defaults(func=cmd_remind)
 
     p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md (warehouse comments) "

@@ -108,3 +108,24 @@ def test_hki_deadline_and_the_logical_date_in_vietnam(period, settings):
     assert reminders.local_date("2020-06-08T00:00:00+00:00") == dt.date(2020, 6, 8)
     assert reminders.local_date("2020-06-07T18:00:00+00:00") == dt.date(2020, 6, 8)
     assert reminders.local_date("2020-06-08") == dt.date(2020, 6, 8)
+
+
+@pytest.mark.parametrize("machine_tz", ["Etc/GMT+12", "Etc/GMT-14"])  # together, one differs from Hà Nội's date
+def test_remind_without_a_day_takes_today_in_vietnam_not_the_machines_date(
+        engine, settings, use_settings, no_smtp, monkeypatch, capsys, machine_tz):  # noqa: F811
+    """`tonghop remind` run by the Sở's staff in a container (TZ=UTC) before 07:00 must remind for today
+    in Vietnam, as the DAG does, not for the machine's (yesterday's) date."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from etl import cli
+
+    use_settings(settings)
+    monkeypatch.setenv("TZ", machine_tz)
+    time.tzset()
+    try:
+        assert cli.main(["remind"]) == 0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert f"({dt.datetime.now(ZoneInfo('Asia/Ho_Chi_Minh')).date().isoformat()})" in capsys.readouterr().out
