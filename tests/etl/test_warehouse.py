@@ -1,10 +1,14 @@
 """The warehouse: migrations, idempotent registry load, analyst role."""
 
 import datetime as dt
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
 from etl import migrations, registry, warehouse
+from etl.config import Settings
+from tests.conftest import ROOT
 
 
 def test_migrations_create_the_schemas_and_are_idempotent(settings):
@@ -138,3 +142,34 @@ def test_a_period_is_due_the_day_after_its_deadline(engine):
                                 "where nam_hoc in ('2098-2099', '2099-2100') group by 1, 2")).all()
         districts = c.execute(sa.text("select count(*) from core.district")).scalar_one()
     assert due == [("2098-2099", "missing", districts)]
+
+
+def test_the_migrations_run_as_a_database_owner_that_is_not_a_superuser(server_url, tmp_path):
+    """docs/production.md's shared server: the DBA creates the database and an owner with CREATEROLE (and lets it
+    manage an `analyst` that exists already). Only a superuser may revoke PUBLIC's large-object functions, and
+    0004 stopped every migration there; it now leaves that to the DBA with a notice."""
+    name, owner = f"tonghop_test_{uuid.uuid4().hex[:10]}", f"tonghop_owner_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine("postgresql+psycopg" + server_url[len("postgresql"):], isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"create role {owner} login createrole")
+        c.exec_driver_sql(f"create database {name} owner {owner}")
+        if c.exec_driver_sql("select count(*) from pg_roles where rolname = 'analyst'").scalar():
+            # the DBA's step when `analyst` exists already (PostgreSQL 16+ asks for it: docs/production.md)
+            c.exec_driver_sql(f"grant analyst to {owner} with admin option")
+    parts = urlsplit(server_url)
+    url = urlunsplit((parts.scheme, f"{owner}@{parts.netloc.split('@')[-1]}", f"/{name}", parts.query, ""))
+    try:
+        engine = warehouse.prepare(Settings(home=tmp_path, province="son-la", warehouse_url=url,
+                                            config_dir=ROOT / "config"))
+        with engine.connect() as c:
+            assert c.exec_driver_sql("select current_user").scalar() == owner
+            assert migrations.pending_revisions(engine) == []
+            assert c.exec_driver_sql("select to_regclass('mart.reporting_status') is not null").scalar()
+        engine.dispose()
+    finally:
+        warehouse._engine.cache_clear()
+        with admin.connect() as c:
+            c.exec_driver_sql(f"drop database if exists {name} with (force)")
+            c.exec_driver_sql(f"drop owned by {owner}")
+            c.exec_driver_sql(f"drop role {owner}")
+        admin.dispose()
