@@ -32,9 +32,13 @@ def _alembic_config(connection: sa.Connection) -> Config:
 
 def pending_revisions(engine: sa.Engine) -> list[str]:
     """Revisions not yet applied to the warehouse, oldest first."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        return _pending(connection)
+
+
+def _pending(connection: sa.Connection) -> list[str]:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    current = set(MigrationContext.configure(connection).get_current_heads())
     pending = []
     for revision in script.walk_revisions():
         if revision.revision in current:
@@ -43,13 +47,26 @@ def pending_revisions(engine: sa.Engine) -> list[str]:
     return list(reversed(pending))
 
 
+# pg_advisory_xact_lock key of the migrations (any constant of this project's own: "tonghop" in ASCII)
+MIGRATION_LOCK = 0x746F6E67686F70
+
+
 def upgrade(engine: sa.Engine, target: str = "head") -> list[str]:
-    """Apply the pending migrations up to `target` in one transaction; returns what was applied."""
-    pending = pending_revisions(engine)
-    if target != "head":
-        pending = pending[: pending.index(target) + 1]
-    if pending:
-        with engine.begin() as connection:
+    """Apply the pending migrations up to `target` in one transaction; returns what was applied.
+
+    Every task and command prepares the warehouse first, so after an upgrade two of them may start at once
+    (a night's DAG and the reminders, two workers): the first takes a lock and migrates, the other waits for
+    its commit and then finds nothing left to apply, instead of running the same DDL a second time."""
+    if not pending_revisions(engine):
+        return []
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"select pg_advisory_xact_lock({MIGRATION_LOCK})")
+        pending = _pending(connection)
+        if target != "head" and target in pending:
+            pending = pending[: pending.index(target) + 1]
+        elif target != "head":
+            pending = []
+        if pending:
             command.upgrade(_alembic_config(connection), target)
     return pending
 

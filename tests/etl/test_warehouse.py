@@ -173,3 +173,16 @@ def test_the_migrations_run_as_a_database_owner_that_is_not_a_superuser(server_u
             c.exec_driver_sql(f"drop owned by {owner}")
             c.exec_driver_sql(f"drop role {owner}")
         admin.dispose()
+
+
+def test_two_runs_migrating_at_once_apply_each_revision_once(settings):
+    """After an upgrade, two tasks may prepare the warehouse at the same moment: one migrates, the other waits
+    for it and finds nothing left to do (no second run of the same DDL, no error)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = warehouse.get_engine(settings)
+    everything = migrations.pending_revisions(engine)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        applied = list(pool.map(lambda _: migrations.upgrade(engine), range(2)))
+    assert sorted(applied, key=len) == [[], everything]
+    assert migrations.pending_revisions(engine) == []
