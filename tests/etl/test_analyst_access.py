@@ -102,13 +102,15 @@ def test_analyst_reads_every_table_and_view_of_core_mart_dq(analyst, admin_engin
         c.exec_driver_sql("select * from mart.indicator_trend").all()
 
 
-def test_tables_created_later_in_core_mart_dq_are_readable_too(analyst, admin_engine):
-    """Default privileges: a table a later migration adds needs no new grant."""
+@pytest.mark.parametrize("kind, body", [("table", "(x int)"), ("view", "as select 1 as x")])
+def test_objects_created_later_in_core_mart_dq_are_readable_too(analyst, admin_engine, kind, body):
+    """Default privileges: a table or view a later migration adds needs no new grant."""
     name = f"later_{uuid.uuid4().hex[:8]}"
     with admin_engine.begin() as c:
         for schema in ("core", "mart", "dq"):
-            c.exec_driver_sql(f"create table {schema}.{name} (x int)")
-            c.exec_driver_sql(f"insert into {schema}.{name} values (1)")
+            c.exec_driver_sql(f"create {kind} {schema}.{name} {body}")
+            if kind == "table":
+                c.exec_driver_sql(f"insert into {schema}.{name} values (1)")
     try:
         with analyst.connect() as c:
             for schema in ("core", "mart", "dq"):
@@ -116,22 +118,7 @@ def test_tables_created_later_in_core_mart_dq_are_readable_too(analyst, admin_en
     finally:
         with admin_engine.begin() as c:
             for schema in ("core", "mart", "dq"):
-                c.exec_driver_sql(f"drop table {schema}.{name}")
-
-
-def test_views_created_later_in_core_mart_dq_are_readable_too(analyst, admin_engine):
-    name = f"later_{uuid.uuid4().hex[:8]}"
-    with admin_engine.begin() as c:
-        for schema in ("core", "mart", "dq"):
-            c.exec_driver_sql(f"create view {schema}.{name} as select 1 as x")
-    try:
-        with analyst.connect() as c:
-            for schema in ("core", "mart", "dq"):
-                assert c.exec_driver_sql(f"select x from {schema}.{name}").scalar() == 1
-    finally:
-        with admin_engine.begin() as c:
-            for schema in ("core", "mart", "dq"):
-                c.exec_driver_sql(f"drop view {schema}.{name}")
+                c.exec_driver_sql(f"drop {kind} {schema}.{name}")
 
 
 def test_tables_created_later_in_staging_stay_hidden(analyst, admin_engine):
