@@ -24,7 +24,7 @@ def school_years(first: int = FIRST_START_YEAR, last: int = LAST_START_YEAR) -> 
 
 
 def current_school_year(today: dt.date) -> str:
-    """The school year running on a date (a school year starts in September... here: from August)."""
+    """The school year running on a date; a new one starts in August, when schools enrol."""
     start = today.year if today.month >= 8 else today.year - 1
     return f"{start}-{start + 1}"
 

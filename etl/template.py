@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from etl.config import ProvinceConfig
 from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
+from etl.registry import current_school_year
 
 SHEET_TITLES = {
     "TruongLop": "QUY MÔ TRƯỜNG, LỚP, TRẺ",
@@ -48,12 +49,6 @@ def district_record(province: ProvinceConfig, ma_don_vi: str) -> dict[str, str]:
         f"Mã đơn vị {ma_don_vi!r} không có trong danh mục đơn vị của tỉnh {province.slug} / "
         f"unknown district code {ma_don_vi!r}: not in the registry of {province.slug} (known: {known})"
     )
-
-
-def current_school_year(today: dt.date) -> str:
-    """The school year running on `today`; a new one starts in August, when schools enrol."""
-    start = today.year if today.month >= 8 else today.year - 1
-    return f"{start}-{start + 1}"
 
 
 def default_school_year(province: ProvinceConfig, ma_don_vi: str, today: dt.date) -> str:
