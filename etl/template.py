@@ -145,8 +145,11 @@ def _write_cell(
 ) -> None:
     """One value, typed as the column wants it: codes and texts as text, enumerations as labels."""
     if value is None:
-        # an empty cell to fill keeps the format its future value needs
-        blank_format = {"code": fmt.text, "date": fmt.date}.get(column.type)
+        # an empty cell to fill keeps the format its future value needs: text cells are text, or Excel
+        # turns a phone number typed into one into a number and drops its leading zero
+        blank_format = {"code": fmt.text, "text": fmt.text, "school_year": fmt.text, "date": fmt.date}.get(
+            column.type
+        )
         if blank_format:
             ws.write_blank(row, col, None, blank_format)
     elif column.type == "code":

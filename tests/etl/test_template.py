@@ -75,6 +75,15 @@ def test_thongtin_holds_version_and_district_and_blanks_to_fill(template_119) ->
     assert ky.formula1 == '"Học kỳ I,Cuối năm"'
 
 
+def test_thongtin_text_cells_to_fill_are_text_formatted(template_119) -> None:
+    """Excel turns a phone number typed into a General cell into a number and drops its leading zero
+    (0912345678 -> 912345678); a text-formatted cell keeps what the clerk typed."""
+    ws = template_119["ThongTin"]
+    formats = {a.value: b.number_format for a, b in ws.iter_rows()}
+    for label in ("Điện thoại", "Năm học", "Người lập biểu", "Email"):
+        assert formats[label] == "@", label
+
+
 def test_validations_guard_counts_and_lists(template_119) -> None:
     truong_lop = validations(template_119["TruongLop"])
     [(loai_hinh, cells)] = truong_lop["C"]
