@@ -18,6 +18,12 @@ from etl.config import ProvinceConfig
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
 MET_VI = {True: "Đạt", False: "Chưa đạt"}
+# the standard in force (indicators.md) as the report's readers say it; the marts keep the codes
+DEFINITION_VI = {
+    "trung_cap_tro_len": "từ trung cấp trở lên",
+    "cao_dang_tro_len": "từ cao đẳng trở lên",
+    "dai_hoc_tro_len": "từ đại học trở lên",
+}
 
 
 def _is_missing(value: object) -> bool:
@@ -97,17 +103,20 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
         [[r.indicator, r.label_vi, _display(r.numerator, "count"), _display(r.denominator, "count")
           if r.denominator is not None and not pd.isna(r.denominator) else "",
           _display(r.value, r.unit), "" if pd.isna(r.target) else float(r.target), r.target_nam_hoc or "",
-          MET_VI.get(r.met, "") if r.met is not None and not pd.isna(r.met) else "", r.definition or ""]
+          MET_VI.get(r.met, "") if r.met is not None and not pd.isna(r.met) else "",
+          DEFINITION_VI.get(r.definition, r.definition or "")]
          for r in indicators.itertuples()],
     )
     districts = district_values(engine, nam_hoc)
     units = dict(zip(indicators.indicator, indicators.unit, strict=True))
+    labels = dict(zip(indicators.indicator, indicators.label_vi, strict=True))
     wide = districts.pivot_table(index=["ma_don_vi", "ten_don_vi"], columns="indicator", values="value",
                                  aggfunc="first", dropna=False)
     codes = list(indicators.indicator)
+    # the columns are named as the readers know the indicators, with their unit (`%`), not by warehouse codes
     _write_sheet(
         book, "Theo huyen", f"{ten_tinh}: chỉ tiêu theo đơn vị, năm học {nam_hoc}",
-        ["Mã đơn vị", "Đơn vị", *codes],
+        ["Mã đơn vị", "Đơn vị", *[labels[code] for code in codes]],
         [[ma, ten, *[_display(wide.loc[(ma, ten)].get(code), units[code]) for code in codes]]
          for ma, ten in wide.index],
     )

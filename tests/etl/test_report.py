@@ -60,3 +60,19 @@ def test_the_annual_report_shows_a_small_share_to_its_published_decimal(engine, 
     shown = {row[0]: row[4] for row in sheet.iter_rows(min_row=4, values_only=True)}
     assert shown["cbql_chua_dat"] == 0.15
     assert shown["cbql_kha"] == 52.03  # 346 / 665: the published 52.0 % to two decimals
+
+
+def test_the_annual_report_speaks_vietnamese_to_its_readers(engine, settings, tmp_path):
+    """The report goes to UBND tỉnh and the Ministry: the district sheet's columns are the indicators' Vietnamese
+    labels (with their unit, `%`), not warehouse codes, and the standard in force reads as words."""
+    school = {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 6, "gv_td_dai_hoc": 4}
+    write_facts(engine, "2019-2020", {"14118001": school}, {"118": (10, 10, 10)})
+    rebuild_marts(engine, [("2019-2020", "CN")])
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                if p.suffix == ".xlsx")
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    header = next(book["Theo huyen"].iter_rows(min_row=3, max_row=3, values_only=True))
+    assert "GV trình độ từ CĐ trở lên %" in header and "gv_cd_tro_len" not in header
+    definitions = {row[0]: row[8] for row in book["Toan tinh"].iter_rows(min_row=4, values_only=True)}
+    assert definitions["gv_dat_chuan_td"] == "từ trung cấp trở lên"
+    assert definitions["gv_tren_chuan_td"] == "từ cao đẳng trở lên"
