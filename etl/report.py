@@ -1,7 +1,7 @@
 """Report files the Sở sends to UBND and the Ministry: annual (one school year) and per plan phase.
 
 The figures come from the marts only, so a report always matches what analysts query. Values are
-shown rounded (1 decimal for %, 2 for ratios); the marts keep them unrounded.
+shown rounded (2 decimals for % and ratios); the marts and the CSV files keep them unrounded.
 """
 
 from __future__ import annotations
@@ -18,6 +18,17 @@ from etl.config import ProvinceConfig
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
 MET_VI = {True: "Đạt", False: "Chưa đạt"}
+
+
+def _assessment(met: object, nam_hoc: str, target_nam_hoc: str | None) -> str:
+    """The annual report's "Đánh giá": a year before its target's year is judged as progress, not as a target
+    missed (the marts compare every year with the target of its phase, due at the phase's end)."""
+    if met is None or pd.isna(met):
+        return ""
+    if target_nam_hoc and target_nam_hoc > nam_hoc:
+        return (f"Đã đạt mức mục tiêu (hạn {target_nam_hoc})" if met
+                else f"Chưa đến hạn ({target_nam_hoc}); chưa đạt mức mục tiêu")
+    return MET_VI[bool(met)]
 # the standard in force (indicators.md) as the report's readers say it; the marts keep the codes
 DEFINITION_VI = {
     "trung_cap_tro_len": "từ trung cấp trở lên",
@@ -103,7 +114,7 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
         [[r.indicator, r.label_vi, _display(r.numerator, "count"), _display(r.denominator, "count")
           if r.denominator is not None and not pd.isna(r.denominator) else "",
           _display(r.value, r.unit), "" if pd.isna(r.target) else float(r.target), r.target_nam_hoc or "",
-          MET_VI.get(r.met, "") if r.met is not None and not pd.isna(r.met) else "",
+          _assessment(r.met, nam_hoc, r.target_nam_hoc),
           DEFINITION_VI.get(r.definition, r.definition or "")]
          for r in indicators.itertuples()],
     )

@@ -76,3 +76,18 @@ def test_the_annual_report_speaks_vietnamese_to_its_readers(engine, settings, tm
     definitions = {row[0]: row[8] for row in book["Toan tinh"].iter_rows(min_row=4, values_only=True)}
     assert definitions["gv_dat_chuan_td"] == "từ trung cấp trở lên"
     assert definitions["gv_tren_chuan_td"] == "từ cao đẳng trở lên"
+
+
+def test_the_annual_report_judges_a_year_before_its_target_year_as_progress(engine, settings, tmp_path):
+    """2019-2020 against Sơn La's 2024-2025 targets (indicators.md): a share below the 2025 level is not yet
+    due, not a target missed; the 2019-2020 targets are judged as targets."""
+    school = {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 6, "gv_td_trung_cap": 4,
+              "gv_duoc_danh_gia": 10, "gv_tot": 5, "gv_kha": 4, "gv_dat": 1}
+    write_facts(engine, "2019-2020", {"14118001": school}, {"118": (10, 10, 10)})
+    rebuild_marts(engine, [("2019-2020", "CN")])
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                if p.suffix == ".xlsx")
+    rows = {row[0]: row for row in openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"].iter_rows(
+        min_row=4, values_only=True)}
+    assert rows["gv_cd_tro_len"][6:8] == ("2024-2025", "Chưa đến hạn (2024-2025); chưa đạt mức mục tiêu")
+    assert rows["gv_kha_tro_len"][6:8] == ("2019-2020", "Đạt")  # 90 % of 90 % due in 2019-2020
