@@ -268,13 +268,13 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             pending.append(received)
             if len(pending) == CHUNK_SIZE:
                 last = index == len(files)
-                written.append((_write_chunk(writer, settings, province, pending, last=last,
-                                                   expected_period=expected_period), pending))
+                future = _write_chunk(writer, settings, province, pending, last=last, expected_period=expected_period)
+                written.append((future, pending))
                 pending = []
                 settle(block=False)
         if pending:
-            written.append((_write_chunk(writer, settings, province, pending, last=True,
-                                                 expected_period=expected_period), pending))
+            future = _write_chunk(writer, settings, province, pending, last=True, expected_period=expected_period)
+            written.append((future, pending))
         settle(block=True)
     return verdicts
 
