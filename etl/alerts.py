@@ -27,17 +27,15 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from etl.annotate import annotate_workbook, canonical_sheet, column_label, rule_text
-from etl.config import Settings
+from etl.config import TZ, Settings
 from etl.layout import load_layout
 from etl.mail import OutgoingMail, send_messages
 
 log = logging.getLogger(__name__)
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 KY_VI = {"HKI": "Sơ kết học kỳ I", "CN": "Tổng kết cả năm"}
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 STATUS_VI = {

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROVINCE = "son-la"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the Sở's clock: deadlines, days and times told to people
 
 
 @dataclass(frozen=True)

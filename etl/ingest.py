@@ -279,26 +279,32 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     return verdicts
 
 
-def decided_earlier(engine: sa.Engine, path: Path) -> Verdict | None:
-    """The verdict an earlier attempt already gave this very file (same bytes, name and modification time),
-    if that attempt died before the file left the landing folder (a task retried after a later chunk
-    failed, a worker killed): the file is answered with that verdict, not recorded again as a duplicate of
-    itself. None for a file not decided yet (`received` ones are resumed by `receive_file`)."""
-    stat = path.stat()
+def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]:
+    """The verdicts an earlier attempt already gave these very files (same bytes, name and modification
+    time), if that attempt died before they left the landing folder (a task retried after a later chunk
+    failed, a worker killed): such a file is answered with that verdict, not recorded again as a duplicate
+    of itself. Files not decided yet are not in the result (`received` ones are resumed by `receive_file`).
+    One query for all of them."""
+    if not paths:
+        return {}
+    keys = {(sha256_of(p), p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC)): p for p in paths}
     with engine.connect() as c:
-        row = c.execute(
-            sa.text("select submission_id, status, ma_don_vi, nam_hoc, ky_bao_cao, n_errors, n_warnings "
-                    "from dq.submission where sha256 = :sha and file_name = :name and received_at = :at "
-                    "and status <> 'received' order by submission_id limit 1"),
-            {"sha": sha256_of(path), "name": path.name,
-             "at": dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)},
-        ).first()
-    if row is None:
-        return None
-    # what the attempt reported: a file accepted then superseded by a later one of the same batch was accepted
-    status = "accepted" if row.status == "superseded" else row.status
-    return Verdict(path.name, row.submission_id, status, row.ma_don_vi, row.nam_hoc, row.ky_bao_cao,
-                   row.n_errors, row.n_warnings)
+        rows = c.execute(
+            sa.text("select distinct on (sha256, file_name, received_at) sha256, file_name, received_at, "
+                    "submission_id, status, ma_don_vi, nam_hoc, ky_bao_cao, n_errors, n_warnings "
+                    "from dq.submission where sha256 = any(:shas) and status <> 'received' "
+                    "order by sha256, file_name, received_at, submission_id"),
+            {"shas": sorted({sha for sha, _, _ in keys})},
+        ).all()
+    decided = {}
+    for row in rows:
+        path = keys.get((row.sha256, row.file_name, row.received_at))
+        if path is not None:
+            # what the attempt reported: a file accepted then superseded by a later one of its batch was accepted
+            status = "accepted" if row.status == "superseded" else row.status
+            decided[path] = Verdict(path.name, row.submission_id, status, row.ma_don_vi, row.nam_hoc,
+                                    row.ky_bao_cao, row.n_errors, row.n_warnings)
+    return decided
 
 
 def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
@@ -323,16 +329,12 @@ def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] 
     arrivals. A file still there that an interrupted attempt already decided gets that verdict again."""
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     files = find_files([settings.landing_dir]) if paths is None else [p for p in paths if p.exists()]
-    verdicts: list[Verdict] = []
-    new: list[Path] = []
-    for path in files:
-        earlier = decided_earlier(engine, path)
-        if earlier is None:
-            new.append(path)
-        else:
-            verdicts.append(earlier)
-            if on_verdict:
-                on_verdict(earlier)
+    decided = decided_earlier(engine, files)
+    verdicts = [decided[path] for path in files if path in decided]
+    if on_verdict:
+        for verdict in verdicts:
+            on_verdict(verdict)
+    new = [path for path in files if path not in decided]
     verdicts += ingest_files(engine, settings, new, on_verdict=on_verdict)
     remove_archived(settings, files)
     return verdicts

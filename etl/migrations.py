@@ -62,10 +62,8 @@ def upgrade(engine: sa.Engine, target: str = "head") -> list[str]:
     with engine.begin() as connection:
         connection.exec_driver_sql(f"select pg_advisory_xact_lock({MIGRATION_LOCK})")
         pending = _pending(connection)
-        if target != "head" and target in pending:
-            pending = pending[: pending.index(target) + 1]
-        elif target != "head":
-            pending = []
+        if target != "head":
+            pending = pending[: pending.index(target) + 1] if target in pending else []
         if pending:
             command.upgrade(_alembic_config(connection), target)
     return pending

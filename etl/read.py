@@ -496,7 +496,7 @@ class _XlsxSource:
         try:
             with zipfile.ZipFile(self.path) as archive:
                 workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+        except _XML_FAILURES:
             return frozenset()
         return frozenset(sheet.get("name", "") for sheet in workbook.iter(f"{_NS_MAIN}sheet")
                          if sheet.get("state") in ("hidden", "veryHidden"))
@@ -512,7 +512,7 @@ class _XlsxSource:
         (calamine read the sheet another way): these facts only add findings, never make a file unreadable."""
         try:
             return fact(self.sheet_xml(name))
-        except (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError):
+        except _XML_FAILURES:
             log.warning("no XML part read for sheet %r of %s", name, self.path, exc_info=True)
             return default
 
@@ -650,15 +650,8 @@ class _SheetXml:
         return frozenset(hidden)
 
     def hidden_rows(self) -> frozenset[int]:
-        """0-based indices of the rows marked hidden (a row without its `r` is the one after the row before)."""
-        hidden: set[int] = set()
-        row = -1
-        for attrs in re.findall(rb"<(?:\w+:)?row\b([^>]*)>", self._xml):
-            number = re.search(rb'\br="(\d+)"', attrs)
-            row = int(number[1]) - 1 if number else row + 1
-            if re.search(rb'\bhidden="(?:1|true)"', attrs):
-                hidden.add(row)
-        return frozenset(hidden)
+        """0-based indices of the rows marked hidden (placed as `_cells` places them)."""
+        return self._cells[2]
 
     def number_rows(self, column: int) -> frozenset[int]:
         """0-based rows whose cell in this absolute column is stored as a number (no `t`, or `t="n"`)."""
@@ -671,19 +664,23 @@ class _SheetXml:
         return frozenset(rows)
 
     @cached_property
-    def _cells(self) -> tuple[list[int], list[tuple[int, int, bytes]]]:
-        """Where each cell's tag starts in the XML, and each cell's (0-based row, absolute column, attributes).
+    def _cells(self) -> tuple[list[int], list[tuple[int, int, bytes]], frozenset[int]]:
+        """Where each cell's tag starts in the XML, each cell's (0-based row, absolute column, attributes), and
+        the 0-based rows marked hidden.
 
         A cell's position is its reference (`r="E3"`). The format lets a writer leave references out, and
         some do: a cell is then in the column after the cell before it, in the row after the row before."""
         starts: list[int] = []
         cells: list[tuple[int, int, bytes]] = []
+        hidden: set[int] = set()
         row, column = -1, -1
         for tag in _ROW_OR_CELL.finditer(self._xml):
             attrs = tag[2]
             if tag[1] == b"row":
                 number = re.search(rb'\br="(\d+)"', attrs)
                 row, column = (int(number[1]) - 1 if number else row + 1), -1
+                if _HIDDEN.search(attrs):
+                    hidden.add(row)
                 continue
             ref = _CELL_REF.search(attrs)
             if ref:
@@ -692,14 +689,13 @@ class _SheetXml:
                 column += 1
             starts.append(tag.start())
             cells.append((row, column, attrs))
-        return starts, cells
+        return starts, cells, frozenset(hidden)
 
     def _cell_at(self, offset: int) -> tuple[int, int] | None:
         """(row, column) of the cell whose tag is the last one starting before this offset of the XML."""
-        starts, cells = self._cells
+        starts, cells, _ = self._cells
         i = bisect.bisect_right(starts, offset) - 1
         return cells[i][:2] if i >= 0 else None
-
 
     def merged_ranges(self) -> list[tuple[int, int, int, int]]:
         """0-based (first row, first absolute column, last row, last column) of every merged range."""
@@ -730,6 +726,7 @@ class _SheetXml:
 
 _ROW_OR_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")  # a row's or a cell's start tag (not `<col>`, `<cfRule>`)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 # A formula element (or a shared formula's reference, `<f .../>`) followed by the end of its cell, with no
 # value or an empty self-closed one in between. A formula whose result is the empty text keeps its value
@@ -748,16 +745,17 @@ def _column_index(letters: str) -> int:
 
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# what reading a part of the workbook's zip can raise (a part missing, a broken zip, malformed XML)
+_XML_FAILURES = (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, ElementTree.ParseError)
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
     """The zip member holding a worksheet, from xl/workbook.xml and its relationships."""
-    ns_main = _NS_MAIN
     ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    for sheet in workbook.iter(f"{ns_main}sheet"):
+    for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
         if sheet.get("name") == sheet_name:
             target = targets.get(sheet.get(f"{ns_rel}id"), "")
             return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
@@ -1816,9 +1814,11 @@ class _TableReader:
         labelled = self._labelled_totals(data_rows) if self.row_is_code and mixed else []
         if labelled:
             # `Tổng cộng` beside a number in the code column
-            data_rows[:] = [r for r in data_rows if r not in labelled]
-            plain = sum(1 for r in data_rows if (cell := key_cells[r]) and len(cell) <= 20 and cell.isascii()
-                        and cell.isdigit())
+            taken = set(labelled)
+            data_rows[:] = [r for r in data_rows if r not in taken]
+            # the rows the loop above counted as plain codes (the same test as its first branch)
+            plain -= sum(1 for r in labelled if (cell := key_cells[r]) and len(cell) <= 20 and cell.isascii()
+                         and cell.isdigit())
             for r in labelled:
                 totals = self._totals_row(r, totals)
         self.totals = totals

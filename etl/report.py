@@ -18,6 +18,12 @@ from etl.config import ProvinceConfig
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
 MET_VI = {True: "Đạt", False: "Chưa đạt"}
+# the standard in force (indicators.md) as the report's readers say it; the marts keep the codes
+DEFINITION_VI = {
+    "trung_cap_tro_len": "từ trung cấp trở lên",
+    "cao_dang_tro_len": "từ cao đẳng trở lên",
+    "dai_hoc_tro_len": "từ đại học trở lên",
+}
 
 
 def _assessment(met: object, nam_hoc: str, target_nam_hoc: str | None) -> str:
@@ -29,12 +35,6 @@ def _assessment(met: object, nam_hoc: str, target_nam_hoc: str | None) -> str:
         return (f"Đã đạt mức mục tiêu (hạn {target_nam_hoc})" if met
                 else f"Chưa đến hạn ({target_nam_hoc}); chưa đạt mức mục tiêu")
     return MET_VI[bool(met)]
-# the standard in force (indicators.md) as the report's readers say it; the marts keep the codes
-DEFINITION_VI = {
-    "trung_cap_tro_len": "từ trung cấp trở lên",
-    "cao_dang_tro_len": "từ cao đẳng trở lên",
-    "dai_hoc_tro_len": "từ đại học trở lên",
-}
 
 
 def _is_missing(value: object) -> bool:

@@ -37,18 +37,16 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from etl.config import PROJECT_ROOT, ProvinceConfig
+from etl.config import PROJECT_ROOT, TZ, ProvinceConfig
 from etl.layout import load_layout
 from etl.messages import READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
 from etl.registry import FIRST_START_YEAR, LAST_START_YEAR, current_school_year
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
 SUITES = ("thong_tin", "truong_lop", "doi_ngu", "danh_gia_chuan", "boi_duong", "lop_boi_duong", "cross_sheet")
 HEADER_SHEET = "ThongTin"
@@ -106,7 +104,7 @@ def validate_workbooks(
     registry = _registry_frame(province)
     new += _period_findings(batch, expected_period)
     # the Sở's day, not the server's (a container runs on UTC: seven hours behind Vietnam)
-    new += _school_year_range_findings(batch, today or dt.datetime.now(VIETNAM).date())
+    new += _school_year_range_findings(batch, today or dt.datetime.now(TZ).date())
     new += _district_name_findings(batch, province)
     new += _school_findings(batch, registry, set(district_codes))
     new += _completeness_findings(batch, registry, set(district_codes))
