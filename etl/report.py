@@ -121,8 +121,9 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     districts = district_values(engine, nam_hoc)
     units = dict(zip(indicators.indicator, indicators.unit, strict=True))
     labels = dict(zip(indicators.indicator, indicators.label_vi, strict=True))
-    wide = districts.pivot_table(index=["ma_don_vi", "ten_don_vi"], columns="indicator", values="value",
-                                 aggfunc="first", dropna=False)
+    # pivot, not pivot_table(dropna=False): that one makes a row of every code × name pair, i.e. each district
+    # again under every other district's name with no figures
+    wide = districts.pivot(index=["ma_don_vi", "ten_don_vi"], columns="indicator", values="value")
     codes = list(indicators.indicator)
     # the columns are named as the readers know the indicators, with their unit (`%`), not by warehouse codes
     _write_sheet(

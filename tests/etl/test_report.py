@@ -91,3 +91,20 @@ def test_the_annual_report_judges_a_year_before_its_target_year_as_progress(engi
         min_row=4, values_only=True)}
     assert rows["gv_cd_tro_len"][6:8] == ("2024-2025", "Chưa đến hạn (2024-2025); chưa đạt mức mục tiêu")
     assert rows["gv_kha_tro_len"][6:8] == ("2019-2020", "Đạt")  # 90 % of 90 % due in 2019-2020
+
+
+def test_the_district_sheet_has_one_row_per_reporting_district_with_its_own_name(engine, settings, tmp_path):
+    """Two districts reporting: the sheet 'Theo huyen' lists each once, under its own name. Pivoting on code and
+    name together with dropna=False made every code × name pair a row: 118 also appeared as 'Thuận Châu' (and 119
+    as 'Quỳnh Nhai'), with 'không có dữ liệu' in every column; for Sơn La's 12 districts, 144 rows."""
+    schools = {"14118001": {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 5},
+               "14119001": {"ma_don_vi": "119", "gv_tong": 20, "gv_td_cao_dang": 20}}
+    write_facts(engine, "2019-2020", schools, {"118": (10, 10, 10), "119": (10, 10, 10)})
+    rebuild_marts(engine, [("2019-2020", "CN")])
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                if p.suffix == ".xlsx")
+    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Theo huyen"]
+    header = next(sheet.iter_rows(min_row=3, max_row=3, values_only=True))
+    column = header.index("GV trình độ từ CĐ trở lên %")
+    rows = [(row[0], row[1], row[column]) for row in sheet.iter_rows(min_row=4, values_only=True)]
+    assert rows == [("118", "Phòng GD&ĐT huyện Quỳnh Nhai", 50), ("119", "Phòng GD&ĐT huyện Thuận Châu", 100)]
