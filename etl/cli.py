@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from etl import arguments
+from etl.arguments import VietnameseArgumentParser
 from etl.config import Settings
 from etl.registry import ready_warehouse
 
@@ -49,9 +51,6 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.giai_doan:
         paths = write_phase_report(engine, settings.province_config(), args.giai_doan, out)
     else:
-        if not args.nam_hoc:
-            print("cần --nam-hoc YYYY-YYYY hoặc --giai-doan YYYY-YYYY", file=sys.stderr)
-            return 2
         paths = write_annual_report(engine, settings.province_config(), args.nam_hoc, out)
     for path in paths:
         print(path)
@@ -63,9 +62,10 @@ def cmd_warehouse(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "stop":
         if settings.warehouse_url:
-            print("WAREHOUSE_URL is set: the server is not managed by tonghop", file=sys.stderr)
+            print("lỗi: WAREHOUSE_URL đã được đặt: máy chủ đó không do tonghop quản lý nên không dừng",
+                  file=sys.stderr)
             return 2
-        print("stopped" if warehouse.stop_embedded(settings) else "not running")
+        print("đã dừng kho dữ liệu nhúng" if warehouse.stop_embedded(settings) else "kho dữ liệu nhúng không chạy")
         return 0
     if args.action == "start":
         ready_warehouse(settings)
@@ -131,55 +131,66 @@ def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tonghop", description="Tổng hợp báo cáo GDMN của các Phòng GD&ĐT.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = VietnameseArgumentParser(prog="tonghop", description="Tổng hợp báo cáo GDMN của các Phòng GD&ĐT.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết (mức INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, title="lệnh", metavar="LỆNH",
+                                parser_class=VietnameseArgumentParser)
 
-    p = sub.add_parser("demo", help="the whole job on generated demo data (embedded warehouse by default)")
-    p.add_argument("--seed", type=int, default=2025)
+    p = sub.add_parser("demo", help="chạy toàn bộ quy trình trên dữ liệu mẫu (kho dữ liệu nhúng nếu chưa đặt "
+                                    "WAREHOUSE_URL)")
+    p.add_argument("--seed", type=int, default=2025, help="hạt giống sinh dữ liệu mẫu (mặc định 2025)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("ingest", help="archive, validate, load or quarantine files (or folders of them)")
-    p.add_argument("paths", nargs="+")
-    p.add_argument("--nam-hoc", help="with --ky-bao-cao: the round being received (e.g. 2019-2020 CN); a file "
-                                     "for another period is rejected as wrong_period")
-    p.add_argument("--ky-bao-cao", choices=("HKI", "CN"))
+    p = sub.add_parser("ingest", help="lưu trữ, kiểm tra, nạp hoặc cách ly các tệp (hoặc các thư mục chứa tệp); "
+                                      "mỗi tệp một dòng kết quả")
+    p.add_argument("paths", nargs="+", metavar="ĐƯỜNG_DẪN", help="tệp .xlsx/.zip hoặc thư mục")
+    p.add_argument("--nam-hoc", type=arguments.school_year,
+                   help="cùng --ky-bao-cao: đợt đang tiếp nhận (ví dụ 2019-2020 CN); tệp của kỳ khác bị từ chối "
+                        "(wrong_period)")
+    p.add_argument("--ky-bao-cao", type=arguments.report_round, metavar="{HKI,CN}", help="HKI hoặc CN")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("rollup", help="rebuild the marts from the current accepted submissions")
+    p = sub.add_parser("rollup", help="tính lại các bảng tổng hợp (mart) từ các lần nộp được chấp nhận hiện hành")
     p.set_defaults(func=cmd_rollup)
 
-    p = sub.add_parser("report", help="annual report files (--nam-hoc) or a phase report (--giai-doan)")
-    p.add_argument("--nam-hoc")
-    p.add_argument("--giai-doan", help="plan phase, e.g. 2021-2025")
-    p.add_argument("--out")
+    p = sub.add_parser("report", help="báo cáo năm học (--nam-hoc) hoặc báo cáo giai đoạn (--giai-doan)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--nam-hoc", type=arguments.school_year, help="năm học của báo cáo năm, ví dụ 2019-2020 "
+                                                                     "(số liệu tổng kết cả năm, CN)")
+    which.add_argument("--giai-doan", type=arguments.phase, help="giai đoạn kế hoạch, ví dụ 2021-2025")
+    p.add_argument("--out", metavar="THƯ_MỤC", help="thư mục ghi báo cáo (mặc định $TONGHOP_HOME/reports)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("warehouse", help="print the warehouse URL; start or stop the embedded server")
-    p.add_argument("action", choices=["url", "start", "stop"])
+    p = sub.add_parser("warehouse", help="in địa chỉ kho dữ liệu (postgresql://); khởi động hoặc dừng kho nhúng")
+    p.add_argument("action", choices=["url", "start", "stop"], help="url: in địa chỉ; start: khởi động; "
+                                                                   "stop: dừng kho nhúng")
     p.set_defaults(func=cmd_warehouse)
 
-    p = sub.add_parser("template", help="a blank template pre-filled with a district's schools")
-    p.add_argument("--out", required=True)
-    p.add_argument("--ma-don-vi", required=True)
-    p.add_argument("--nam-hoc")
+    p = sub.add_parser("template", help="mẫu biểu DA33-MN-v1 trống, điền sẵn các trường của một đơn vị")
+    p.add_argument("--out", required=True, metavar="TỆP", help="tệp .xlsx sẽ ghi")
+    p.add_argument("--ma-don-vi", required=True, help="mã đơn vị (Phòng GD&ĐT) trong danh mục của tỉnh")
+    p.add_argument("--nam-hoc", type=arguments.school_year_or_next,
+                   help="năm học của mẫu (mặc định: năm học hiện tại); các trường mở trong năm học đó")
     p.set_defaults(func=cmd_template)
 
-    for name, func, text in (("lock", cmd_lock, "lock a reported period: later files are held"),
-                             ("unlock", cmd_unlock, "unlock a period (reason required); held files are published")):
+    for name, func, text in (("lock", cmd_lock, "khóa một kỳ đã báo cáo: tệp nộp sau đó được giữ lại"),
+                             ("unlock", cmd_unlock, "mở khóa một kỳ (bắt buộc ghi lý do); các tệp đang giữ được "
+                                                    "cập nhật")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--nam-hoc", required=True)
-        p.add_argument("--ky", "--ky-bao-cao", dest="ky", required=True, choices=["HKI", "CN"])
-        p.add_argument("--ly-do", required=(name == "unlock"), help="reason, recorded")
-        p.add_argument("--nguoi", help="who (default: the database user)")
+        p.add_argument("--nam-hoc", required=True, type=arguments.school_year, help="năm học, ví dụ 2019-2020")
+        p.add_argument("--ky", "--ky-bao-cao", dest="ky", required=True, type=arguments.report_round,
+                       metavar="{HKI,CN}", help="kỳ báo cáo: HKI hoặc CN")
+        p.add_argument("--ly-do", required=(name == "unlock"), help="lý do, được ghi lại")
+        p.add_argument("--nguoi", help="người thực hiện (mặc định: người dùng cơ sở dữ liệu)")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("remind", help="send the deadline reminders due on a day (once each)")
-    p.add_argument("--ngay", help="the day, YYYY-MM-DD (default: today in Asia/Ho_Chi_Minh)")
+    p = sub.add_parser("remind", help="gửi các thư nhắc hạn nộp đến hạn trong một ngày (mỗi thư một lần)")
+    p.add_argument("--ngay", type=arguments.day, help="ngày, YYYY-MM-DD hoặc DD/MM/YYYY (mặc định: hôm nay, "
+                                                      "giờ Việt Nam)")
     p.set_defaults(func=cmd_remind)
 
-    p = sub.add_parser("docs", help="regenerate docs/data-dictionary.md (warehouse comments) "
-                                    "and docs/rules.md (the suites)")
+    p = sub.add_parser("docs", help="tạo lại docs/data-dictionary.md (chú thích của kho dữ liệu) và docs/rules.md "
+                                    "(các bộ quy tắc kiểm tra)")
     p.set_defaults(func=cmd_docs)
     return parser
 

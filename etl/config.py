@@ -73,7 +73,10 @@ class ProvinceConfig:
 
     def __init__(self, folder: Path) -> None:
         if not (folder / "province.yaml").exists():
-            raise FileNotFoundError(f"no province configuration at {folder} (province.yaml missing)")
+            known = sorted(p.parent.name for p in folder.parent.glob("*/province.yaml"))
+            raise FileNotFoundError(
+                f"không có cấu hình tỉnh '{folder.name}' (TONGHOP_PROVINCE): thiếu {folder / 'province.yaml'}; "
+                f"các tỉnh đã cấu hình: {', '.join(known) or 'không có'}")
         self.folder = folder
 
     @cached_property

@@ -1,0 +1,29 @@
+"""`tonghop` (etl/cli.py): what an operator reads is Vietnamese, and a wrong setting says which and what exists."""
+
+from __future__ import annotations
+
+from etl import cli
+
+
+def test_an_unknown_province_names_the_setting_and_the_provinces_configured(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("TONGHOP_PROVINCE", "ha-noi")
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["template", "--ma-don-vi", "118", "--out", str(tmp_path / "t.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "lỗi: không có cấu hình tỉnh 'ha-noi' (TONGHOP_PROVINCE)" in err
+    assert "các tỉnh đã cấu hình: bac-kan, dak-lak, lai-chau, son-la" in err
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_stopping_a_server_tonghop_does_not_manage_is_refused_in_vietnamese(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["warehouse", "stop"]) == 2
+    assert "lỗi: WAREHOUSE_URL đã được đặt" in capsys.readouterr().err
+
+
+def test_stopping_an_embedded_server_that_is_not_running_says_so_in_vietnamese(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["warehouse", "stop"]) == 0
+    assert capsys.readouterr().out.strip() == "kho dữ liệu nhúng không chạy"
