@@ -28,10 +28,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
         on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True),
         expected_period=expected)
-    counts = {s: sum(v.status == s for v in verdicts) for s in ("accepted", "rejected", "duplicate")}
-    print(f"{len(verdicts)} tệp: {counts['accepted']} chấp nhận, {counts['rejected']} bị từ chối, "
-          f"{counts['duplicate']} trùng lặp")
+    print(verdict_summary([v.status for v in verdicts]))
     return 0
+
+
+def verdict_summary(statuses: list[str]) -> str:
+    """The run's last line: every file counted under its verdict, so the parts add up to the total (a file held
+    for a locked period is neither accepted nor rejected)."""
+    counts = {s: statuses.count(s) for s in ("accepted", "rejected", "duplicate", "held")}
+    line = (f"{len(statuses)} tệp: {counts['accepted']} chấp nhận, {counts['rejected']} bị từ chối, "
+            f"{counts['duplicate']} trùng lặp")
+    if counts["held"]:
+        line += f", {counts['held']} đang giữ lại (kỳ đã khóa, chờ mở khóa)"
+    return line
 
 
 def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from etl import cli
+from tests.conftest import SAMPLES
 
 
 def test_an_unknown_province_names_the_setting_and_the_provinces_configured(monkeypatch, tmp_path, capsys):
@@ -27,3 +28,16 @@ def test_stopping_an_embedded_server_that_is_not_running_says_so_in_vietnamese(m
     monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
     assert cli.main(["warehouse", "stop"]) == 0
     assert capsys.readouterr().out.strip() == "kho dữ liệu nhúng không chạy"
+
+
+def test_the_ingest_summary_counts_a_file_held_for_a_locked_period(engine, settings, use_settings, capsys):
+    """A file for a locked period is held: the summary said '1 tệp: 0 chấp nhận, 0 bị từ chối, 0 trùng lặp',
+    which leaves the operator wondering where the file went."""
+    from etl.locks import lock_period
+
+    use_settings(settings)
+    lock_period(engine, "2019-2020", "CN", reason="đã báo cáo UBND")
+    assert cli.main(["ingest", str(SAMPLES / "sop-cop_2019-2020_CN.xlsx")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("held")
+    assert lines[-1] == "1 tệp: 0 chấp nhận, 0 bị từ chối, 0 trùng lặp, 1 đang giữ lại (kỳ đã khóa, chờ mở khóa)"
