@@ -714,6 +714,8 @@ class _SheetXml:
         for end in _FORMULA_WITHOUT_VALUE.finditer(xml):
             start = max(xml.rfind(b"<c ", 0, end.start()), xml.rfind(b":c ", 0, end.start()))
             cell = xml[start : end.end()]
+            if end[1] is not None and _TEXT_TYPE.search(cell[: cell.find(b">")]):
+                continue  # a text formula's empty value element is its value: the empty text
             ref = _CELL_REF.search(cell)
             formula = re.search(rb"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", cell, re.S)
             position = (int(ref[2]) - 1, _column_index(ref[1].decode())) if ref else self._cell_at(end.start())
@@ -729,11 +731,15 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 # A formula element (or a shared formula's reference, `<f .../>`) followed by the end of its cell, with no
-# value or an empty self-closed one in between. A formula whose result is the empty text keeps its value
-# element (`<v></v>`, `t="str"`): that is a value, the empty text.
+# value or an empty one in between (`<v/>` and `<v></v>` are the same XML; writers use both). A formula whose
+# result is the empty text keeps its value element in a text cell (`t="str"`): that is a value, the empty
+# text, told by the cell's type (group 1 is the empty value element, if any). In a number cell an empty value
+# is no number: calamine reads it as an empty cell, which a count would take as 0.
 _FORMULA_WITHOUT_VALUE = re.compile(
-    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:<(?:\w+:)?v\s*/>\s*)?</(?:\w+:)?c>"
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(<(?:\w+:)?v\s*/>|<(?:\w+:)?v\b[^>]*>\s*</(?:\w+:)?v>)?\s*"
+    rb"</(?:\w+:)?c>"
 )
+_TEXT_TYPE = re.compile(rb'\bt="(?:str|inlineStr)"')
 
 
 def _column_index(letters: str) -> int:

@@ -776,12 +776,44 @@ def test_formulas_without_values_in_thongtin_and_the_totals_row_are_errors_too(t
     assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
 
 
+def test_a_formula_saved_with_an_empty_number_value_is_an_error_not_a_zero(tmp_path: Path) -> None:
+    # `<v></v>` is the same XML as `<v/>`: a program serialising "no cached value" that way (an XML writer
+    # keeping every end tag) left the count read as 0, with no finding where no totals row is written
+    book, expected = valid_book(2)
+    c = col("DoiNgu", "gv_tong")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {("DoiNgu", 2, c): "=SUM(H3:L3)"})
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    assert parts["xl/worksheets/sheet3.xml"].count(b"<f>SUM(H3:L3)</f><v />") == 1
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data.replace(b"<f>SUM(H3:L3)</f><v />", b'<f>SUM(H3:L3)</f><v></v>'))
+    wb = read_workbook(path)
+    assert findings(wb, "formula_error") == [("error", "DoiNgu", 3, "gv_tong", "=SUM(H3:L3)")]
+    assert wb.tables["DoiNgu"]["gv_tong"].isna().tolist() == [False, True]
+    assert wb.tables["DoiNgu"]["gv_tong"].iloc[0] == expected["DoiNgu"][0]["gv_tong"]
+
+
 def test_a_formula_whose_value_is_the_empty_text_is_an_empty_cell(tmp_path: Path) -> None:
+    # as Excel and LibreOffice save it: a text cell (`t="str"`) with an empty value element, in either XML form
     book, expected = valid_book(2)
     book["TruongLop"][2][col("TruongLop", "so_lop_5_tuoi")] = F('=IF(1=1,"",1)', "")
-    wb = read(tmp_path, book)
+    book["TruongLop"][1][col("TruongLop", "so_lop_5_tuoi")] = F('=IF(1=1,"",2)', "")
+    path = write_xlsx(tmp_path / "book.xlsx", book)
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = parts["xl/worksheets/sheet2.xml"]
+    excel = re.sub(rb'(<c r="[A-Z]+3"[^>]*)><f>IF\(1=1,"",1\)</f><v></v>',
+                   rb'\1 t="str"><f>IF(1=1,"",1)</f><v></v>', sheet)
+    excel = re.sub(rb'(<c r="[A-Z]+2"[^>]*)><f>IF\(1=1,"",2\)</f><v></v>',
+                   rb'\1 t="str"><f>IF(1=1,"",2)</f><v/>', excel)
+    assert excel.count(b't="str"') == 2
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, excel if name == "xl/worksheets/sheet2.xml" else data)
+    wb = read_workbook(path)
     assert errors(wb) == [] and findings(wb, "formula_error") == []
-    assert wb.tables["TruongLop"]["so_lop_5_tuoi"].tolist() == [expected["TruongLop"][0]["so_lop_5_tuoi"], 0]
+    assert wb.tables["TruongLop"]["so_lop_5_tuoi"].tolist() == [0, 0]
 
 
 # ---------------------------------------------------------------- sheets and ThongTin
