@@ -29,6 +29,7 @@ import html
 import io
 import logging
 import os
+import posixpath
 import re
 import struct
 import zipfile
@@ -758,14 +759,28 @@ _XML_FAILURES = (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, El
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
     """The zip member holding a worksheet, from xl/workbook.xml and its relationships."""
     ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    workbook = ElementTree.fromstring(archive.read(_member(archive, "xl/workbook.xml")))
+    rels = ElementTree.fromstring(archive.read(_member(archive, "xl/_rels/workbook.xml.rels")))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
         if sheet.get("name") == sheet_name:
             target = targets.get(sheet.get(f"{ns_rel}id"), "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            return _member(archive, part)
     raise KeyError(sheet_name)
+
+
+def _member(archive: zipfile.ZipFile, part: str) -> str:
+    """The zip member of a part name. Part names are case-insensitive (ECMA-376 part 2, 9.1.1.1) and Excel
+    and calamine open a relationship to `Worksheets/Sheet1.xml` stored as `xl/worksheets/sheet1.xml`; a zip's
+    names are not, and a lookup by the exact name made such a file unreadable, or its formulas unchecked."""
+    if part in archive.NameToInfo:
+        return part
+    folded = part.casefold()
+    for name in archive.namelist():
+        if name.casefold() == folded:
+            return name
+    raise KeyError(part)
 
 
 class _CsvZipSource:

@@ -734,6 +734,31 @@ def test_cells_without_references_keep_their_unvalued_formulas_and_stored_number
     assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [1.234, expected["LopBoiDuong"][1]["kinh_phi"]]
 
 
+def test_parts_named_in_another_case_than_their_relationships_are_read_and_their_formulas_checked(
+    tmp_path: Path,
+) -> None:
+    # Part names are case-insensitive (Excel and calamine open such a file); the reader's own look into the
+    # sheets' XML found no part, and the file was rejected as unreadable
+    book, expected = valid_book(2)
+    book["LopBoiDuong"][1][col("LopBoiDuong", "kinh_phi")] = 1.234  # a number: 1.234, not 1234
+    c = col("DoiNgu", "gv_tong")
+    path = without_cached_values(write_xlsx(tmp_path / "book.xlsx", book), {("DoiNgu", 2, c): "=SUM(H3:L3)"})
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    assert rels.count(b"worksheets/sheet") == 6
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(b"worksheets/sheet", b"Worksheets/Sheet")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    wb = read_workbook(path)
+    assert [f.rule for f in wb.findings if f.severity == "error"] == ["formula_error"]
+    assert findings(wb, "formula_error") == [("error", "DoiNgu", 3, "gv_tong", "=SUM(H3:L3)")]
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist()[0] == expected["DoiNgu"][0]["gv_tong"]
+    assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [1.234, expected["LopBoiDuong"][1]["kinh_phi"]]
+    assert wb.header["dan_so_0_2"] == 4367
+
+
 def test_a_shared_formula_saved_without_its_value_is_reported_without_a_formula_text_it_does_not_have(
     tmp_path: Path,
 ) -> None:
