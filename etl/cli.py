@@ -27,6 +27,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     verdicts = ingest_files(
         engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
         on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True),
+        on_skip=lambda skipped: print(f"chưa nhận   {skipped.path.name}: {skipped.reason}; để lại cho lần chạy sau",
+                                      file=sys.stderr, flush=True),
         expected_period=expected)
     print(verdict_summary([v.status for v in verdicts]))
     return 0

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -104,24 +106,54 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def archive_file(path: Path, sha256: str, settings: Settings) -> Path:
-    """Copy the file byte for byte to archive/<sha[:2]>/<sha>/<name> (idempotent)."""
+class NotReceived(Exception):
+    """A file that cannot be archived now (it cannot be read, or it changed while it was copied: an upload
+    still in progress). It is not recorded and stays in the landing folder for the next run."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason  # Vietnamese, for the operator's console
+
+
+def archive_file(path: Path, settings: Settings) -> tuple[str, Path, os.stat_result]:
+    """Copy the file byte for byte to archive/<sha[:2]>/<sha>/<name> (idempotent), hashing the very bytes
+    copied; returns the sha256, the archived path and the file's metadata. A file that changed while it was
+    copied (still being uploaded) or that cannot be read raises `NotReceived`: hashing and copying in two
+    reads could archive other bytes than the ones hashed."""
+    settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.archive_dir / f".incoming-{uuid.uuid4().hex}.part"
+    digest = hashlib.sha256()
+    try:
+        before = path.stat()
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+                dst.write(block)
+            copied = dst.tell()
+        after = path.stat()
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise NotReceived(path, f"không đọc được tệp ({exc.strerror or type(exc).__name__})") from exc
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or copied != after.st_size:
+        tmp.unlink(missing_ok=True)
+        raise NotReceived(path, "tệp đang thay đổi (có thể đang được tải lên)")
+    sha256 = digest.hexdigest()
     target = settings.archive_dir / sha256[:2] / sha256 / path.name
-    if not target.exists():
+    if target.exists():
+        tmp.unlink()
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, tmp)
         tmp.replace(target)
-    return target
+    return sha256, target, after
 
 
 def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: AbstractSet[int] = frozenset()
                  ) -> Received:
     """Archive and record one file before anything else happens to it. `in_flight`: submissions this run
-    has received but not yet given a verdict (a second copy of one of them is a duplicate, not a resume)."""
-    sha256 = sha256_of(path)
-    archived = archive_file(path, sha256, settings)
-    stat = path.stat()
+    has received but not yet given a verdict (a second copy of one of them is a duplicate, not a resume).
+    Raises `NotReceived` (nothing recorded) for a file that cannot be archived now."""
+    sha256, archived, stat = archive_file(path, settings)
     received_at = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
     with engine.begin() as c:
         earlier = c.execute(
@@ -225,9 +257,12 @@ def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdic
 def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
                  on_verdict: Callable[[Verdict], None] | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
+                 on_skip: Callable[[NotReceived], None] | None = None,
                  expected_period: tuple[str, str] | None = None) -> list[Verdict]:
     """Archive, record, read, validate and load every file; returns one verdict per file, in the order of
     arrival of the chunks. `on_progress(done, total)` is called after each chunk, for long batches.
+    A file that cannot be archived now (unreadable, gone, or changing while copied: `NotReceived`) gets no
+    verdict and is not recorded: it is logged, passed to `on_skip`, and the batch goes on.
     `expected_period` (nam_hoc, ky_bao_cao): the files are for that round only, and one for another period is
     rejected (`wrong_period`); without it, any period is taken (a district may correct an earlier one).
 
@@ -256,10 +291,16 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     pending: list[Received] = []
     received_now: set[int] = set()  # this run's submissions: a second copy of one is a duplicate, not a resume
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
-    files = sorted(find_files(paths), key=lambda p: (p.stat().st_mtime, p.name))
+    files = sorted(find_files(paths), key=_arrival)
     with ChunkWriter(engine) as writer:
         for index, path in enumerate(files, start=1):
-            received = receive_file(engine, path, settings, received_now)
+            try:
+                received = receive_file(engine, path, settings, received_now)
+            except NotReceived as skipped:
+                log.warning("not received, left for the next run: %s", skipped)
+                if on_skip:
+                    on_skip(skipped)
+                continue
             received_now.add(received.submission_id)
             if received.duplicate_of:
                 settle(block=True)  # earlier files' verdicts first, as they arrived
@@ -279,6 +320,15 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     return verdicts
 
 
+def _arrival(path: Path) -> tuple[float, str]:
+    """Sort key of arrival: modification time, then name. A file gone since the scan sorts first, and
+    `receive_file` reports it as not received."""
+    try:
+        return (path.stat().st_mtime, path.name)
+    except OSError:
+        return (float("-inf"), path.name)
+
+
 def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]:
     """The verdicts an earlier attempt already gave these very files (same bytes, name and modification
     time), if that attempt died before they left the landing folder (a task retried after a later chunk
@@ -287,7 +337,12 @@ def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]
     One query for all of them."""
     if not paths:
         return {}
-    keys = {(sha256_of(p), p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC)): p for p in paths}
+    keys = {}
+    for p in paths:
+        try:
+            keys[(sha256_of(p), p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC))] = p
+        except OSError:
+            continue  # unreadable or gone: ingest_files reports it as not received
     with engine.connect() as c:
         rows = c.execute(
             sa.text("select distinct on (sha256, file_name, received_at) sha256, file_name, received_at, "
@@ -314,8 +369,8 @@ def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
     for path in paths:
         try:
             sha256 = sha256_of(path)
-        except FileNotFoundError:
-            continue
+        except OSError:
+            continue  # gone, or unreadable (never archived, so it stays)
         if (settings.archive_dir / sha256[:2] / sha256 / path.name).exists():
             path.unlink(missing_ok=True)
         else:
@@ -323,7 +378,8 @@ def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
 
 
 def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] | None = None, *,
-                   on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+                   on_verdict: Callable[[Verdict], None] | None = None,
+                   on_skip: Callable[[NotReceived], None] | None = None) -> list[Verdict]:
     """Ingest every new file of the landing folder (or the `paths` a scan of it listed); each file leaves
     the landing folder once it has a verdict and its bytes are archived, so the next scan sees only new
     arrivals. A file still there that an interrupted attempt already decided gets that verdict again."""
@@ -335,6 +391,6 @@ def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] 
         for verdict in verdicts:
             on_verdict(verdict)
     new = [path for path in files if path not in decided]
-    verdicts += ingest_files(engine, settings, new, on_verdict=on_verdict)
+    verdicts += ingest_files(engine, settings, new, on_verdict=on_verdict, on_skip=on_skip)
     remove_archived(settings, files)
     return verdicts

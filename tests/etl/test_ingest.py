@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -12,6 +14,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+import etl.ingest
 from etl.generate import generate_district_workbook
 from etl.ingest import ingest_files, ingest_landing
 from etl.locks import LockError, lock_period, unlock_period
@@ -266,3 +269,80 @@ def test_every_file_a_district_sends_gets_a_verdict_and_lock_hidden_and_partial_
     assert "OpenDocument" in messages["so-lieu.ods"] and ".xlsx" in messages["so-lieu.ods"]
     assert archived == 4
     assert sorted(p for p in landing.rglob("*") if p.is_file()) == sorted(waiting)
+
+
+def _archived_bytes_match_their_sha(settings) -> list[tuple[str, str]]:
+    """(sha of the archive folder, sha of the bytes in it) for every archived file."""
+    return [(p.parent.name, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(settings.archive_dir.rglob("*")) if p.is_file()]
+
+
+def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_the_batch_goes_on(engine, settings, monkeypatch):
+    # An upload owned by another account (SFTP's 0600) or a file removed after the scan: the batch went down
+    # with PermissionError before any file got a verdict.
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    good = shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", landing / "van-ho.xlsx")
+    locked = shutil.copyfile(SAMPLES / "quynh-nhai_2019-2020_CN.xlsx", landing / "quynh-nhai.xlsx")
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads any file: refuse this one as the system refuses another user
+        def refusing_open(file, *args, **kwargs):
+            if Path(file) == locked:
+                raise PermissionError(13, "Permission denied", str(file))
+            return open(file, *args, **kwargs)
+
+        monkeypatch.setattr(etl.ingest, "open", refusing_open, raising=False)
+    skipped = []
+    verdicts = ingest_landing(engine, settings, on_skip=skipped.append)
+    assert [(v.file_name, v.status) for v in verdicts] == [("van-ho.xlsx", "accepted")]
+    assert [(s.path, s.reason) for s in skipped] == [(locked, "không đọc được tệp (Permission denied)")]
+    with engine.connect() as c:
+        assert c.execute(sa.text("select file_name from dq.submission")).scalars().all() == ["van-ho.xlsx"]
+    assert not good.exists() and locked.exists()
+    assert [p.name for p in settings.archive_dir.rglob("*") if p.is_file()] == ["van-ho.xlsx"]
+
+    monkeypatch.undo()
+    locked.chmod(0o644)
+    verdicts = ingest_landing(engine, settings)
+    assert [(v.file_name, v.status, v.ma_don_vi) for v in verdicts] == [("quynh-nhai.xlsx", "accepted", "118")]
+    assert not locked.exists()
+
+
+def test_a_file_still_being_uploaded_is_not_archived_half_and_waits_for_the_next_run(engine, settings, monkeypatch):
+    # The district's upload goes on after the file was hashed: the archive held other bytes than its sha256
+    # names, and the submission recorded the hash of a half file.
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    whole = (SAMPLES / "van-ho_2019-2020_CN.xlsx").read_bytes()
+    uploading = landing / "van-ho.xlsx"
+    uploading.write_bytes(whole[:4000])
+
+    class StillUploading(io.FileIO):
+        """The landing file as read while the upload goes on: its last bytes arrive once it was read."""
+
+        def close(self) -> None:
+            super().close()
+            with open(uploading, "ab") as rest:
+                rest.write(whole[uploading.stat().st_size:])
+
+    def opening(file, mode="r", *args, **kwargs):
+        if Path(file) == uploading and "r" in mode and uploading.stat().st_size < len(whole):
+            return StillUploading(file, "rb")
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(etl.ingest, "open", opening, raising=False)
+    skipped = []
+    assert ingest_files(engine, settings, [uploading], on_skip=skipped.append) == []
+    assert [(s.path.name, s.reason) for s in skipped] == [
+        ("van-ho.xlsx", "tệp đang thay đổi (có thể đang được tải lên)")]
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from dq.submission")).scalar() == 0
+    assert uploading.read_bytes() == whole
+    assert _archived_bytes_match_their_sha(settings) == []
+
+    verdict, = ingest_landing(engine, settings)
+    assert (verdict.status, verdict.ma_don_vi) == ("accepted", "128")
+    sha = hashlib.sha256(whole).hexdigest()
+    with engine.connect() as c:
+        assert c.execute(sa.text("select sha256 from dq.submission")).scalar() == sha
+    assert _archived_bytes_match_their_sha(settings) == [(sha, sha)]
