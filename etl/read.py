@@ -246,10 +246,15 @@ def _read_one(
         return _unreadable_exception(path, exc), []
 
 
+# What a district is told of a file the libraries cannot read. Their own words (`BadZipFile: File is not a zip
+# file`, `CalamineError: ... Worksheet 'ThongTin' not found`) are English and name no remedy: they go to the log.
+BROKEN_FILE = ("Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ (có thể tệp chưa được tải lên hết). Hãy mở "
+               "tệp bằng Excel, lưu lại dưới dạng Excel Workbook (.xlsx) rồi gửi lại.")
+
+
 def _unreadable_exception(path: Path, exc: Exception) -> ParsedWorkbook:
-    log.warning("unreadable workbook %s", path, exc_info=True)
-    message = f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
-    return _unreadable(path, "unreadable_file", message)
+    log.warning("unreadable workbook %s (%s)", path, _short(exc), exc_info=True)
+    return _unreadable(path, "unreadable_file", BROKEN_FILE)
 
 
 def _unreadable(path: Path, rule: str, message: str) -> ParsedWorkbook:
@@ -365,9 +370,8 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _FileProblem(
-            "unreadable_file", f"Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ ({_short(exc)})."
-        ) from exc
+        log.warning("unreadable workbook %s (%s)", path, _short(exc))
+        raise _FileProblem("unreadable_file", BROKEN_FILE) from exc
     with archive:
         members = archive.infolist()
         names = {m.filename for m in members}

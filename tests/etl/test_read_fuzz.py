@@ -52,6 +52,17 @@ def test_truncated_workbook(tmp_path: Path, valid_bytes: bytes, fraction: float)
     assert message.startswith("Tệp không đọc được")
 
 
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.99])
+def test_a_truncated_upload_is_told_in_vietnamese_with_what_to_do(tmp_path: Path, valid_bytes: bytes,
+                                                                   fraction: float) -> None:
+    # the district read the zip library's English ("BadZipFile: File is not a zip file") in its e-mail
+    path = tmp_path / "truncated.xlsx"
+    path.write_bytes(valid_bytes[: int(len(valid_bytes) * fraction)])
+    assert only_finding(read_bounded(path)) == (
+        "unreadable_file", "Tệp không đọc được: tệp bị hỏng hoặc không đầy đủ (có thể tệp chưa được tải lên hết). "
+                           "Hãy mở tệp bằng Excel, lưu lại dưới dạng Excel Workbook (.xlsx) rồi gửi lại.")
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_byte_mutated_workbook(tmp_path: Path, valid_bytes: bytes, seed: int) -> None:
     rng = random.Random(seed)
