@@ -186,13 +186,18 @@ def may_be_dressed(loose: str) -> bool:
 # A sheet's name as workbooks dress it: a form's number before it (`1. `, `Biểu 1 - `, `Biểu số 01 `) and
 # Excel's copy number after it (`TruongLop (2)`).
 _SHEET_PREFIX = re.compile(r"(?:(?:bieu|bang|mau|phu luc)\s*(?:so\s*)?)?\d{1,3}\s*[.:)_-]*\s*")
-_SHEET_COPY = re.compile(r"\s*\(\d{1,2}\)$")
+_SHEET_COPY = re.compile(r"\s*(?:\(\d{1,2}\)|-\s*(?:bang|table)\s*\d{1,2})$")
+# a copy's prefix, as Google Sheets names a duplicated sheet in Vietnamese and in English
+_SHEET_COPY_OF = re.compile(r"(?:ban sao cua|copy of)\s+")
 
 
 def bare_sheet_name(s: Any) -> str:
-    """A sheet name without its form number or copy number, letters and digits only (`Biểu 1 - Trường_lớp
-    (2)` -> `truonglop`): the second form for matching sheet names."""
+    """A sheet name without its form number or copy marks, letters and digits only (`Biểu 1 - Trường_lớp
+    (2)` -> `truonglop`): the second form for matching sheet names. Copy marks: Excel's `(2)`, Google Sheets'
+    `Bản sao của …` / `Copy of …`, and Apple Numbers' table suffix `… - Bảng 1` / `… - Table 1`."""
     loose = loose_label(s)
+    copy_of = _SHEET_COPY_OF.match(loose)
+    loose = loose[copy_of.end():] if copy_of else loose
     prefix = _SHEET_PREFIX.match(loose)
     bare = _SHEET_COPY.sub("", loose[prefix.end():] if prefix else loose)
     return _compact(bare or loose)

@@ -1414,11 +1414,20 @@ class _WorkbookReader:
         return matched
 
     def _report_missing_sheets(self, matched: dict[str, str]) -> None:
+        unknown: list[str] | None = None
         for spec in self.layout.sheets.values():
             if spec.name not in matched and self._required(spec):
                 period = f" (kỳ báo cáo {self._round()})" if self._round() else ""
+                if unknown is None:  # the file's sheets no template sheet took, once per file
+                    taken = set(matched.values())
+                    unknown = [name for name in self.source.sheet_names if name not in taken]
+                # the clerk may have renamed or copied the sheet: name the ones the file has, so it can be fixed
+                listed = ", ".join("'" + name + "'" for name in unknown[:8]) + (", …" if len(unknown) > 8 else "")
+                found = (f" Tệp có trang tính không mang tên nào của biểu mẫu: {listed}; "
+                         f"nếu số liệu nằm ở một trang trong đó, hãy đổi tên trang ấy thành '{spec.name}'."
+                         if unknown else "")
                 # the sheet named is the template's (the file has none): the same as the validator's findings
-                self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.",
+                self._add("error", "missing_sheet", f"Thiếu trang tính bắt buộc '{spec.name}'{period}.{found}",
                           sheet=spec.name)
 
     def _add(

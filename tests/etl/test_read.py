@@ -1250,3 +1250,28 @@ def test_a_thongtin_value_in_a_hidden_column_gives_way_to_the_visible_one(tmp_pa
     assert errors(wb) == []
     assert wb.header["nam_hoc"] == "2019-2020" and wb.header["dan_so_5"] == 1723
     assert ("info", "ThongTin", 4, "nam_hoc", "2018-2019") in findings(wb, "ignored_column")
+
+
+@pytest.mark.parametrize("name", ["Bản sao của TruongLop", "Copy of TruongLop", "TruongLop - Bảng 1",
+                                  "TruongLop - Table 1"])
+def test_sheets_copied_in_google_sheets_or_numbers_are_matched(tmp_path: Path, name: str) -> None:
+    """Google Sheets names a duplicated sheet `Bản sao của …` (`Copy of …`) and Apple Numbers exports a sheet's
+    table as `… - Bảng 1`: the data are the template's sheet, read as such."""
+    book, expected = valid_book(2)
+    book = {name if k == "TruongLop" else k: v for k, v in book.items()}
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.sheet_names["TruongLop"] == name
+    assert wb.tables["TruongLop"]["tre_mau_giao"].tolist() == [r["tre_mau_giao"] for r in expected["TruongLop"]]
+
+
+def test_a_missing_sheet_names_the_sheets_the_file_has_instead(tmp_path: Path) -> None:
+    """A renamed sheet: the clerk is told which of the file's sheets matched no template name, and what to call it."""
+    book, _ = valid_book(1)
+    book = {"Trường và lớp" if k == "TruongLop" else k: v for k, v in book.items()}
+    wb = read(tmp_path, book)
+    [missing] = [f for f in wb.findings if f.rule == "missing_sheet"]
+    assert missing.sheet == "TruongLop"
+    assert missing.message.endswith(
+        "Tệp có trang tính không mang tên nào của biểu mẫu: 'Trường và lớp'; nếu số liệu nằm ở một trang trong "
+        "đó, hãy đổi tên trang ấy thành 'TruongLop'.")
