@@ -275,20 +275,24 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
         if on_verdict:
             on_verdict(verdict)
 
-    written: deque[tuple[Future[list[Verdict]], list[Received]]] = deque()
+    # each chunk written: its future, its files, their places in the arrival order, and the duplicates that
+    # arrived among them (reported in their place, not before the earlier files still being written)
+    written: deque[tuple[Future[list[Verdict]], list[Received], list[int], list[tuple[int, Verdict]]]] = deque()
 
     def settle(*, block: bool) -> None:
         """Report the chunks written so far, in order (all of them when `block`)."""
         while written and (block or written[0][0].done()):
-            future, chunk = written.popleft()
+            future, chunk, places, duplicates = written.popleft()
             chunk_verdicts = future.result()
             _quarantine(settings, chunk, chunk_verdicts)
-            for verdict in chunk_verdicts:
+            for _, verdict in sorted([*zip(places, chunk_verdicts, strict=True), *duplicates], key=lambda p: p[0]):
                 report(verdict)
             if on_progress:
                 on_progress(len(verdicts), len(files))
 
     pending: list[Received] = []
+    pending_places: list[int] = []
+    pending_duplicates: list[tuple[int, Verdict]] = []
     received_now: set[int] = set()  # this run's submissions: a second copy of one is a duplicate, not a resume
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
     files = sorted(find_files(paths), key=_arrival)
@@ -303,19 +307,25 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
                 continue
             received_now.add(received.submission_id)
             if received.duplicate_of:
-                settle(block=True)  # earlier files' verdicts first, as they arrived
-                report(Verdict(path.name, received.submission_id, "duplicate"))
+                # its verdict waits for the files that arrived before it (their chunk's), as they arrived
+                duplicate = (index, Verdict(path.name, received.submission_id, "duplicate"))
+                if pending:
+                    pending_duplicates.append(duplicate)
+                else:  # every earlier file is in a chunk written already
+                    settle(block=True)
+                    report(duplicate[1])
                 continue
             pending.append(received)
+            pending_places.append(index)
             if len(pending) == CHUNK_SIZE:
                 last = index == len(files)
                 future = _write_chunk(writer, settings, province, pending, last=last, expected_period=expected_period)
-                written.append((future, pending))
-                pending = []
+                written.append((future, pending, pending_places, pending_duplicates))
+                pending, pending_places, pending_duplicates = [], [], []
                 settle(block=False)
         if pending:
             future = _write_chunk(writer, settings, province, pending, last=True, expected_period=expected_period)
-            written.append((future, pending))
+            written.append((future, pending, pending_places, pending_duplicates))
         settle(block=True)
     return verdicts
 

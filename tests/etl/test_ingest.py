@@ -346,3 +346,20 @@ def test_a_file_still_being_uploaded_is_not_archived_half_and_waits_for_the_next
     with engine.connect() as c:
         assert c.execute(sa.text("select sha256 from dq.submission")).scalar() == sha
     assert _archived_bytes_match_their_sha(settings) == [(sha, sha)]
+
+
+def test_a_duplicate_is_reported_in_its_place_after_the_files_that_arrived_before_it(engine, settings, tmp_path):
+    """One chunk (a province's night): the copy's verdict comes after the earlier files', not first."""
+    province = settings.province_config()
+    first = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "a.xlsx", seed=1)
+    second = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "b.xlsx", seed=2)
+    copy = tmp_path / "c_copy_of_a.xlsx"
+    shutil.copyfile(first, copy)
+    third = generate_district_workbook(province, "126", "2019-2020", "CN", tmp_path / "d.xlsx", seed=3)
+    for i, path in enumerate([first, second, copy, third]):
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    printed = []
+    verdicts = ingest_files(engine, settings, [first, second, copy, third],
+                            on_verdict=lambda v: printed.append((v.file_name, v.status)))
+    assert printed == [(v.file_name, v.status) for v in verdicts] == [
+        ("a.xlsx", "accepted"), ("b.xlsx", "accepted"), ("c_copy_of_a.xlsx", "duplicate"), ("d.xlsx", "accepted")]
