@@ -65,7 +65,15 @@ class Settings:
         return self.home / "pgdata"
 
     def province_config(self) -> ProvinceConfig:
-        return ProvinceConfig(self.config_dir / "provinces" / self.province)
+        """The province of TONGHOP_PROVINCE, checked (`ProvinceConfig.check`): a Sở's own registry with a
+        mistake stops every command and task with what to correct, before anything is read or loaded."""
+        province = ProvinceConfig(self.config_dir / "provinces" / self.province)
+        province.check()
+        return province
+
+
+class ProvinceConfigError(ValueError):
+    """A province configuration that cannot be used; the message, in Vietnamese, says what to correct."""
 
 
 class ProvinceConfig:
@@ -74,14 +82,46 @@ class ProvinceConfig:
     def __init__(self, folder: Path) -> None:
         if not (folder / "province.yaml").exists():
             known = sorted(p.parent.name for p in folder.parent.glob("*/province.yaml"))
-            raise FileNotFoundError(
-                f"không có cấu hình tỉnh '{folder.name}' (TONGHOP_PROVINCE): thiếu {folder / 'province.yaml'}; "
-                f"các tỉnh đã cấu hình: {', '.join(known) or 'không có'}")
+            raise ProvinceConfigError(
+                f"không có cấu hình tỉnh '{folder.name}' (TONGHOP_PROVINCE): thư mục {folder} không có "
+                f"province.yaml; các tỉnh đã cấu hình: {', '.join(known) or 'không có'}")
         self.folder = folder
+        self._tables: dict[str, tuple[list[str] | None, list[dict[str, str]]]] = {}
 
     @cached_property
     def meta(self) -> dict:
-        return yaml.safe_load((self.folder / "province.yaml").read_text(encoding="utf-8"))
+        try:
+            return yaml.safe_load((self.folder / "province.yaml").read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ProvinceConfigError(f"{self.folder / 'province.yaml'} không đọc được (YAML, UTF-8): {exc}") from exc
+
+    def check(self) -> None:
+        """Raise ProvinceConfigError listing every problem of province.yaml and the CSV files (etl/config_check.py)."""
+        from etl import config_check as cc
+
+        problems = cc.meta_problems(self.meta)
+        if problems:  # the CSV checks need the province code
+            raise self._error(problems)
+        tables = {name: self._table(name) for name in cc.COLUMNS}
+        problems = [p for name, (header, _) in tables.items() if header is not None
+                    for p in cc.missing_columns(name, header)]
+        if problems:
+            raise self._error(problems)
+        district_codes = {d["ma_don_vi"] for d in self.districts} if tables["districts.csv"][0] else None
+        if self.schools and district_codes is None:
+            problems.append("schools.csv cần districts.csv (danh mục Phòng GD&ĐT) trong cùng thư mục")
+        problems += cc.district_problems(self.districts)
+        problems += cc.school_problems(self.schools, self.ma_tinh, district_codes or set())
+        with open(PROJECT_ROOT / "config" / "indicators.csv", encoding="utf-8", newline="") as f:
+            indicators = {row["indicator"] for row in csv.DictReader(f)}
+        problems += cc.target_problems(self.targets, indicators, district_codes)
+        if problems:
+            raise self._error(problems)
+
+    def _error(self, problems: list[str]) -> ProvinceConfigError:
+        shown = problems[:30] + ([f"... và {len(problems) - 30} lỗi khác"] if len(problems) > 30 else [])
+        return ProvinceConfigError(f"cấu hình tỉnh '{self.folder.name}' ({self.folder}) có lỗi, cần sửa trước "
+                                   f"khi chạy:\n  - " + "\n  - ".join(shown))
 
     @property
     def slug(self) -> str:
@@ -91,12 +131,30 @@ class ProvinceConfig:
     def ma_tinh(self) -> str:
         return str(self.meta["ma_tinh"])
 
-    def _rows(self, name: str) -> list[dict[str, str]]:
-        path = self.folder / name
+    def _table(self, name: str) -> tuple[list[str] | None, list[dict[str, str]]]:
+        """A CSV file's header (None when the file is absent) and rows, as a spreadsheet saves them: with
+        Excel's byte-order mark ("CSV UTF-8"), cells padded with spaces, short rows (empty cells)."""
+        if name not in self._tables:
+            self._tables[name] = self._read_table(self.folder / name)
+        return self._tables[name]
+
+    @staticmethod
+    def _read_table(path: Path) -> tuple[list[str] | None, list[dict[str, str]]]:
         if not path.exists():
-            return []
-        with open(path, encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
+            return None, []
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                reader = csv.reader(f)
+                header = [cell.strip() for cell in next(reader, [])]
+                rows = [dict(zip(header, [cell.strip() for cell in row] + [""] * (len(header) - len(row)),
+                                 strict=False)) for row in reader if any(cell.strip() for cell in row)]
+        except UnicodeDecodeError as exc:
+            raise ProvinceConfigError(f"{path} không phải văn bản UTF-8 (byte {exc.start}): trong Excel chọn "
+                                      f"Lưu thành > CSV UTF-8 (Comma delimited)") from exc
+        return header, rows
+
+    def _rows(self, name: str) -> list[dict[str, str]]:
+        return self._table(name)[1]
 
     @cached_property
     def districts(self) -> list[dict[str, str]]:

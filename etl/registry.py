@@ -10,7 +10,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from etl.config import PROJECT_ROOT, ProvinceConfig, Settings
+from etl.config import PROJECT_ROOT, ProvinceConfig, ProvinceConfigError, Settings
 from etl.migrations import sql_path
 from etl.warehouse import run_script
 
@@ -48,8 +48,10 @@ def reporting_periods(province: ProvinceConfig, today: dt.date) -> list[dict[str
 def load_province(engine: sa.Engine, province: ProvinceConfig, *, today: dt.date | None = None) -> None:
     """Upsert the province, its districts and schools, indicators, targets, norms and periods."""
     today = today or dt.date.today()
+    province.check()
     meta = province.meta
     with engine.begin() as c:
+        _replace_other_province(c, province)
         c.execute(
             sa.text(
                 "insert into core.province (ma_tinh, slug, ten_tinh) values (:ma_tinh, :slug, :ten_tinh) "
@@ -130,6 +132,30 @@ def load_province(engine: sa.Engine, province: ProvinceConfig, *, today: dt.date
             ),
             reporting_periods(province, today),
         )
+
+
+def _replace_other_province(c: sa.Connection, province: ProvinceConfig) -> None:
+    """A warehouse holds one province: the province rows sum every district (mart.unit_sums) and the roll-up
+    reads the one staffing norm. Loading another province (TONGHOP_PROVINCE changed, or a warehouse first
+    started with the default son-la) replaces the one there only while no file has been received; after
+    that it is refused, naming both, rather than mixing two provinces' districts into one total."""
+    other = c.execute(sa.text("select ma_tinh, slug, ten_tinh from core.province where ma_tinh <> :m"),
+                      {"m": province.ma_tinh}).first()
+    if other is None:
+        return
+    received = c.execute(sa.text("select count(*) from dq.submission")).scalar()
+    if received:
+        raise ProvinceConfigError(
+            f"kho dữ liệu này là của tỉnh {other.ten_tinh} (mã {other.ma_tinh}, TONGHOP_PROVINCE={other.slug}) "
+            f"và đã nhận {received} tệp; TONGHOP_PROVINCE={province.folder.name} là tỉnh "
+            f"{province.meta['ten_tinh']} (mã {province.ma_tinh}). Mỗi kho dữ liệu chỉ chứa một tỉnh: đặt lại "
+            f"TONGHOP_PROVINCE={other.slug}, hoặc dùng kho dữ liệu khác cho {province.meta['ten_tinh']} "
+            f"(WAREHOUSE_URL, hoặc TONGHOP_HOME khác cho kho nhúng).")
+    params = {"m": other.ma_tinh}
+    c.execute(sa.text("delete from core.school where ma_don_vi in "
+                      "(select ma_don_vi from core.district where ma_tinh = :m)"), params)
+    for table in ("district", "norm", "province"):
+        c.execute(sa.text(f"delete from core.{table} where ma_tinh = :m"), params)
 
 
 def ready_warehouse(settings: Settings) -> sa.Engine:
