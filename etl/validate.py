@@ -96,11 +96,15 @@ def validate_workbooks(
     batch = _build_batch(workbooks)
     district_codes = sorted({d["ma_don_vi"] for d in province.districts})
     parameters = {DISTRICT_CODES_PARAMETER: district_codes}
+    # what a message may name of the province: a district of another province learns whose registry it is
+    # not in, and which codes are (the suites serve every province: no example code written into them)
+    province_fields = {"ten_tinh": str(province.meta.get("ten_tinh", "")),
+                       "danh_sach_ma_don_vi": ", ".join(district_codes)}
     new: list[tuple[int, Finding]] = []
     for name in SUITES:
         frame = _suite_frame(batch, load_suites()[name])
         if frame is not None:
-            new += _run_suite(name, frame, batch, parameters)
+            new += _run_suite(name, frame, batch, parameters, province_fields)
     registry = _registry_frame(province)
     new += _period_findings(batch, expected_period)
     # the Sở's day, not the server's (a container runs on UTC: seven hours behind Vietnam)
@@ -161,7 +165,8 @@ def _index_columns(meta: dict) -> list[str]:
     return [SUBMISSION, SHEET, ROW_NUMBER] if "row_sheets" in meta else [SUBMISSION, ROW_NUMBER]
 
 
-def _run_suite(name: str, frame: pd.DataFrame, batch: _Batch, parameters: dict) -> list[tuple[int, Finding]]:
+def _run_suite(name: str, frame: pd.DataFrame, batch: _Batch, parameters: dict,
+               province_fields: dict[str, str]) -> list[tuple[int, Finding]]:
     raw = load_suites()[name]
     index_columns = _index_columns(raw["meta"])
     batch_definition, suites = _gx_runtime()
@@ -191,7 +196,7 @@ def _run_suite(name: str, frame: pd.DataFrame, batch: _Batch, parameters: dict) 
         config = r.expectation_config
         for item in failing:
             row = frame.iloc[position[tuple(item[c] for c in index_columns)]]
-            findings.append(_suite_finding(raw, config.meta, config.kwargs, row, batch))
+            findings.append(_suite_finding(raw, config.meta, config.kwargs, row, batch, province_fields))
     return findings
 
 
@@ -206,12 +211,13 @@ def _raised_exception(info: dict | None) -> str | None:
     )
 
 
-def _suite_finding(raw: dict, meta: dict, kwargs: dict, row: pd.Series, batch: _Batch) -> tuple[int, Finding]:
+def _suite_finding(raw: dict, meta: dict, kwargs: dict, row: pd.Series, batch: _Batch,
+                   province_fields: dict[str, str]) -> tuple[int, Finding]:
     i = int(row[SUBMISSION])
     wb = batch.workbooks[i]
     sheet = row[SHEET] if SHEET in row.index else raw["meta"]["sheet"]
     column = meta["column"]
-    fields = {k: format_value(v) for k, v in row.items()}
+    fields = {**province_fields, **{k: format_value(v) for k, v in row.items()}}
     if "column_list" in kwargs:
         fields["parts"] = _describe_sum(kwargs["column_list"], raw["meta"].get("derived", {}), row)
     written = wb.sheet_names.get(sheet, sheet)
