@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -58,6 +58,7 @@ class Layout:
     enums: dict[str, dict[str, tuple[str, ...]]]
     flags: dict[int, tuple[str, ...]]
     totals_qualifiers: tuple[str, ...] = ()  # words after a totals label that keep it one (`toàn huyện`)
+    code_widths: dict[str, int] = field(default_factory=dict)  # codes of a fixed number of digits
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -104,4 +105,5 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         totals_qualifiers=tuple(spec.get("totals_qualifiers", ())),
         enums={k: {key: tuple(v) for key, v in m.items()} for k, m in spec["enums"].items()},
         flags={int(k): tuple(v) for k, v in spec["flags"].items()},
+        code_widths={k: int(v) for k, v in spec.get("code_widths", {}).items()},
     )

@@ -240,6 +240,13 @@ def parse_code(value: Any) -> str | None:
     return integral.group(1) if integral else text
 
 
+def restore_leading_zeros(code: str | None, width: int) -> str | None:
+    """A code of `width` digits read from a number cell, which kept no leading zero: `6058001` is `06058001`."""
+    if code is not None and len(code) < width and code.isascii() and code.isdigit():
+        return code.zfill(width)
+    return code
+
+
 def _checked_count(number: int, value: Any) -> int:
     if abs(number) > MAX_COUNT:
         raise CountTooLarge(f"number too large: {value!r}")

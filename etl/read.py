@@ -76,6 +76,7 @@ from etl.normalize import (
     parse_enum,
     parse_flag,
     parse_school_year,
+    restore_leading_zeros,
     trailing_notes,
 )
 
@@ -1514,6 +1515,10 @@ class _WorkbookReader:
                 self._formula_error(grid, r, value_col, column)
                 continue
             value = self._parse_header_value(grid, r, row[value_col] if inline is None else inline, column)
+            width = self.layout.code_widths.get(key)
+            if width and isinstance(value, str) and len(value) < width and inline is None \
+                    and r in grid.number_rows(value_col):
+                value = restore_leading_zeros(value, width)  # a number cell: `58` is district 058
             if value is not None:
                 self.result.header[key] = value
         for column in spec.columns:
@@ -2013,6 +2018,17 @@ class _TableReader:
             self.values[column.key] = [
                 self._cell_value(r, c, cell, column) for r, cell in zip(data_rows, cells, strict=True)
             ]
+        for key, width in self.owner.layout.code_widths.items():
+            if key in self.by_key and isinstance(self.values.get(key), list):
+                self.values[key] = self._zeros_restored(self.values[key], data_rows, self.by_key[key], width)
+
+    def _zeros_restored(self, codes: list[Any], data_rows: list[int], c: int, width: int) -> list[Any]:
+        """The codes with the leading zeros a number cell lost (`restore_leading_zeros`); a code typed as text
+        is kept as written. The sheet's XML is opened only when some code is shorter than its width."""
+        if all(code is None or len(code) >= width for code in codes):
+            return codes
+        return [restore_leading_zeros(code, width) if code is not None and self._is_number(r, c) else code
+                for r, code in zip(data_rows, codes, strict=True)]
 
     def _fast_column(self, cells: list[str | None], column: ColumnSpec) -> list[Any] | None:
         """The column's values when every cell is in its common, unambiguous form; else None.

@@ -398,6 +398,23 @@ def test_codes_as_numbers_and_leading_zeros(tmp_path: Path) -> None:
     assert wb.header["ma_don_vi"] == "118"
 
 
+def test_codes_stored_as_numbers_get_back_the_leading_zeros_excel_dropped(tmp_path: Path) -> None:
+    """Bắc Kạn (province 06, district 058): every code begins with 0, which a number cell does not keep. Read as
+    `58` and `6058001`, the file was rejected as from an unknown district. A code typed as text is as written."""
+    book, _ = valid_book(3)
+    c = col("TruongLop", "ma_truong")
+    book["TruongLop"][1][c] = 6058001
+    book["TruongLop"][2][c] = "6058002"  # typed as text without its zero: the district's to correct
+    book["TruongLop"][3][c] = "06058003"
+    book["DoiNgu"][1][col("DoiNgu", "ma_truong")] = 6058001.0
+    book["ThongTin"][1][1] = 58
+    wb = read(tmp_path, book)
+    assert wb.tables["TruongLop"]["ma_truong"].tolist() == ["06058001", "6058002", "06058003"]
+    assert wb.tables["DoiNgu"]["ma_truong"].tolist()[0] == "06058001"
+    assert wb.header["ma_don_vi"] == "058"
+    assert errors(wb) == []
+
+
 @pytest.mark.parametrize("written", [dt.date(2020, 6, 16), 43998, "16/06/2020", "2020-06-16", "43998"])
 def test_ngay_lap_as_excel_date_serial_dmy_or_iso(tmp_path: Path, written: Any) -> None:
     book, _ = valid_book(1)
