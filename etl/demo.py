@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from etl import registry, warehouse
 from etl.alerts import send_nightly_alerts
-from etl.config import ProvinceConfig, Settings
+from etl.config import ProvinceConfig, ProvinceConfigError, Settings
 from etl.generate import generate_province
 from etl.history import flag_outliers
 from etl.ingest import Verdict, ingest_landing, sha256_of
@@ -25,7 +25,6 @@ from etl.report import write_annual_report, write_phase_report
 from etl.rollup import rebuild_marts
 
 DEMO_PERIODS = [(f"{y}-{y + 1}", "CN") for y in range(2018, 2025)] + [("2024-2025", "HKI")]
-DEMO_PHASE = "2021-2025"
 
 
 @dataclass
@@ -88,8 +87,14 @@ def stage_new_files(engine: sa.Engine, settings: Settings, files: list[Path]) ->
 
 
 def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
-    engine = registry.ready_warehouse(settings)
     province = settings.province_config()
+    if not province.districts or not province.schools:
+        # a province shipping its targets only: nothing to generate, and the reports would find no figures
+        raise ProvinceConfigError(
+            f"tỉnh {province.meta['ten_tinh']} chưa có danh mục đơn vị và trường (districts.csv, schools.csv "
+            f"trong {province.folder}): demo tạo tệp mẫu từ danh mục đó. Thêm danh mục của tỉnh, hoặc chạy "
+            f"demo với TONGHOP_PROVINCE=son-la.")
+    engine = registry.ready_warehouse(settings)
     files = generate_demo_files(settings, province, seed=seed)
     stage_new_files(engine, settings, files)
     verdicts = ingest_landing(engine, settings)
@@ -99,6 +104,9 @@ def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
     alerts = send_nightly_alerts(engine, settings, [v.submission_id for v in verdicts])
     latest = max(nam_hoc for nam_hoc, ky in DEMO_PERIODS if ky == "CN")
     reports = write_annual_report(engine, province, latest, settings.reports_dir)
-    reports += write_phase_report(engine, province, DEMO_PHASE, settings.reports_dir)
+    # every plan phase of the province's targets (Sơn La: 2019-2020 and 2021-2025; Bắc Kạn: 2018-2019), not a
+    # phase of Sơn La's plan that another province does not have
+    for phase in sorted({t["phase"] for t in province.targets}):
+        reports += write_phase_report(engine, province, phase, settings.reports_dir)
     return DemoSummary(warehouse.libpq_url(settings), settings.landing_dir, settings.archive_dir, reports,
                        verdicts, len(files), settings.outbox_dir, alerts["sent"])

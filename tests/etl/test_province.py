@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from etl import registry
 from etl.config import ProvinceConfig, ProvinceConfigError, Settings
+from etl.demo import run_demo
 from etl.generate import generate_province
 from etl.ingest import ingest_files
 from etl.report import write_annual_report
@@ -167,6 +168,33 @@ def test_a_warehouse_that_received_nothing_takes_the_new_province(engine, settin
             ["643", "645", "648", "652"]
         assert c.execute(sa.text("select count(*) from core.school where ma_truong not like '66%'")).scalar() == 0
     rebuild_marts(engine)
+
+
+def test_the_demo_of_a_province_without_registry_says_so(make_settings):
+    """Lai Châu ships its targets only: the demo generated nothing and failed on the report's missing figures."""
+    with pytest.raises(ProvinceConfigError) as raised:
+        run_demo(make_settings("lai-chau"))
+    assert str(raised.value).startswith("tỉnh Lai Châu chưa có danh mục đơn vị và trường (districts.csv, "
+                                        "schools.csv")
+
+
+def test_the_demo_of_another_province_reports_its_own_plan_phases(make_settings, tmp_path):
+    """Bắc Kạn (province 06) with a registry: the demo ran, then failed on Sơn La's phase 2021-2025, which
+    Bắc Kạn's targets (seed 003) do not have."""
+    folder = tmp_path / "config" / "provinces" / "bac-kan"
+    shutil.copytree(ROOT / "config" / "provinces" / "bac-kan", folder)
+    (folder / "districts.csv").write_text("ma_don_vi,ten_don_vi,email\n058,Phòng GD&ĐT thành phố Bắc Kạn,"
+                                          "a@example.org\n061,Phòng GD&ĐT huyện Ba Bể,b@example.org\n",
+                                          encoding="utf-8")
+    (folder / "schools.csv").write_text(
+        SCHOOLS_HEADER + "\n" + "".join(f"06{d}00{i},Trường Mầm non {SCHOOL_NAMES[i]},{d},cong_lap,2010-2011,\n"
+                                          for d in ("058", "061") for i in (1, 2)), encoding="utf-8")
+    settings = dataclasses.replace(make_settings("bac-kan"), config_dir=tmp_path / "config")
+    summary = run_demo(settings, seed=5)
+    assert {v.status for v in summary.verdicts} == {"accepted"} and len(summary.verdicts) == 16
+    assert [p.name for p in summary.reports] == [
+        "bao-cao-nam_bac-kan_2024-2025.xlsx", "bao-cao-nam_bac-kan_2024-2025.csv",
+        "bao-cao-giai-doan_bac-kan_2018-2019.xlsx", "bao-cao-giai-doan_bac-kan_2018-2019.csv"]
 
 
 def test_dak_lak_end_to_end(dak_lak, tmp_path):
