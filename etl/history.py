@@ -10,28 +10,40 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from etl import locks
 from etl.config import ProvinceConfig
 from etl.layout import load_layout
 from etl.model import Finding, ParsedWorkbook, stack_tables
-from etl.plausibility import outlier_findings, yoy_change_findings
+from etl.plausibility import outlier_findings, previous_school_year, yoy_change_findings
 
 SCHOOL_SHEETS = ("TruongLop", "DoiNgu", "DanhGiaChuan", "BoiDuong")
-
-
-def previous_school_year(nam_hoc: str) -> str:
-    start = int(nam_hoc[:4]) - 1
-    return f"{start}-{start + 1}"
+__all__ = ["add_yoy_findings", "flag_outliers", "previous_school_year"]
 
 
 def _current_rows(workbooks: list[ParsedWorkbook]) -> pd.DataFrame:
+    """The school rows of the workbooks, each with its position in the list (`submission_id`), district and
+    school year."""
     districts = np.array([workbook.header["ma_don_vi"] for workbook in workbooks], dtype=object)
+    years = np.array([workbook.header["nam_hoc"] for workbook in workbooks], dtype=object)
     parts = []
     for sheet in SCHOOL_SHEETS:
         stacked = stack_tables(workbooks, sheet)
         if stacked is not None:
             frame, owners = stacked
-            parts.append(frame.assign(submission_id=owners, ma_don_vi=districts[owners]))
+            parts.append(frame.assign(submission_id=owners, ma_don_vi=districts[owners], nam_hoc=years[owners]))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _chunk_previous(connection: sa.Connection, candidates: list[ParsedWorkbook],
+                    periods: set[tuple[str, str]]) -> dict[tuple[str, str], ParsedWorkbook]:
+    """The previous years this chunk itself brings (a district's correction of last year sent with this
+    year's file, a backfill of several years): per district and school year of `periods`, the chunk's last
+    error-free CN file for it, which publishing will make current, unless its period is locked (then it is
+    held, and the warehouse's stays current)."""
+    locked = locks.locked_periods(connection)
+    latest = {(wb.header["ma_don_vi"], wb.header["nam_hoc"]): wb for wb in candidates
+              if (wb.header["nam_hoc"], "CN") not in locked}  # in order of arrival: the last one wins
+    return {period: wb for period, wb in latest.items() if period in periods}
 
 
 def _previous_rows(connection: sa.Connection, periods: set[tuple[str, str]]) -> pd.DataFrame:
@@ -63,9 +75,16 @@ def add_yoy_findings(connection: sa.Connection, province: ProvinceConfig, workbo
     if not candidates:
         return
     periods = {(wb.header["ma_don_vi"], previous_school_year(wb.header["nam_hoc"])) for wb in candidates}
-    previous = _previous_rows(connection, periods)
-    if previous.empty:
+    # Each file is compared with its own previous year only (the frames carry nam_hoc): a night may bring
+    # several years of a district, and the previous year's version is the one this chunk makes current, if
+    # it brings one, else the warehouse's current one.
+    in_chunk = _chunk_previous(connection, candidates, periods)
+    parts = [_previous_rows(connection, periods - in_chunk.keys()),
+             _current_rows(list(in_chunk.values())).drop(columns="submission_id", errors="ignore")]
+    parts = [part for part in parts if not part.empty]
+    if not parts:
         return
+    previous = pd.concat(parts, ignore_index=True)
     found = yoy_change_findings(_current_rows(candidates), previous, province.meta.get("yoy_change_threshold", 0.30))
     # A small district's small counts swing by more than 30 % on one or two people (2 of 6 managers);
     # below the province's minimum absolute change that is noise, not a finding (docs/architecture.md).

@@ -29,20 +29,26 @@ def yoy_change_findings(
     `current`: rows of the current submissions, one per school (or already one per district), with
     `ma_don_vi`, any template count columns (`gv_tong`, `tre_mau_giao`, ...) and optionally
     `submission_id` (carried into the result). `previous`: the same columns for each district's
-    accepted CN submission of the previous school year. Columns other than template count keys are
-    ignored; a count column is compared when it is in both frames; a district without previous
-    data is skipped. `threshold` is a fraction (0.30 = 30 %), or a dict by column key with an
-    optional `"default"` entry.
+    accepted CN submission of the previous school year. When both frames have `nam_hoc`, a current row
+    is compared only with its district's rows of the school year before its own (the previous frame
+    may hold several years of a district: a night's files can span years); without it, with every
+    previous row of its district. Columns other than template count keys are ignored; a count column
+    is compared when it is in both frames; a district without previous data is skipped. `threshold` is
+    a fraction (0.30 = 30 %), or a dict by column key with an optional `"default"` entry.
 
     Returns one row per (district, column) beyond the threshold: `submission_id` (when given),
     `ma_don_vi`, `column_key`, `previous`, `current`, `change` (fraction; inf when the previous
     total was 0), `severity`, `rule`, `message`.
     """
     counts = [c for c in _count_keys() if c in current and c in previous]
+    by_year = "nam_hoc" in current and "nam_hoc" in previous
     keys = ["submission_id", "ma_don_vi"] if "submission_id" in current else ["ma_don_vi"]
+    keys += ["nam_hoc"] if by_year else []
     now = _long_totals(current, keys, counts, "current")
-    before = _long_totals(previous, ["ma_don_vi"], counts, "previous")
-    joined = now.merge(before, on=["ma_don_vi", "column_key"], how="inner")
+    before = _long_totals(previous, ["ma_don_vi", *(["nam_hoc"] if by_year else [])], counts, "previous")
+    if by_year:  # each year with the one before it, never with itself or an older one
+        before = before.assign(nam_hoc=before["nam_hoc"].map(next_school_year))
+    joined = now.merge(before, on=["ma_don_vi", *(["nam_hoc"] if by_year else []), "column_key"], how="inner")
     change = (joined["current"] - joined["previous"]) / joined["previous"].where(joined["previous"] != 0)
     grew_from_zero = (joined["previous"] == 0) & (joined["current"] > 0)
     joined["change"] = change.mask(grew_from_zero, np.inf).fillna(0.0)
@@ -67,6 +73,16 @@ def yoy_change_findings(
     ]
     found["severity"], found["rule"] = rule.severity, rule.code
     return found[keys + ["column_key", "previous", "current", "change", "severity", "rule", "message"]]
+
+
+def previous_school_year(nam_hoc: str) -> str:
+    start = int(nam_hoc[:4]) - 1
+    return f"{start}-{start + 1}"
+
+
+def next_school_year(nam_hoc: str) -> str:
+    start = int(nam_hoc[:4]) + 1
+    return f"{start}-{start + 1}"
 
 
 def outlier_findings(

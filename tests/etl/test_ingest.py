@@ -201,6 +201,57 @@ def test_a_district_total_changing_by_more_than_30_percent_is_a_warning(engine, 
     assert len(issues) < 5, "only the columns that really moved"
 
 
+def triple_column(path, sheet_name: str, key: str) -> None:
+    """Multiply one count column of every school row by three, in place."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[sheet_name]
+    header = next(r for r in sheet.iter_rows(min_row=1, max_row=15) if any(c.value == key for c in r))
+    column = next(c.column for c in header if c.value == key)
+    for row in range(header[0].row + 1, sheet.max_row + 1):
+        if sheet.cell(row=row, column=1).value is not None:
+            sheet.cell(row=row, column=column).value = 3 * int(sheet.cell(row=row, column=column).value)
+    book.save(path)
+
+
+def yoy_issues(engine) -> list[tuple]:
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.text(
+            "select submission_id, column_key, value from dq.issue where rule = 'yoy_change' order by 1, 2"))]
+
+
+def test_a_correction_of_last_year_sent_with_this_years_file_is_compared_year_by_year(engine, settings, tmp_path):
+    # Night 1: last year's CN with its support staff tripled (a typo the district found later).
+    province = settings.province_config()
+    wrong = generate_district_workbook(province, "127", "2018-2019", "CN", tmp_path / "2019_sai.xlsx", seed=1)
+    triple_column(wrong, "DoiNgu", "nv_tong")
+    ingest_files(engine, settings, [wrong])
+    # Night 2: the corrected last year and this year, together. The correction is no year-on-year change of
+    # itself (it was compared with its own wrong version, as "the previous school year"), and this year's
+    # file is compared with the corrected last year that the same night makes current, not the wrong one.
+    corrected = generate_district_workbook(province, "127", "2018-2019", "CN", tmp_path / "2019_sua.xlsx", seed=1)
+    this_year = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "2020.xlsx", seed=1)
+    os.utime(corrected, (1_700_000_000, 1_700_000_000))
+    os.utime(this_year, (1_700_000_100, 1_700_000_100))
+    verdicts = ingest_files(engine, settings, [corrected, this_year])
+    assert [(v.file_name, v.status, v.n_warnings) for v in verdicts] == [
+        ("2019_sua.xlsx", "accepted", 0), ("2020.xlsx", "accepted", 0)]
+    assert yoy_issues(engine) == []
+
+
+def test_a_backfill_of_two_years_in_one_night_compares_the_later_with_the_earlier(engine, settings, tmp_path):
+    province = settings.province_config()
+    earlier = generate_district_workbook(province, "127", "2018-2019", "CN", tmp_path / "a.xlsx", seed=1)
+    later = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "b.xlsx", seed=1)
+    triple_column(later, "DoiNgu", "nv_tong")
+    os.utime(earlier, (1_700_000_000, 1_700_000_000))
+    os.utime(later, (1_700_000_100, 1_700_000_100))
+    first, second = ingest_files(engine, settings, [earlier, later])
+    with engine.connect() as c:
+        staff = c.execute(sa.text("select sum(nv_tong) from core.fact_school_period where submission_id = :s"),
+                          {"s": second.submission_id}).scalar()
+    assert yoy_issues(engine) == [(second.submission_id, "nv_tong", str(staff))]
+
+
 def test_the_same_bytes_twice_in_one_batch_is_one_submission_and_one_duplicate(engine, settings, tmp_path):
     copy = tmp_path / "gui-lai.xlsx"
     shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", copy)

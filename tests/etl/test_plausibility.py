@@ -98,3 +98,15 @@ def test_outliers_are_judged_within_each_indicator_and_need_enough_districts():
     )
     assert outlier_findings(values)["indicator"].tolist() == ["gv_dat_chuan_td"]
     assert outlier_findings(_values([5.0] * 6)).empty
+
+
+def test_yoy_change_compares_each_year_with_the_year_before_it_only():
+    # One district, two school years of current files; the previous frame holds both years before them.
+    current = pd.DataFrame({"submission_id": [1, 2], "ma_don_vi": ["116", "116"],
+                            "nam_hoc": ["2019-2020", "2020-2021"], "gv_tong": [40, 41]})
+    previous = pd.DataFrame({"ma_don_vi": ["116", "116"], "nam_hoc": ["2018-2019", "2019-2020"],
+                             "gv_tong": [40, 10]})
+    found = yoy_change_findings(current, previous)
+    # 2019-2020 (40) against 2018-2019 (40): no change; 2020-2021 (41) against 2019-2020 (10): +310 %.
+    assert found[["submission_id", "nam_hoc", "previous", "current"]].values.tolist() == [
+        [2, "2020-2021", 10, 41]]
