@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 import xlsxwriter
 
+from etl.alerts import EXPECTED_DISTRICT
 from etl.config import ProvinceConfig
 
 STATUS_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Chưa nộp", "rejected": "Bị từ chối"}
@@ -82,11 +83,49 @@ def reporting_status(engine: sa.Engine, nam_hoc: str) -> pd.DataFrame:
         return pd.read_sql(query, c, params={"nam_hoc": nam_hoc})
 
 
+# why a district expected in a period is not in its province figures, as the report's readers say it
+ABSENT_VI = {"missing": "chưa nộp", "rejected": "chỉ có tệp bị từ chối",
+             "held": "tệp gửi sau khi khóa sổ, chưa mở khóa", None: "chưa nộp, chưa đến hạn"}
+
+
+def coverage(engine: sa.Engine, nam_hoc: str, ky_bao_cao: str = "CN") -> pd.DataFrame:
+    """The districts expected to report a period (a registry school open that school year), each with
+    whether its figures are in the marts (`included`) and, if not, why (`absent`: a key of ABSENT_VI). The
+    province figures are sums over the included districts only, so a report says who is left out."""
+    query = sa.text(
+        "select d.ma_don_vi, d.ten_don_vi, s.ma_don_vi is not null as included, "
+        "case when exists (select from dq.submission h where h.ma_don_vi = d.ma_don_vi and h.nam_hoc = :y "
+        "and h.ky_bao_cao = :k and h.status = 'held') then 'held' else r.status end as absent "
+        "from core.district d "
+        "left join mart.district_sums s on s.ma_don_vi = d.ma_don_vi and s.nam_hoc = :y and s.ky_bao_cao = :k "
+        "left join mart.reporting_status r on r.ma_don_vi = d.ma_don_vi and r.nam_hoc = :y and r.ky_bao_cao = :k "
+        "where s.ma_don_vi is not null or " + EXPECTED_DISTRICT.format(nam_hoc="cast(:y as text)")
+        + " order by d.ma_don_vi"
+    )
+    with engine.connect() as c:
+        return pd.read_sql(query, c, params={"y": nam_hoc, "k": ky_bao_cao})
+
+
+def coverage_note(covered: pd.DataFrame) -> str:
+    """One sentence: how many of the expected districts the province figures sum, and who is left out."""
+    included = int(covered["included"].sum())
+    if included == len(covered):
+        return f"Số liệu toàn tỉnh tổng hợp từ đủ {included}/{len(covered)} đơn vị."
+    absent = covered[~covered["included"]]
+    names = "; ".join(f"{r.ten_don_vi} ({ABSENT_VI.get(r.absent, ABSENT_VI[None])})"
+                      for r in absent.itertuples())
+    return (f"CHƯA ĐỦ SỐ LIỆU: số liệu toàn tỉnh chỉ tổng hợp từ {included}/{len(covered)} đơn vị; "
+            f"chưa có số liệu của: {names}.")
+
+
 def _write_sheet(book: xlsxwriter.Workbook, name: str, title: str, header: list[str],
-                 rows: list[list[object]]) -> None:
+                 rows: list[list[object]], note: str | None = None) -> None:
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1})
     sheet = book.add_worksheet(name)
     sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    if note:
+        sheet.write(1, 0, note, book.add_format({"italic": True, "font_color": "#9C0006"}
+                                                if note.startswith("CHƯA") else {"italic": True}))
     sheet.write_row(2, 0, header, bold)
     for i, row in enumerate(rows):
         sheet.write_row(3 + i, 0, ["" if _is_missing(v) else v for v in row])
@@ -107,6 +146,7 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     xlsx = out_dir / f"{stem}.xlsx"
     book = xlsxwriter.Workbook(xlsx)
     ten_tinh = province.meta["ten_tinh"]
+    covered = coverage(engine, nam_hoc)
     _write_sheet(
         book, "Toan tinh", f"{province.meta['ten_so']}: kết quả năm học {nam_hoc} (tổng kết cả năm)",
         ["Mã chỉ tiêu", "Chỉ tiêu", "Tử số", "Mẫu số", "Giá trị", "Mục tiêu", "Năm học đích", "Đánh giá",
@@ -117,6 +157,7 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
           _assessment(r.met, nam_hoc, r.target_nam_hoc),
           DEFINITION_VI.get(r.definition, r.definition or "")]
          for r in indicators.itertuples()],
+        note=coverage_note(covered),
     )
     districts = district_values(engine, nam_hoc)
     units = dict(zip(indicators.indicator, indicators.unit, strict=True))
@@ -141,7 +182,9 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     )
     book.close()
     csv_path = out_dir / f"{stem}.csv"
-    indicators.to_csv(csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
+    # how many districts each figure sums, of how many expected: a partial province figure says so
+    indicators.assign(n_districts=int(covered["included"].sum()), n_districts_expected=len(covered)).to_csv(
+        csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
     return [xlsx, csv_path]
 
 
@@ -195,6 +238,14 @@ def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: s
             met = final <= goal if target["indicator"] == "thieu_gv" else final >= goal
         rows.append([target["indicator"], label, *[_display(v, unit) for v in values], goal,
                      MET_VI.get(met, "chưa có số liệu"), unit_name])
+    if any(target["unit_type"] == "province" for target in targets):
+        # the province values of a year sum the districts that reported it: how many, of how many expected
+        shares = []
+        for nam_hoc in years:
+            covered = coverage(engine, nam_hoc)
+            shares.append(f"{int(covered['included'].sum())}/{len(covered)}" if len(covered) else "")
+        rows.append(["", "Số đơn vị có số liệu tổng kết cả năm / số đơn vị phải báo cáo", *shares, "", "",
+                     province.meta["ten_tinh"]])
     header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá", "Đơn vị"]
     xlsx = out_dir / f"{stem}.xlsx"
     book = xlsxwriter.Workbook(xlsx)

@@ -108,3 +108,45 @@ def test_the_district_sheet_has_one_row_per_reporting_district_with_its_own_name
     column = header.index("GV trình độ từ CĐ trở lên %")
     rows = [(row[0], row[1], row[column]) for row in sheet.iter_rows(min_row=4, values_only=True)]
     assert rows == [("118", "Phòng GD&ĐT huyện Quỳnh Nhai", 50), ("119", "Phòng GD&ĐT huyện Thuận Châu", 100)]
+
+
+SON_LA = ["116", "118", "119", "120", "121", "122", "123", "124", "125", "126", "127", "128"]
+
+
+def reporting(engine, nam_hoc: str, districts: list[str]) -> None:
+    """The given districts' CN facts (one school each) rolled up; Sốp Cộp (127) sent only a rejected file."""
+    school = {"gv_tong": 10, "gv_td_cao_dang": 6, "gv_td_dai_hoc": 4}
+    write_facts(engine, nam_hoc, {f"14{d}001": {"ma_don_vi": d, **school} for d in districts},
+                {d: (10, 10, 10) for d in districts})
+    with engine.begin() as c:
+        c.execute(sa.text(
+            "insert into dq.submission (file_name, sha256, size_bytes, archive_path, received_at, status, "
+            "ma_don_vi, nam_hoc, ky_bao_cao, n_errors) values ('127.xlsx', 'x', 1, '/x', '2020-06-10', 'rejected', "
+            "'127', :y, 'CN', 3)"), {"y": nam_hoc})
+    rebuild_marts(engine)
+
+
+def test_the_annual_report_says_which_districts_its_province_figures_leave_out(engine, settings, tmp_path):
+    # Vân Hồ (128) sent nothing by the 2020 deadline, Sốp Cộp (127) only a rejected file: the province
+    # figures sum ten districts, and the report must say so where the figures are, not only on a later sheet.
+    reporting(engine, "2019-2020", SON_LA[:10])
+    paths = write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+    xlsx, csv_path = (next(p for p in paths if p.suffix == suffix) for suffix in (".xlsx", ".csv"))
+    note = openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]["A2"].value
+    assert note == ("CHƯA ĐỦ SỐ LIỆU: số liệu toàn tỉnh chỉ tổng hợp từ 10/12 đơn vị; chưa có số liệu của: "
+                    "Phòng GD&ĐT huyện Sốp Cộp (chỉ có tệp bị từ chối); Phòng GD&ĐT huyện Vân Hồ (chưa nộp).")
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    assert {(r["n_districts"], r["n_districts_expected"]) for r in rows} == {("10", "12")}
+    phase = next(p for p in write_phase_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                 if p.suffix == ".csv")
+    coverage_row = list(csv.reader(phase.open(encoding="utf-8")))[-1]
+    assert coverage_row[1] == "Số đơn vị có số liệu tổng kết cả năm / số đơn vị phải báo cáo"
+    assert coverage_row[2:4] == ["0/12", "10/12"]  # 2018-2019 (baseline, no facts here), 2019-2020
+
+
+def test_the_annual_report_of_every_district_says_it_is_complete(engine, settings, tmp_path):
+    reporting(engine, "2019-2020", SON_LA)
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                if p.suffix == ".xlsx")
+    assert openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]["A2"].value == \
+        "Số liệu toàn tỉnh tổng hợp từ đủ 12/12 đơn vị."
