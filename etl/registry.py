@@ -85,7 +85,8 @@ def load_province(engine: sa.Engine, province: ProvinceConfig, *, today: dt.date
                     "loai_hinh = excluded.loai_hinh, mo_tu_nam_hoc = excluded.mo_tu_nam_hoc, "
                     "dong_tu_nam_hoc = excluded.dong_tu_nam_hoc"
                 ),
-                province.schools,
+                # a school with several rows (moved to another district, renamed) is its latest in core.school
+                sorted(province.schools, key=lambda school: school["mo_tu_nam_hoc"]),
             )
         c.execute(
             sa.text(

@@ -368,9 +368,27 @@ def suite_columns(raw: dict) -> list[str]:
 
 
 def _registry_frame(province: ProvinceConfig) -> pd.DataFrame:
+    """The registry's rows. A school may have several, one per span of school years it spent in a district or
+    under a name (a school moved to another district keeps its code: its old row closes the year its new
+    row opens); each submission row is checked against the row of its own district and year."""
     columns = ["ma_truong", "ten_truong", "ma_don_vi", "mo_tu_nam_hoc", "dong_tu_nam_hoc"]
     registry = pd.DataFrame([{c: s.get(c) or "" for c in columns} for s in province.schools], columns=columns)
-    return registry.astype("str").drop_duplicates("ma_truong")
+    return registry.astype("str").drop_duplicates(ignore_index=True)
+
+
+def _registry_row_of_year(rows: pd.DataFrame) -> pd.DataFrame:
+    """Submission rows merged with every registry row of their code (suffix `_dm`, `_position` numbering the
+    submission rows), reduced to one registry row each: the one of the submitting district open in the
+    row's school year, else one of that district, else one open that year, else the first."""
+    if not rows["_position"].duplicated().any():
+        return rows
+    registry_side = rows[["mo_tu_nam_hoc_dm", "dong_tu_nam_hoc_dm"]].fillna("")
+    registry_side.columns = ["mo_tu_nam_hoc", "dong_tu_nam_hoc"]
+    is_open = rows["mo_tu_nam_hoc_dm"].notna() & _open_in(registry_side, rows["_nam_hoc"].astype("str"))
+    same_district = rows["ma_don_vi_dm"] == rows["_ma_don_vi"]
+    rank = 2 * ~same_district + ~is_open
+    return (rows.assign(_rank=rank.astype(int)).sort_values(["_position", "_rank"], kind="stable")
+            .drop_duplicates("_position").drop(columns="_rank").reset_index(drop=True))
 
 
 def _open_in(registry: pd.DataFrame, nam_hoc: pd.Series) -> pd.Series:
@@ -477,7 +495,9 @@ def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[
         if frame is None or "ma_truong" not in frame:
             continue
         rows = frame[frame["_ma_don_vi"].isin(district_codes) & frame["ma_truong"].notna()]
-        rows = rows.merge(registry.add_suffix("_dm"), left_on="ma_truong", right_on="ma_truong_dm", how="left")
+        rows = rows.assign(_position=range(len(rows)))
+        rows = _registry_row_of_year(
+            rows.merge(registry.add_suffix("_dm"), left_on="ma_truong", right_on="ma_truong_dm", how="left"))
         in_registry = rows["ma_don_vi_dm"].notna()
         other_district = in_registry & (rows["ma_don_vi_dm"] != rows["_ma_don_vi"])
         valid_year = rows["_nam_hoc"].astype("str").str.fullmatch(NAM_HOC.pattern).fillna(False)
@@ -551,6 +571,7 @@ def _completeness_findings(
     )
     expected = context[valid.fillna(False)].merge(registry, left_on="_ma_don_vi", right_on="ma_don_vi")
     expected = expected[_open_in(expected, expected["_nam_hoc"].astype("str"))]
+    expected = expected.drop_duplicates([SUBMISSION, "ma_truong"])  # two rows of one school open in one year
     findings = []
     for sheet in COMPLETE_SHEETS + PARTIAL_SHEETS:
         # absent sheet: missing_sheet; a sheet without its code column: missing_column. Either is reported

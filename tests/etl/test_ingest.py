@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -18,6 +19,7 @@ import etl.ingest
 from etl.generate import generate_district_workbook
 from etl.ingest import ingest_files, ingest_landing
 from etl.locks import LockError, lock_period, unlock_period
+from etl.registry import load_province
 from tests.conftest import SAMPLES
 
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
@@ -111,6 +113,41 @@ def test_resubmissions_supersede_and_a_rejected_one_changes_nothing(engine, sett
     assert current == second.submission_id and in_core == {second.submission_id}
     assert ("error", "sum_mismatch", "DoiNgu", bad_row, "gv_tong") in [tuple(i) for i in issue]
     assert (settings.quarantine_dir / f"{third.submission_id}_{bad.name}").exists()
+
+
+def test_a_school_moved_to_another_district_belongs_to_each_in_its_own_years(engine, settings, tmp_path):
+    # From 2020-2021 Trường Mầm non Vân Hồ (14128001) belongs to Sốp Cộp (127), keeping its code: the
+    # registry closes its Vân Hồ row that year and opens a Sốp Cộp row.
+    config = tmp_path / "config"
+    shutil.copytree(settings.config_dir, config)
+    schools = config / "provinces" / "son-la" / "schools.csv"
+    text = schools.read_text(encoding="utf-8")
+    old = "14128001,Trường Mầm non Vân Hồ,128,cong_lap,2010-2011,\n"
+    assert old in text
+    schools.write_text(text.replace(old, old.replace(",\n", ",2020-2021\n"))
+                       + "14128001,Trường Mầm non Vân Hồ,127,cong_lap,2020-2021,\n", encoding="utf-8")
+    before = settings.province_config()
+    moved = dataclasses.replace(settings, config_dir=config)
+    province = moved.province_config()
+    load_province(engine, province)
+    files = [generate_district_workbook(province, d, y, "CN", tmp_path / f"{d}_{y}.xlsx", seed=1)
+             for d, y in (("127", "2020-2021"), ("128", "2020-2021"), ("128", "2019-2020"))]
+    # Vân Hồ's clerk, unaware of the move, still lists the school in 2020-2021
+    stale = generate_district_workbook(before, "128", "2020-2021", "CN", tmp_path / "128_cu.xlsx", seed=1)
+    verdicts = [v for path in [*files, stale] for v in ingest_files(engine, moved, [path])]
+    assert [(v.ma_don_vi, v.nam_hoc, v.status) for v in verdicts] == [
+        ("127", "2020-2021", "accepted"), ("128", "2020-2021", "accepted"), ("128", "2019-2020", "accepted"),
+        ("128", "2020-2021", "rejected")]
+    with engine.connect() as c:
+        owners = c.execute(sa.text("select nam_hoc, ma_don_vi from core.fact_school_period "
+                                   "where ma_truong = '14128001' order by nam_hoc")).all()
+        errors = c.execute(sa.text("select distinct rule, column_key, value from dq.issue "
+                                   "where submission_id = :s and severity = 'error'"),
+                           {"s": verdicts[-1].submission_id}).all()
+        registered = c.execute(sa.text("select ma_don_vi from core.school where ma_truong = '14128001'")).scalar()
+    assert [tuple(o) for o in owners] == [("2019-2020", "128"), ("2020-2021", "127")]
+    assert [tuple(e) for e in errors] == [("unknown_school", "ma_truong", "14128001")]
+    assert registered == "127", "core.school holds the school's latest row"
 
 
 def test_a_locked_period_holds_new_files_until_unlocked_with_a_reason(engine, settings, tmp_path):
