@@ -107,8 +107,8 @@ def district_problems(rows: Rows) -> list[str]:
 
 
 def school_problems(rows: Rows, ma_tinh: str, districts: set[str]) -> list[str]:
-    """Each school code once, 8 digits beginning with the province's code, in a listed district, with a type
-    and the school years it is open."""
+    """Each school code once per school year, 8 digits beginning with the province's code, in a listed
+    district, with a type and the school years it is open."""
     problems, seen = [], {}
     for line, row in enumerate(rows, start=2):
         code = row["ma_truong"]
@@ -122,11 +122,17 @@ def school_problems(rows: Rows, ma_tinh: str, districts: set[str]) -> list[str]:
         elif not code.startswith(ma_tinh):
             problems.append(f"{at('ma_truong')}: '{code}' không bắt đầu bằng mã tỉnh {ma_tinh} (province.yaml): "
                             f"danh mục trường của tỉnh khác?")
-        elif code in seen:
-            problems.append(f"{at('ma_truong')}: mã trường '{code}' trùng với dòng {seen[code]}; mỗi trường "
-                            f"một dòng (trường chuyển huyện: sửa ma_don_vi của dòng đó)")
         else:
-            seen[code] = line
+            # a school moved to another district keeps its code: its old row closes the year its new row
+            # opens (etl.registry), so a code may be listed again for school years the others do not cover
+            span = (row["mo_tu_nam_hoc"], row["dong_tu_nam_hoc"] or "9999")
+            clash = next((earlier for earlier, (opened, closed) in seen.get(code, [])
+                          if span[0] < closed and opened < span[1]), None)
+            if clash is not None:
+                problems.append(f"{at('ma_truong')}: mã trường '{code}' trùng với dòng {clash} trong cùng năm học; "
+                                f"mỗi trường một dòng cho mỗi năm học (trường chuyển huyện: ghi dong_tu_nam_hoc "
+                                f"của dòng cũ bằng mo_tu_nam_hoc của dòng mới)")
+            seen.setdefault(code, []).append((line, span))
         if row["ma_don_vi"] not in districts:
             problems.append(f"{at('ma_don_vi')}: '{row['ma_don_vi']}' của trường '{code}' không có trong "
                             f"districts.csv")

@@ -103,6 +103,21 @@ def test_a_school_code_written_twice_is_refused_with_both_lines(tmp_path):
     assert ("schools.csv, dòng 4, cột ma_truong: mã trường '66643001' trùng với dòng 2" in problems(folder))
 
 
+def test_a_school_moved_to_another_district_is_listed_again_for_its_new_years(tmp_path):
+    """The old row closes the year the new one opens: one row per school year, so accepted; overlapping
+    years are not."""
+    moved = dak_lak_config(tmp_path / "moved", schools=[
+        "66643001,Trường Mầm non Hoa Sen,643,cong_lap,2010-2011,2020-2021",
+        "66643001,Trường Mầm non Hoa Sen,645,cong_lap,2020-2021,",
+    ])
+    ProvinceConfig(moved).check()  # raises on any problem
+    overlapping = dak_lak_config(tmp_path / "overlapping", schools=[
+        "66643001,Trường Mầm non Hoa Sen,643,cong_lap,2010-2011,2021-2022",
+        "66643001,Trường Mầm non Hoa Sen,645,cong_lap,2020-2021,",
+    ])
+    assert "schools.csv, dòng 3, cột ma_truong: mã trường '66643001' trùng với dòng 2" in problems(overlapping)
+
+
 def test_registry_rows_as_a_spreadsheet_writes_them_wrong(tmp_path):
     folder = dak_lak_config(tmp_path, schools=[
         "6643001,Trường Mầm non Hoa Sen,643,cong_lap,2010-2011,",     # a digit lost
