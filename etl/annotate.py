@@ -60,6 +60,7 @@ RULE_VI = {
     "yoy_change": "Tổng của đơn vị thay đổi quá 30% so với báo cáo cuối năm học trước: đề nghị kiểm tra lại.",
     "totals_row_mismatch": "Dòng tổng cộng phải bằng tổng các dòng trường.",
     "unreadable_file": "Tệp phải là tệp Excel (.xlsx) mở được, lập theo mẫu DA33-MN-v1.",
+    "duplicate_of_replaced": "Muốn dùng lại số liệu của một tệp đã gửi trước: mở tệp, lưu lại rồi gửi lại.",
     "file_too_large": "Dung lượng tệp vượt quá mức cho phép: bỏ các trang tính, hình ảnh không cần thiết.",
     "missing_sheet": "Tệp phải có đủ các trang tính bắt buộc: ThongTin, TruongLop, DoiNgu, BoiDuong "
                      "(và DanhGiaChuan ở kỳ cuối năm).",

@@ -28,9 +28,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import history, load, locks
-from etl.config import ProvinceConfig, Settings
+from etl.config import TZ, ProvinceConfig, Settings
 from etl.layout import load_layout
-from etl.model import ParsedWorkbook
+from etl.model import Finding, ParsedWorkbook
 from etl.pipeline import ChunkWriter
 from etl.read import read_workbooks
 from etl.validate import validate_workbooks
@@ -54,6 +54,7 @@ class Received:
     sha256: str
     archive_path: Path
     duplicate_of: int | None
+    period: tuple[str | None, str | None, str | None] = (None, None, None)  # a duplicate's, from its original
 
 
 @dataclass(frozen=True)
@@ -157,26 +158,46 @@ def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: A
     received_at = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
     with engine.begin() as c:
         earlier = c.execute(
-            sa.text("select submission_id, status from dq.submission where sha256 = :sha and status <> 'duplicate' "
-                    "order by submission_id limit 1"),
+            sa.text("select submission_id, status, ma_don_vi, nam_hoc, ky_bao_cao, email, received_at "
+                    "from dq.submission where sha256 = :sha and status <> 'duplicate' order by submission_id limit 1"),
             {"sha": sha256},
         ).first()
         if earlier is not None and earlier.status == "received" and earlier.submission_id not in in_flight:
             # An interrupted run recorded it but never gave a verdict (its load is one transaction, so
             # nothing of it was kept): resume it instead of calling it a duplicate.
             return Received(path, earlier.submission_id, sha256, archived, None)
-        duplicate_of = earlier.submission_id if earlier is not None else None
+        # A duplicate carries its original's district, period and address (the same bytes say the same), so
+        # the summaries file it under its district and a district told about it is the right one.
+        original = earlier._mapping if earlier is not None else {}
         submission_id = c.execute(
             sa.text(
                 "insert into dq.submission (file_name, sha256, size_bytes, archive_path, received_at, status, "
-                "duplicate_of) values (:name, :sha, :size, :archive, :received_at, :status, :dup) "
-                "returning submission_id"
+                "duplicate_of, ma_don_vi, nam_hoc, ky_bao_cao, email) values (:name, :sha, :size, :archive, "
+                ":received_at, :status, :dup, :ma_don_vi, :nam_hoc, :ky_bao_cao, :email) returning submission_id"
             ),
             {"name": path.name, "sha": sha256, "size": stat.st_size, "archive": str(archived),
-             "received_at": received_at, "status": "duplicate" if duplicate_of else "received",
-             "dup": duplicate_of},
+             "received_at": received_at, "status": "duplicate" if earlier is not None else "received",
+             "dup": original.get("submission_id"), "ma_don_vi": original.get("ma_don_vi"),
+             "nam_hoc": original.get("nam_hoc"), "ky_bao_cao": original.get("ky_bao_cao"),
+             "email": original.get("email")},
         ).scalar_one()
-    return Received(path, submission_id, sha256, archived, duplicate_of)
+        if earlier is not None and earlier.status == "superseded":
+            _tell_copy_of_replaced(c, submission_id, earlier.submission_id, earlier.received_at)
+    return Received(path, submission_id, sha256, archived, original.get("submission_id"),
+                    (original.get("ma_don_vi"), original.get("nam_hoc"), original.get("ky_bao_cao")))
+
+
+def _tell_copy_of_replaced(c: sa.Connection, submission_id: int, original_id: int, sent: dt.datetime) -> None:
+    """A copy of a version a later file replaced is still a duplicate (not processed again), but its sender
+    most likely means to go back to those figures: tell them (a warning, so the district's e-mail carries it)
+    how to do that."""
+    at = sent.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y")
+    message = (f"Tệp giống hệt tệp đã gửi lúc {at} (mã tiếp nhận #{original_id}) nên không được xử lý lại; số liệu "
+               f"của tệp đó đã được thay bằng một tệp hợp lệ gửi sau. Nếu đơn vị muốn dùng lại số liệu của tệp "
+               f"này, hãy mở tệp bằng Excel, lưu lại rồi gửi lại: tệp đã lưu lại được tiếp nhận như một tệp mới "
+               f"và thay cho tệp gửi sau.")
+    load.load_findings(c, [(submission_id, [Finding("warning", "duplicate_of_replaced", message)])])
+    c.execute(sa.text("update dq.submission set n_warnings = 1 where submission_id = :s"), {"s": submission_id})
 
 
 def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
@@ -269,8 +290,17 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     Chunks are written by an `etl.pipeline.ChunkWriter`: while one chunk is written, the next is read."""
     province = settings.province_config()
     verdicts: list[Verdict] = []
+    reported: dict[int, Verdict] = {}
+    copies: dict[int, int] = {}  # this run's duplicates of files of this run: id -> the original's id
 
     def report(verdict: Verdict) -> None:
+        if verdict.status == "duplicate" and verdict.ma_don_vi is None and verdict.submission_id in copies:
+            # a copy of a file of this run: its original's verdict came first, and says the period
+            original = reported.get(copies[verdict.submission_id])
+            if original is not None:
+                verdict = replace(verdict, ma_don_vi=original.ma_don_vi, nam_hoc=original.nam_hoc,
+                                  ky_bao_cao=original.ky_bao_cao)
+        reported[verdict.submission_id] = verdict
         verdicts.append(verdict)
         if on_verdict:
             on_verdict(verdict)
@@ -305,10 +335,12 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
                 if on_skip:
                     on_skip(skipped)
                 continue
+            if received.duplicate_of in received_now:
+                copies[received.submission_id] = received.duplicate_of
             received_now.add(received.submission_id)
             if received.duplicate_of:
                 # its verdict waits for the files that arrived before it (their chunk's), as they arrived
-                duplicate = (index, Verdict(path.name, received.submission_id, "duplicate"))
+                duplicate = (index, Verdict(path.name, received.submission_id, "duplicate", *received.period))
                 if pending:
                     pending_duplicates.append(duplicate)
                 else:  # every earlier file is in a chunk written already
@@ -327,7 +359,26 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             future = _write_chunk(writer, settings, province, pending, last=True, expected_period=expected_period)
             written.append((future, pending, pending_places, pending_duplicates))
         settle(block=True)
+    _complete_copies(engine, copies)
     return verdicts
+
+
+def _complete_copies(engine: sa.Engine, copies: dict[int, int]) -> None:
+    """This run's copies of files of this run, once those have their verdicts: the original's district,
+    period and address, and the warning when the original was replaced in the same run."""
+    if not copies:
+        return
+    with engine.begin() as c:
+        originals = c.execute(
+            sa.text("update dq.submission as copy set ma_don_vi = original.ma_don_vi, nam_hoc = original.nam_hoc, "
+                    "ky_bao_cao = original.ky_bao_cao, email = original.email from dq.submission as original "
+                    "where copy.submission_id = any(:ids) and original.submission_id = copy.duplicate_of "
+                    "returning copy.submission_id, original.submission_id, original.status, original.received_at"),
+            {"ids": list(copies)},
+        ).all()
+        for copy_id, original_id, status, received_at in originals:
+            if status == "superseded":
+                _tell_copy_of_replaced(c, copy_id, original_id, received_at)
 
 
 def _arrival(path: Path) -> tuple[float, str]:

@@ -227,6 +227,12 @@ READER_RULES: dict[str, str] = {
     "ignored_row": "a row without data (notes, signatures, a second totals row), skipped",
 }
 
+# Rule codes ingest (etl/ingest.py) reports about a file as received, before any reading.
+INGEST_RULES: dict[str, str] = {
+    "duplicate_of_replaced": "the file is a byte copy of a version a later file replaced: still a duplicate (not "
+    "processed again), but the district is told how to send those figures again",
+}
+
 
 def format_value(value: Any) -> str:
     """A value for display and for dq.issue.value: whole numbers without decimals, a decimal comma."""

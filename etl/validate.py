@@ -42,7 +42,7 @@ import pandas as pd
 
 from etl.config import PROJECT_ROOT, TZ, ProvinceConfig
 from etl.layout import load_layout
-from etl.messages import READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
+from etl.messages import INGEST_RULES, READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
 from etl.registry import FIRST_START_YEAR, LAST_START_YEAR, current_school_year
 
@@ -691,6 +691,9 @@ def rules_table() -> list[dict[str, str]]:
                 "source": "etl/read.py",
             }
         )
+    for code, what in INGEST_RULES.items():
+        table.append({"rule": code, "severity": "warning", "sheet": "", "columns": "", "message": "", "why": what,
+                      "source": "etl/ingest.py"})
     return table
 
 
@@ -731,6 +734,7 @@ def render_rules_doc() -> str:
             lambda r: r["source"] in ("etl/validate.py", "etl/plausibility.py"),
         ),
         ("Reported by the reader", lambda r: r["source"] == "etl/read.py"),
+        ("Reported on receipt", lambda r: r["source"] == "etl/ingest.py"),
     )
     rows = rules_table()
     for title, keep in sections:

@@ -451,3 +451,53 @@ def test_a_duplicate_is_reported_in_its_place_after_the_files_that_arrived_befor
                             on_verdict=lambda v: printed.append((v.file_name, v.status)))
     assert printed == [(v.file_name, v.status) for v in verdicts] == [
         ("a.xlsx", "accepted"), ("b.xlsx", "accepted"), ("c_copy_of_a.xlsx", "duplicate"), ("d.xlsx", "accepted")]
+
+
+def test_a_copy_of_a_replaced_version_is_a_duplicate_its_district_is_told_how_to_send_again(engine, settings,
+                                                                                           tmp_path):
+    """v1 right, v2 a mistake; the clerk sends v1's very file again. Same bytes: a duplicate, not processed
+    (issue 3), but filed under its district and period, with a warning the district's e-mail carries."""
+    from etl.alerts import build_district_alerts
+
+    province = settings.province_config()
+    v1 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "v1.xlsx", seed=1)
+    v2 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "v2.xlsx", seed=2)
+    again = tmp_path / "v1_gui_lai.xlsx"
+    shutil.copyfile(v1, again)
+    first, = ingest_files(engine, settings, [v1])
+    second, = ingest_files(engine, settings, [v2])
+    copy, = ingest_files(engine, settings, [again])
+    assert (copy.status, copy.ma_don_vi, copy.nam_hoc, copy.ky_bao_cao) == ("duplicate", "128", "2019-2020", "CN")
+    with engine.connect() as c:
+        row = c.execute(sa.text("select ma_don_vi, nam_hoc, ky_bao_cao, duplicate_of, n_warnings from dq.submission "
+                                "where submission_id = :s"), {"s": copy.submission_id}).one()
+        issues = c.execute(sa.text("select severity, rule, message from dq.issue where submission_id = :s"),
+                           {"s": copy.submission_id}).all()
+        current = c.execute(sa.text("select submission_id from core.current_submission")).scalar()
+    assert tuple(row) == ("128", "2019-2020", "CN", first.submission_id, 1)
+    [(severity, rule, message)] = issues
+    assert (severity, rule) == ("warning", "duplicate_of_replaced")
+    assert message.startswith("Tệp giống hệt tệp đã gửi lúc ") and f"(mã tiếp nhận #{first.submission_id})" in message
+    assert current == second.submission_id, "a duplicate changes nothing"
+    [mail] = build_district_alerts(engine, settings, [copy.submission_id])
+    assert "TRÙNG: tệp giống hệt một tệp đã gửi trước, không xử lý lại." in mail.text
+    assert "hãy mở tệp bằng Excel, lưu lại rồi gửi lại" in mail.text
+
+
+def test_a_copy_of_a_file_of_the_same_night_gets_its_period_and_the_warning_if_replaced(engine, settings, tmp_path):
+    province = settings.province_config()
+    v1 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "a_v1.xlsx", seed=1)
+    v2 = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "b_v2.xlsx", seed=2)
+    again = tmp_path / "c_v1_again.xlsx"
+    shutil.copyfile(v1, again)
+    for i, path in enumerate([v1, v2, again]):
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    verdicts = ingest_files(engine, settings, [v1, v2, again])
+    assert [(v.status, v.ma_don_vi, v.nam_hoc, v.ky_bao_cao) for v in verdicts] == [
+        ("accepted", "128", "2019-2020", "CN"), ("accepted", "128", "2019-2020", "CN"),
+        ("duplicate", "128", "2019-2020", "CN")]
+    with engine.connect() as c:
+        rows = c.execute(sa.text("select s.ma_don_vi, i.rule from dq.submission as s join dq.issue as i "
+                                 "using (submission_id) where s.submission_id = :s"),
+                         {"s": verdicts[2].submission_id}).all()
+    assert [tuple(r) for r in rows] == [("128", "duplicate_of_replaced")]
