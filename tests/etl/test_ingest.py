@@ -501,3 +501,20 @@ def test_a_copy_of_a_file_of_the_same_night_gets_its_period_and_the_warning_if_r
                                  "using (submission_id) where s.submission_id = :s"),
                          {"s": verdicts[2].submission_id}).all()
     assert [tuple(r) for r in rows] == [("128", "duplicate_of_replaced")]
+
+
+def test_a_district_whose_only_file_is_held_has_sent_it(engine, settings, tmp_path):
+    """The Sở locked 2019-2020 CN without Sốp Cộp; its valid file then arrives and is held. It has sent (late),
+    not `missing`: reporting_status names the held file, which unlocking would publish."""
+    province = settings.province_config()
+    other = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "128.xlsx", seed=1)
+    late = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "127.xlsx", seed=2)
+    ingest_files(engine, settings, [other])
+    lock_period(engine, "2019-2020", "CN", reason="đã báo cáo UBND tỉnh")
+    held, = ingest_files(engine, settings, [late])
+    assert held.status == "held"
+    with engine.connect() as c:
+        status = c.execute(sa.text("select status, submission_id from mart.reporting_status where ma_don_vi = '127' "
+                                   "and nam_hoc = '2019-2020' and ky_bao_cao = 'CN'")).one()
+    # the generated files' modification time is now, long after the 2020 deadline
+    assert tuple(status) == ("late", held.submission_id)
