@@ -148,7 +148,7 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     ten_tinh = province.meta["ten_tinh"]
     covered = coverage(engine, nam_hoc)
     _write_sheet(
-        book, "Toan tinh", f"{province.meta['ten_so']}: kết quả năm học {nam_hoc} (tổng kết cả năm)",
+        book, "Toàn tỉnh", f"{province.meta['ten_so']}: kết quả năm học {nam_hoc} (tổng kết cả năm)",
         ["Mã chỉ tiêu", "Chỉ tiêu", "Tử số", "Mẫu số", "Giá trị", "Mục tiêu", "Năm học đích", "Đánh giá",
          "Định nghĩa"],
         [[r.indicator, r.label_vi, _display(r.numerator, "count"), _display(r.denominator, "count")
@@ -168,14 +168,14 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     codes = list(indicators.indicator)
     # the columns are named as the readers know the indicators, with their unit (`%`), not by warehouse codes
     _write_sheet(
-        book, "Theo huyen", f"{ten_tinh}: chỉ tiêu theo đơn vị, năm học {nam_hoc}",
+        book, "Theo huyện", f"{ten_tinh}: chỉ tiêu theo đơn vị, năm học {nam_hoc}",
         ["Mã đơn vị", "Đơn vị", *[labels[code] for code in codes]],
         [[ma, ten, *[_display(wide.loc[(ma, ten)].get(code), units[code]) for code in codes]]
          for ma, ten in wide.index],
     )
     status = reporting_status(engine, nam_hoc)
     _write_sheet(
-        book, "Tinh hinh nop", f"Tình hình nộp báo cáo năm học {nam_hoc}",
+        book, "Tình hình nộp", f"Tình hình nộp báo cáo năm học {nam_hoc}",
         ["Mã đơn vị", "Đơn vị", "Kỳ", "Hạn nộp", "Tình trạng", "Mã lần nộp"],
         [[r.ma_don_vi, r.ten_don_vi, r.ky_bao_cao, str(r.deadline), STATUS_VI.get(r.status, r.status),
           "" if pd.isna(r.submission_id) else int(r.submission_id)] for r in status.itertuples()],
@@ -249,7 +249,7 @@ def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: s
     header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá", "Đơn vị"]
     xlsx = out_dir / f"{stem}.xlsx"
     book = xlsxwriter.Workbook(xlsx)
-    _write_sheet(book, "Giai doan", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",
+    _write_sheet(book, "Giai đoạn", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",
                  header, rows)
     book.close()
     csv_path = out_dir / f"{stem}.csv"

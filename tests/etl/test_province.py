@@ -248,6 +248,6 @@ def test_dak_lak_end_to_end(dak_lak, tmp_path):
                 if p.suffix == ".xlsx")
     assert xlsx.name == "bao-cao-nam_dak-lak_2019-2020.xlsx"
     book = openpyxl.load_workbook(xlsx, read_only=True)
-    assert next(book["Toan tinh"].iter_rows(values_only=True))[0].startswith("Sở Giáo dục và Đào tạo Đắk Lắk")
-    units = [row[:2] for row in book["Theo huyen"].iter_rows(min_row=4, values_only=True)]
+    assert next(book["Toàn tỉnh"].iter_rows(values_only=True))[0].startswith("Sở Giáo dục và Đào tạo Đắk Lắk")
+    units = [row[:2] for row in book["Theo huyện"].iter_rows(min_row=4, values_only=True)]
     assert units == [(code, name) for code, name, _ in DISTRICTS]

@@ -56,7 +56,7 @@ def test_the_annual_report_shows_a_small_share_to_its_published_decimal(engine, 
     rebuild_marts(engine, [("2018-2019", "CN")])
     xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2018-2019", tmp_path)
                 if p.suffix == ".xlsx")
-    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]
+    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Toàn tỉnh"]
     shown = {row[0]: row[4] for row in sheet.iter_rows(min_row=4, values_only=True)}
     assert shown["cbql_chua_dat"] == 0.15
     assert shown["cbql_kha"] == 52.03  # 346 / 665: the published 52.0 % to two decimals
@@ -71,9 +71,9 @@ def test_the_annual_report_speaks_vietnamese_to_its_readers(engine, settings, tm
     xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
                 if p.suffix == ".xlsx")
     book = openpyxl.load_workbook(xlsx, read_only=True)
-    header = next(book["Theo huyen"].iter_rows(min_row=3, max_row=3, values_only=True))
+    header = next(book["Theo huyện"].iter_rows(min_row=3, max_row=3, values_only=True))
     assert "GV trình độ từ CĐ trở lên %" in header and "gv_cd_tro_len" not in header
-    definitions = {row[0]: row[8] for row in book["Toan tinh"].iter_rows(min_row=4, values_only=True)}
+    definitions = {row[0]: row[8] for row in book["Toàn tỉnh"].iter_rows(min_row=4, values_only=True)}
     assert definitions["gv_dat_chuan_td"] == "từ trung cấp trở lên"
     assert definitions["gv_tren_chuan_td"] == "từ cao đẳng trở lên"
 
@@ -87,14 +87,14 @@ def test_the_annual_report_judges_a_year_before_its_target_year_as_progress(engi
     rebuild_marts(engine, [("2019-2020", "CN")])
     xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
                 if p.suffix == ".xlsx")
-    rows = {row[0]: row for row in openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"].iter_rows(
+    rows = {row[0]: row for row in openpyxl.load_workbook(xlsx, read_only=True)["Toàn tỉnh"].iter_rows(
         min_row=4, values_only=True)}
     assert rows["gv_cd_tro_len"][6:8] == ("2024-2025", "Chưa đến hạn (2024-2025); chưa đạt mức mục tiêu")
     assert rows["gv_kha_tro_len"][6:8] == ("2019-2020", "Đạt")  # 90 % of 90 % due in 2019-2020
 
 
 def test_the_district_sheet_has_one_row_per_reporting_district_with_its_own_name(engine, settings, tmp_path):
-    """Two districts reporting: the sheet 'Theo huyen' lists each once, under its own name. Pivoting on code and
+    """Two districts reporting: the sheet 'Theo huyện' lists each once, under its own name. Pivoting on code and
     name together with dropna=False made every code × name pair a row: 118 also appeared as 'Thuận Châu' (and 119
     as 'Quỳnh Nhai'), with 'không có dữ liệu' in every column; for Sơn La's 12 districts, 144 rows."""
     schools = {"14118001": {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 5},
@@ -103,7 +103,7 @@ def test_the_district_sheet_has_one_row_per_reporting_district_with_its_own_name
     rebuild_marts(engine, [("2019-2020", "CN")])
     xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
                 if p.suffix == ".xlsx")
-    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Theo huyen"]
+    sheet = openpyxl.load_workbook(xlsx, read_only=True)["Theo huyện"]
     header = next(sheet.iter_rows(min_row=3, max_row=3, values_only=True))
     column = header.index("GV trình độ từ CĐ trở lên %")
     rows = [(row[0], row[1], row[column]) for row in sheet.iter_rows(min_row=4, values_only=True)]
@@ -132,7 +132,7 @@ def test_the_annual_report_says_which_districts_its_province_figures_leave_out(e
     reporting(engine, "2019-2020", SON_LA[:10])
     paths = write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
     xlsx, csv_path = (next(p for p in paths if p.suffix == suffix) for suffix in (".xlsx", ".csv"))
-    note = openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]["A2"].value
+    note = openpyxl.load_workbook(xlsx, read_only=True)["Toàn tỉnh"]["A2"].value
     assert note == ("CHƯA ĐỦ SỐ LIỆU: số liệu toàn tỉnh chỉ tổng hợp từ 10/12 đơn vị; chưa có số liệu của: "
                     "Phòng GD&ĐT huyện Sốp Cộp (chỉ có tệp bị từ chối); Phòng GD&ĐT huyện Vân Hồ (chưa nộp).")
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
@@ -148,5 +148,5 @@ def test_the_annual_report_of_every_district_says_it_is_complete(engine, setting
     reporting(engine, "2019-2020", SON_LA)
     xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
                 if p.suffix == ".xlsx")
-    assert openpyxl.load_workbook(xlsx, read_only=True)["Toan tinh"]["A2"].value == \
+    assert openpyxl.load_workbook(xlsx, read_only=True)["Toàn tỉnh"]["A2"].value == \
         "Số liệu toàn tỉnh tổng hợp từ đủ 12/12 đơn vị."
