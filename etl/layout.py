@@ -36,6 +36,8 @@ class SheetSpec:
     columns: tuple[ColumnSpec, ...]
     table: str  # the warehouse table name (staging.<table>)
     row_key: str = "ma_truong"
+    ratio_marks: tuple[str, ...] = ()  # the layout's: a header holding one names no column of the sheet
+    count_sublabels: tuple[str, ...] = ()  # the layout's: under a count column's label merged wider, its count
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -59,6 +61,8 @@ class Layout:
     flags: dict[int, tuple[str, ...]]
     totals_qualifiers: tuple[str, ...] = ()  # words after a totals label that keep it one (`toàn huyện`)
     code_widths: dict[str, int] = field(default_factory=dict)  # codes of a fixed number of digits
+    ratio_marks: tuple[str, ...] = ()  # words or signs that make a header a ratio (`%`, `tỷ lệ`): no column
+    count_sublabels: tuple[str, ...] = ()  # `SL`, `Số lượng` under a label merged over its count and a ratio
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -75,6 +79,8 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
     spec = yaml.safe_load((LAYOUT_DIR / f"{template_version}.yaml").read_text(encoding="utf-8"))
     with open(LAYOUT_DIR / spec["columns_file"], encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
+    ratio_marks = tuple(spec.get("ratio_marks", ()))
+    count_sublabels = tuple(spec.get("count_sublabels", ()))
     sheets = {}
     for name, sheet in spec["sheets"].items():
         columns = tuple(
@@ -96,6 +102,8 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
             columns=columns,
             table=sheet["table"],
             row_key=sheet.get("row_key", "ma_truong"),
+            ratio_marks=ratio_marks,
+            count_sublabels=count_sublabels,
         )
     return Layout(
         template_version=spec["template_version"],
@@ -106,4 +114,6 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         enums={k: {key: tuple(v) for key, v in m.items()} for k, m in spec["enums"].items()},
         flags={int(k): tuple(v) for k, v in spec["flags"].items()},
         code_widths={k: int(v) for k, v in spec.get("code_widths", {}).items()},
+        ratio_marks=ratio_marks,
+        count_sublabels=count_sublabels,
     )

@@ -138,6 +138,22 @@ def bare_of_loose(loose: str) -> str:
     return _compact(_WORD.sub(lambda word: _ABBREVIATIONS.get(word[0], word[0]), text))
 
 
+def names_a_ratio(loose: str, marks: Iterable[str]) -> bool:
+    """Whether a text's `loose_label` holds one of `marks` (in their loose form): a sign (`%`) anywhere, a word
+    (`ty le`) as whole words. Such a header is a computed ratio beside a count, whatever else it says."""
+    words = None
+    for mark in marks:
+        if not any(ch.isalnum() for ch in mark):
+            if mark in loose:
+                return True
+            continue
+        if words is None:
+            words = f" {' '.join(''.join(ch if ch.isalnum() else ' ' for ch in loose).split())} "
+        if f" {mark} " in words:
+            return True
+    return False
+
+
 def trailing_notes(loose: str) -> list[str]:
     """The notes in brackets that `bare_of_loose` drops from the end of a text's `loose_label`, last first,
     but a column number (`kinh phi (trieu dong) (7)` -> [`trieu dong`])."""

@@ -66,6 +66,7 @@ from etl.normalize import (
     label_forms,
     loose_label,
     may_be_dressed,
+    names_a_ratio,
     normalize_label,
     normalize_sheet_name,
     note_agrees,
@@ -883,6 +884,8 @@ class _Matcher:
         self._texts: dict[tuple[str | None, ...], dict[int, str]] = {}
         self._key_rows: dict[tuple[str | None, ...], bool] = {}
         self._tiers = _label_tiers(spec)
+        self._ratio_marks = tuple(loose_label(mark) for mark in spec.ratio_marks)
+        self._count_sublabels = frozenset(compact_label(label) for label in spec.count_sublabels)
         self._memo: dict[str, str | None] = {}
         # Headers found in one label row under rows naming no column (titles), by that row and its
         # index: the same template gives the same label row in every district's file, and so the
@@ -933,6 +936,10 @@ class _Matcher:
             key = self._tiers[3][1].get(bare_of_loose(loose))
             if key is not None and self._notes.get(key) and not self._notes_agree(loose, key):
                 key = None  # `Kinh phí (nghìn đồng)` is not the column in `triệu đồng`: its amounts would be misread
+        if key is not None and self._ratio_marks and names_a_ratio(loose_label(stripped), self._ratio_marks):
+            # `Số trẻ mẫu giáo (%)`, `GV trong biên chế %`: the looser tiers drop the sign or the note, and the
+            # percentages were read as the count. No template label holds a mark (a test checks).
+            key = None
         if len(self._memo) < 50_000:
             self._memo[text] = key
         return key
@@ -949,6 +956,14 @@ class _Matcher:
         what the notes of the key's labels say, or there are none (`note_agrees`)."""
         written = trailing_notes(loose)
         return not written or any(note_agrees(w, t) for w in written for t in self._notes[key])
+
+    def group_count(self, group: str, sub_label: str) -> str | None:
+        """The count column a label merged over several columns names, when the sub-label under it says
+        "the count" (`SL`, `Số lượng`): `Số trẻ mẫu giáo` over `SL | %`. Else None."""
+        if compact_label(sub_label) not in self._count_sublabels:
+            return None
+        key = self.match(group)
+        return key if key is not None and self.columns[key].type == "int" else None
 
     def is_key(self, text: str | None) -> bool:
         return text is not None and text.strip() in self.keys
@@ -1177,6 +1192,8 @@ def _combined_matches(
             matches[c], labels[c] = key, top
         elif group is not None and not is_blank(bottom) and (key := matcher.match(f"{group} {bottom}")):
             matches[c], labels[c] = key, f"{group} {bottom}"
+        elif group is not None and not is_blank(bottom) and (key := matcher.group_count(group, bottom)):
+            matches[c], labels[c] = key, f"{group} / {bottom}"
     return matches, labels
 
 
@@ -1184,7 +1201,7 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
     """The label row (or pair of rows) naming the most template columns within the first rows."""
     known = matcher.known_header(grid, search_rows)
     if known is not None:
-        return _below_key_row(grid, matcher, known)
+        return _below_key_row(grid, matcher, _sub_labelled(grid, matcher, known))
     singles: list[dict[int, str]] = []
     for r in range(min(search_rows, grid.height)):  # rows made one at a time: the search usually stops early
         singles.append(_row_matches(grid.row(r), matcher))
@@ -1212,7 +1229,34 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
     header = _Header(first_row=first, data_start=last + 1, keys=keys, labels=labels)
     if complete:  # found in one row that stopped the search: rows 0 to `best` decide everything above
         matcher.remember_header(singles, grid.row(best), header)
+        header = _sub_labelled(grid, matcher, header)
     return _below_key_row(grid, matcher, header)
+
+
+def _sub_labelled(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
+    """A header found complete in one row, read with the row under it when that row splits a label merged over
+    several columns into sub-labels that put a column elsewhere: `Số trẻ mẫu giáo` over `% | SL` is the `SL`
+    column, where the merged label's first cell (the percentages) named it. Else the header as it is.
+
+    The row under is looked at only when it holds neither the row's key (a school, a course) nor a number (a
+    row numbering the columns); a row of units (`(người)`) or a heading names the same columns, or fewer, and
+    leaves the header as it is."""
+    r = header.first_row
+    if header.data_start != r + 1 or r + 1 >= grid.height:
+        return header
+    below = grid.row(r + 1)
+    key_columns = header.keys.get(matcher.spec.row_key, [])
+    if any(not is_blank(below[c]) for c in key_columns) or any(_looks_numeric(cell) for cell in below):
+        return header
+    pair, pair_labels = _combined_matches(grid.row(r), below, matcher)
+    keys: dict[str, list[int]] = {}
+    for c, key in sorted(pair.items()):
+        keys.setdefault(key, []).append(c)
+    if keys == header.keys or not header.keys.keys() <= keys.keys():
+        return header
+    labels = {c: _header_text(grid.row(r), below, c) for c in range(grid.width)}
+    labels = {c: t for c, t in labels.items() if t} | pair_labels
+    return _Header(first_row=r, data_start=r + 2, keys=keys, labels=labels)
 
 
 def _below_key_row(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
