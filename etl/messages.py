@@ -224,7 +224,7 @@ READER_RULES: dict[str, str] = {
     "totals_row_mismatch": "the totals row differs from the sum of the school rows",
     "ignored_sheet": "a sheet (or archive member) not in the template, skipped",
     "ignored_column": "a column not in the template (STT, notes), skipped",
-    "ignored_row": "a row without data (notes, signatures, a second totals row), skipped",
+    "ignored_row": "a row without data of its own (notes, signatures, a group's sums, a totals row too many), skipped",
 }
 
 # Rule codes ingest (etl/ingest.py) reports about a file as received, before any reading.

@@ -1319,6 +1319,7 @@ class _WorkbookReader:
         self.result = result
         self.findings = result.findings
         self._totals = _layout_memo(layout).totals
+        self._totals_first_words = {loose_label(label).split()[0] for label in layout.totals_labels}
         # sheets with a template cell read as empty where a value belongs (a data row's cell, a totals
         # cell, a ThongTin value): only there can a formula saved without its value hide (see `_read_one`)
         self.suspect_sheets: set[str] = set()
@@ -1828,6 +1829,11 @@ class _WorkbookReader:
             return False
         return self._totals(cell)
 
+    def starts_with_totals_word(self, text: str) -> bool:
+        """Whether a text begins with a word of a totals label (`Cộng cụm 1`, `Tổng công lập`)."""
+        words = loose_label(text).split()
+        return bool(words) and words[0].strip(":.") in self._totals_first_words
+
 
 class _TableReader:
     """Reads the rows of one table sheet below its header into columns, totals and findings."""
@@ -1851,7 +1857,10 @@ class _TableReader:
         self.bad: dict[str, bool] = {}  # key -> some cell unreadable (its column sum is not comparable)
         self._number_rows: dict[int, frozenset[int]] = {}
         self.data_rows: list[int] = []
-        self.totals: tuple[int, dict[str, Any]] | None = None
+        self.totals: tuple[int, dict[str, Any]] | None = None  # the totals row checked (`settle_totals`)
+        self.totals_rows: list[int] = []  # the rows labelled as totals (`Tổng cộng`, and a section's `Cộng`)
+        # rows without a code holding numbers: a group's sums (`Cộng cụm 1`) if they are, else unlabelled
+        self.sum_rows: list[int] = []
         self.counts: list[ColumnSpec] = []  # count columns for `_type_counts`
         self.error_columns: set[int] = set()  # grid columns with a formula error in a data row
         self.plain_codes = False  # every data row's code is plain digits (checked by `scan`)
@@ -1863,7 +1872,7 @@ class _TableReader:
         if self.row_col is None:
             return  # without the row key no row can be told apart; missing_column says so
         data_rows = self.data_rows
-        totals: tuple[int, dict[str, Any]] | None = None
+        totals_rows = self.totals_rows
         row = self.grid.row
         key_cells = self.grid.columns[self.row_col]
         plain = 0  # data rows whose code is plain digits
@@ -1880,7 +1889,9 @@ class _TableReader:
             if kind == "data":
                 data_rows.append(r)
             elif kind == "totals":
-                totals = self._totals_row(r, totals)
+                totals_rows.append(r)
+            elif kind == "sums":
+                self.sum_rows.append(r)
             elif kind == "second_table":
                 self.owner._add(
                     "error",
@@ -1902,9 +1913,8 @@ class _TableReader:
             # the rows the loop above counted as plain codes (the same test as its first branch)
             plain -= sum(1 for r in labelled if (cell := key_cells[r]) and len(cell) <= 20 and cell.isascii()
                          and cell.isdigit())
-            for r in labelled:
-                totals = self._totals_row(r, totals)
-        self.totals = totals
+            totals_rows.extend(labelled)
+            totals_rows.sort()
         self.plain_codes = plain == len(data_rows)
         errors = self.grid.errors
         in_data = set(data_rows) if errors else set()
@@ -1917,20 +1927,6 @@ class _TableReader:
             ]
 
     # -- row classification
-
-    def _totals_row(self, r: int, totals: tuple[int, dict[str, Any]] | None) -> tuple[int, dict[str, Any]]:
-        """The sheet's totals row after row r, a totals row, is met: r read if it is the first, else reported."""
-        if totals is None:
-            return r, self._read_totals_row(r, self.grid.row(r))
-        self.owner._add(
-            "warning",
-            "ignored_row",
-            f"Dòng {r + 1} là dòng tổng thứ hai trong trang '{self.grid.name}'; "
-            f"chỉ dòng tổng ở dòng {totals[0] + 1} được đối chiếu.",
-            sheet=self.grid.name,
-            row=r + 1,
-        )
-        return totals
 
     def _labelled_totals(self, data_rows: list[int]) -> list[int]:
         """The rows taken for data rows by their code that hold a totals label: the totals row with a number in
@@ -1970,26 +1966,14 @@ class _TableReader:
         if self._is_repeated_header(row):
             return "second_table"
         numeric = [c for c in filled if c not in self.ignored and ((r, c) in errors or _looks_numeric(row[c]))]
+        if (numeric and self.row_is_code and (is_blank(key_cell) or not _mostly_digits(key_cell))
+                and not any((r, c) in errors for c in numeric)):
+            return "sums"  # a group's subtotal, or else unlabelled: told once the schools' numbers are typed
         if numeric:
             for c in numeric:
                 if (r, c) in errors:
                     self.owner._formula_error(self.grid, r, c, self._column_at(c))
-            what = "mã trường" if self.row_is_code else f"'{_column(self.spec, self.spec.row_key).label_vi}'"
-            if self.row_is_code and not is_blank(key_cell) and _mostly_digits(key_cell):
-                # a code is written, but not as a code (a space or a stray sign inside): say so, not "no code"
-                problem = (f"mã trường '{_clip(key_cell, 40)}' không đúng dạng mã (chữ số, chữ cái và . _ / -, "
-                           f"không có khoảng trắng); hãy sửa mã trường")
-            else:
-                problem = f"không có {what} và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng"
-            self.owner._add(
-                "error",
-                "unlabelled_row",
-                f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng {problem}.",
-                sheet=self.grid.name,
-                row=r + 1,
-                key=self.spec.row_key,
-                value=_clip(key_cell),
-            )
+            self._unlabelled(r, row)
         else:
             text = " | ".join(row[c] or "" for c in filled)
             self.owner._add(
@@ -2001,6 +1985,30 @@ class _TableReader:
                 value=_clip(text),
             )
         return "other"
+
+    def _unlabelled(self, r: int, row: tuple[str | None, ...]) -> None:
+        """`unlabelled_row` (error): row r holds numbers but no key, and is neither a totals row nor a group's sums."""
+        key_cell = row[self.row_col]
+        what = "mã trường" if self.row_is_code else f"'{_column(self.spec, self.spec.row_key).label_vi}'"
+        if self.row_is_code and not is_blank(key_cell) and _mostly_digits(key_cell):
+            # a code is written, but not as a code (a space or a stray sign inside): say so, not "no code"
+            problem = (f"mã trường '{_clip(key_cell, 40)}' không đúng dạng mã (chữ số, chữ cái và . _ / -, "
+                       f"không có khoảng trắng); hãy sửa mã trường")
+        elif self.row_is_code and (label := self._row_label(row)) and self.owner.starts_with_totals_word(label):
+            # `Cộng cụm 1` whose numbers are no run of schools' sums: a slip in the sums, or a school left out
+            problem = (f"không có mã trường; nếu là dòng cộng của một nhóm trường ('{_clip(label, 40)}') thì số "
+                       f"liệu không bằng tổng các trường liền trên hoặc liền dưới nó; hãy sửa số liệu hoặc xoá dòng")
+        else:
+            problem = f"không có {what} và không phải dòng tổng cộng; hãy ghi {what} hoặc xoá dòng"
+        self.owner._add(
+            "error",
+            "unlabelled_row",
+            f"Dòng {r + 1} của trang '{self.grid.name}' có số liệu nhưng {problem}.",
+            sheet=self.grid.name,
+            row=r + 1,
+            key=self.spec.row_key,
+            value=_clip(key_cell),
+        )
 
     def _has_row_values(self, r: int, row: tuple[str | None, ...]) -> bool:
         """A row keyed by text (a course) is data when it carries a number or a valid enumeration value.
@@ -2138,7 +2146,97 @@ class _TableReader:
             self._number_rows[c] = self.grid.number_rows(c)
         return r in self._number_rows[c]
 
-    # -- totals row
+    # -- totals rows and groups' sums
+
+    def settle_totals(self) -> None:
+        """The totals row checked against the column sums, and every other row of sums told apart.
+
+        Clerks split the schools into sections (`I. Công lập`, `Cụm 1`) with a row of sums under or over
+        each (`Cộng cụm 1`, `Tổng công lập`, or a section's own `Cộng`) besides the sheet's `Tổng cộng`.
+        Of several totals rows, the sheet's is the one equal to the column sums, else the largest; the
+        others, and the rows without a code holding numbers, are a group's sums when they equal the sum of
+        a run of schools right above or below them (reported as info: each school is read in its own row, so
+        nothing is counted twice or lost). A totals row that is no such sum is a warning; an unlabelled row
+        still an error (its numbers may be a school's whose code is missing).
+        """
+        if not self.totals_rows and not self.sum_rows:
+            return
+        written = {r: self._read_totals_row(r, self.grid.row(r)) for r in self.totals_rows}
+        runs = _RunSums(self) if len(self.totals_rows) > 1 or self.sum_rows else None
+        grand = self._grand_total(written, runs)
+        if grand is not None:
+            self.totals = (grand, written[grand])
+            self.owner.result.totals[self.spec.name] = {"row": grand + 1, "values": written[grand]}
+            self._check_totals(grand, written[grand])
+        for r in self.totals_rows:
+            if r != grand and runs is not None:
+                self._other_totals_row(r, written[r], grand, runs)
+        for r in self.sum_rows:
+            self._sums_row(r, runs or _RunSums(self))
+
+    def _grand_total(self, written: dict[int, dict[str, Any]], runs: _RunSums | None) -> int | None:
+        """The sheet's totals row: the only one, else the first equal to the column sums, else the largest."""
+        if len(written) <= 1 or runs is None:
+            return next(iter(written), None)
+        for r, values in written.items():
+            if runs.equals_all(values):
+                return r
+        return max(written, key=lambda r: sum(abs(v) for v in written[r].values()))
+
+    def _other_totals_row(self, r: int, values: dict[str, Any], grand: int | None, runs: _RunSums) -> None:
+        run = runs.matching_run(r, values, shortest=1)
+        if run is not None:
+            self._group_sums(r, run)
+            return
+        self.owner._add(
+            "warning",
+            "ignored_row",
+            f"Dòng {r + 1} của trang '{self.grid.name}' là một dòng tổng nữa nhưng không bằng tổng của nhóm "
+            f"dòng nào liền trên hoặc liền dưới nó; dòng tổng cộng được đối chiếu là dòng {(grand or 0) + 1}. "
+            f"Hãy kiểm tra lại dòng {r + 1}.",
+            sheet=self.grid.name,
+            row=r + 1,
+            value=_clip(self._row_label(self.grid.row(r))),
+        )
+
+    def _sums_row(self, r: int, runs: _RunSums) -> None:
+        """A row without a code holding numbers: a group's sums, or `unlabelled_row`."""
+        row = self.grid.row(r)
+        values: dict[str, Any] = {}
+        for column in self.specs:
+            if column.type != "int":
+                continue
+            cell = row[self.by_key[column.key]]
+            try:
+                values[column.key] = 0 if is_blank(cell) else parse_count(cell)
+            except NotANumber:
+                self._unlabelled(r, row)
+                return
+        label = self._row_label(row)
+        # a run of one school is a section's sum only when the row says it sums (`Cộng ...`, `Tổng ...`)
+        shortest = 1 if label is not None and self.owner.starts_with_totals_word(label) else 2
+        run = runs.matching_run(r, values, shortest=shortest)
+        if run is None:
+            self._unlabelled(r, row)
+        else:
+            self._group_sums(r, run)
+
+    def _group_sums(self, r: int, run: tuple[int, int]) -> None:
+        first, last = run
+        lines = f"dòng {first + 1}" if first == last else f"các dòng {first + 1}–{last + 1}"
+        self.owner._add(
+            "info",
+            "ignored_row",
+            f"Dòng {r + 1} của trang '{self.grid.name}' là dòng cộng của {lines} (bằng tổng các dòng đó), "
+            f"đã bỏ qua: số liệu được lấy từ dòng của từng trường.",
+            sheet=self.grid.name,
+            row=r + 1,
+            value=_clip(self._row_label(self.grid.row(r))),
+        )
+
+    def _row_label(self, row: tuple[str | None, ...]) -> str | None:
+        """The first text of a row that is no number (`Cộng cụm 1`), for messages."""
+        return next((cell.strip() for cell in row if not is_blank(cell) and not _looks_numeric(cell)), None)
 
     def _read_totals_row(self, r: int, row: tuple[str | None, ...]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -2172,7 +2270,6 @@ class _TableReader:
                     key=column.key,
                     value=cell,
                 )
-        self.owner.result.totals[self.spec.name] = {"row": r + 1, "values": values}
         return values
 
     def _check_totals(self, r: int, written_values: dict[str, Any]) -> None:
@@ -2199,6 +2296,55 @@ class _TableReader:
             )
 
 
+class _RunSums:
+    """The count columns of a table's data rows as running sums, to tell whether a row of sums is the sum of a
+    run of consecutive schools (`matching_run`) or of all of them (`equals_all`). Columns with an unread cell
+    are left out: their sums mean nothing."""
+
+    def __init__(self, reader: _TableReader) -> None:
+        self.rows = reader.data_rows
+        keys, columns = [], []
+        for column in reader.specs:
+            cells = reader.values.get(column.key)
+            if column.type != "int" or cells is None or (not isinstance(cells, np.ndarray) and None in cells):
+                continue
+            keys.append(column.key)
+            columns.append(np.asarray(cells, dtype=np.int64))
+        self.keys = {key: i for i, key in enumerate(keys)}
+        matrix = np.column_stack(columns) if columns else np.zeros((len(self.rows), 0), dtype=np.int64)
+        self.prefix = np.vstack([np.zeros((1, len(keys)), dtype=np.int64), np.cumsum(matrix, axis=0)])
+
+    def _wanted(self, values: dict[str, Any]) -> tuple[list[int], np.ndarray] | None:
+        """The columns compared and the values written in them; None when nothing non-zero is written."""
+        pairs = [(self.keys[key], value) for key, value in values.items()
+                 if key in self.keys and isinstance(value, int)]
+        if not pairs or not any(value for _, value in pairs):
+            return None
+        return [i for i, _ in pairs], np.array([value for _, value in pairs], dtype=np.int64)
+
+    def equals_all(self, values: dict[str, Any]) -> bool:
+        wanted = self._wanted(values)
+        return wanted is not None and bool((self.prefix[-1, wanted[0]] == wanted[1]).all())
+
+    def matching_run(self, r: int, values: dict[str, Any], *, shortest: int) -> tuple[int, int] | None:
+        """The first and last grid rows of the shortest run of at least `shortest` consecutive data rows ending
+        right above row r (else starting right below it) whose sums are `values` in every column compared."""
+        wanted = self._wanted(values)
+        if wanted is None:
+            return None
+        columns, target = wanted
+        p = bisect.bisect_left(self.rows, r)
+        starts = self.prefix[: max(0, p - shortest + 1), columns]
+        above = np.flatnonzero((self.prefix[p, columns] - starts == target).all(axis=1))
+        if len(above):
+            return self.rows[int(above[-1])], self.rows[p - 1]
+        ends = self.prefix[p + shortest :, columns]
+        below = np.flatnonzero((ends - self.prefix[p, columns] == target).all(axis=1))
+        if len(below):
+            return self.rows[p], self.rows[p + shortest + int(below[0]) - 1]
+        return None
+
+
 _TEXT_TYPES = ("code", "text", "enum")
 _INTEGER_TYPES = ("int", "flag")
 
@@ -2212,8 +2358,7 @@ def _finish_tables(pending: list[tuple[_TableReader | None, list[Finding]]]) -> 
         if reader is not None:
             reader.owner.findings = found
             reader._read_values(reader.data_rows)
-            if reader.totals is not None:
-                reader._check_totals(*reader.totals)
+            reader.settle_totals()
     for reader in readers:
         reader.owner.findings = reader.owner.result.findings
 
