@@ -38,6 +38,7 @@ class SheetSpec:
     row_key: str = "ma_truong"
     ratio_marks: tuple[str, ...] = ()  # the layout's: a header holding one names no column of the sheet
     count_sublabels: tuple[str, ...] = ()  # the layout's: under a count column's label merged wider, its count
+    narrowing_notes: tuple[str, ...] = ()  # the layout's: a label's note holding one names no column (`(nữ)`)
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -63,6 +64,7 @@ class Layout:
     code_widths: dict[str, int] = field(default_factory=dict)  # codes of a fixed number of digits
     ratio_marks: tuple[str, ...] = ()  # words or signs that make a header a ratio (`%`, `tỷ lệ`): no column
     count_sublabels: tuple[str, ...] = ()  # `SL`, `Số lượng` under a label merged over its count and a ratio
+    narrowing_notes: tuple[str, ...] = ()  # `nữ`, `KH`, `năm trước` in a label's note: a part or another time
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -81,6 +83,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         rows = list(csv.DictReader(f))
     ratio_marks = tuple(spec.get("ratio_marks", ()))
     count_sublabels = tuple(spec.get("count_sublabels", ()))
+    narrowing_notes = tuple(spec.get("narrowing_notes", ()))
     sheets = {}
     for name, sheet in spec["sheets"].items():
         columns = tuple(
@@ -104,6 +107,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
             row_key=sheet.get("row_key", "ma_truong"),
             ratio_marks=ratio_marks,
             count_sublabels=count_sublabels,
+            narrowing_notes=narrowing_notes,
         )
     return Layout(
         template_version=spec["template_version"],
@@ -116,4 +120,5 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         code_widths={k: int(v) for k, v in spec.get("code_widths", {}).items()},
         ratio_marks=ratio_marks,
         count_sublabels=count_sublabels,
+        narrowing_notes=narrowing_notes,
     )

@@ -886,6 +886,7 @@ class _Matcher:
         self._tiers = _label_tiers(spec)
         self._ratio_marks = tuple(loose_label(mark) for mark in spec.ratio_marks)
         self._count_sublabels = frozenset(compact_label(label) for label in spec.count_sublabels)
+        self._narrowing_notes = tuple(loose_label(note) for note in spec.narrowing_notes)
         self._memo: dict[str, str | None] = {}
         # Headers found in one label row under rows naming no column (titles), by that row and its
         # index: the same template gives the same label row in every district's file, and so the
@@ -936,6 +937,8 @@ class _Matcher:
             key = self._tiers[3][1].get(bare_of_loose(loose))
             if key is not None and self._notes.get(key) and not self._notes_agree(loose, key):
                 key = None  # `Kinh phí (nghìn đồng)` is not the column in `triệu đồng`: its amounts would be misread
+            if key is not None and self._narrows(loose, key):
+                key = None  # `Tổng số giáo viên (nữ)` is not `gv_tong`: female teachers would be read as all of them
         if key is not None and self._ratio_marks and names_a_ratio(loose_label(stripped), self._ratio_marks):
             # `Số trẻ mẫu giáo (%)`, `GV trong biên chế %`: the looser tiers drop the sign or the note, and the
             # percentages were read as the count. No template label holds a mark (a test checks).
@@ -950,6 +953,14 @@ class _Matcher:
         (made on first use: most files never need them)."""
         return {column.key: notes for column in self.spec.columns
                 if (notes := [n for label in column.labels for n in trailing_notes(loose_label(label))])}
+
+    def _narrows(self, loose: str, key: str) -> bool:
+        """Whether a note in brackets after a text naming `key` once dropped names a part of its people, or another
+        time or source (`narrowing_notes`: `nữ`, `KH`, `năm trước`), which the key's own labels do not say."""
+        marks = self._narrowing_notes
+        return bool(marks) and any(
+            names_a_ratio(note, marks) and not any(names_a_ratio(own, marks) for own in self._notes.get(key, ()))
+            for note in trailing_notes(loose))
 
     def _notes_agree(self, loose: str, key: str) -> bool:
         """Whether the notes in brackets after a text naming `key` once they are dropped (`bare_of_loose`) say

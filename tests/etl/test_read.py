@@ -1211,6 +1211,31 @@ def test_a_label_whose_unit_is_the_templates_written_another_way_is_its_column(t
     assert wb.tables["LopBoiDuong"]["kinh_phi"].tolist() == [r["kinh_phi"] for r in expected["LopBoiDuong"]]
 
 
+@pytest.mark.parametrize(("sheet", "key", "label"), [
+    ("DoiNgu", "gv_tong", "Tổng số giáo viên (nữ)"), ("DoiNgu", "gv_tong", "Tổng số GV (theo định mức)"),
+    ("DoiNgu", "gv_tong", "Tổng số GV (năm học trước)"), ("TruongLop", "tre_mau_giao", "Số trẻ mẫu giáo (KH)"),
+    ("TruongLop", "tre_mau_giao", "Số trẻ mẫu giáo (dân tộc thiểu số)"),
+    ("DoiNgu", "gv_tong", "Tổng số GV (hợp đồng)")])
+def test_a_label_whose_note_names_a_part_or_another_time_is_not_the_column(tmp_path: Path, sheet: str, key: str,
+                                                                           label: str) -> None:
+    """Female teachers, the plan's figures, last year's: dropping the note read them as the column itself."""
+    book, _ = valid_book(2)
+    book[sheet][0][col(sheet, key)] = label
+    wb = read(tmp_path, book)
+    assert key not in wb.tables[sheet].columns
+    assert ("error", sheet, None, key, None) in findings(wb, "missing_column")
+    assert ("info", sheet, 1, None, label) in findings(wb, "ignored_column")
+
+
+@pytest.mark.parametrize("label", ["Tổng số giáo viên (người)", "Tổng số GV (*)", "Tổng số giáo viên (4)"])
+def test_a_label_whose_note_is_a_unit_or_a_mark_is_still_the_column(tmp_path: Path, label: str) -> None:
+    book, expected = valid_book(2)
+    book["DoiNgu"][0][col("DoiNgu", "gv_tong")] = label
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+
+
 @pytest.mark.parametrize(("label", "read_as"), [("Dân số độ tuổi nhà trẻ (0-3 tuổi)", None),
                                                 ("Dân số độ tuổi nhà trẻ (0 - 2 tuổi)", 4367),
                                                 ("Dân số độ tuổi nhà trẻ (0-2)", 4367)])
