@@ -1936,6 +1936,29 @@ class _TableReader:
                 for column in self.specs
                 if column.type == "int" and self.by_key[column.key] not in self.error_columns
             ]
+            if len(self.grid.columns) > len(self.header.labels):  # some column has no header text
+                self._report_unlabelled_columns(data_rows)
+
+    def _report_unlabelled_columns(self, data_rows: list[int]) -> None:
+        """A column without header text (the second cell of a merged label, a column added without a title)
+        that holds something in the school rows: it is not read, so say so, as for every ignored column."""
+        for c, cells in enumerate(self.grid.columns):
+            if c in self.header.labels:
+                continue
+            filled = [r for r in data_rows if not is_blank(cells[r])]
+            if not filled:
+                continue  # a spacer column
+            letter = self.grid.letter(c)
+            rows = ", ".join(str(r + 1) for r in filled[:5]) + (", …" if len(filled) > 5 else "")
+            self.owner._add(
+                "info",
+                "ignored_column",
+                f"Cột {letter} không có tên cột nhưng có dữ liệu ở {len(filled)} dòng (dòng {rows}), đã bỏ qua; "
+                f"nếu đó là số liệu của biểu mẫu, hãy ghi tên cột như trong mẫu.",
+                sheet=self.grid.name,
+                row=self.header.first_row + 1,
+                value=_clip(cells[filled[0]]),
+            )
 
     # -- row classification
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xlsxwriter
+from openpyxl.utils import get_column_letter
 
 from etl.layout import load_layout
 from etl.model import ParsedWorkbook
@@ -1323,3 +1324,19 @@ def test_a_missing_sheet_names_the_sheets_the_file_has_instead(tmp_path: Path) -
     assert missing.message.endswith(
         "Tệp có trang tính không mang tên nào của biểu mẫu: 'Trường và lớp'; nếu số liệu nằm ở một trang trong "
         "đó, hãy đổi tên trang ấy thành 'TruongLop'.")
+
+
+def test_a_column_without_header_text_holding_data_is_reported_a_spacer_is_not(tmp_path: Path) -> None:
+    """Every ignored column is reported: one the clerk added without a title (or the second cell of a merged
+    label) holds figures that are not read."""
+    book, expected = valid_book(3)
+    width = len(book["DoiNgu"][0])
+    book["DoiNgu"] = [[*row, None, None if r == 0 else 7 * r] for r, row in enumerate(book["DoiNgu"])]
+    wb = read(tmp_path, book)
+    assert errors(wb) == []
+    assert wb.tables["DoiNgu"]["gv_tong"].tolist() == [r["gv_tong"] for r in expected["DoiNgu"]]
+    letter = get_column_letter(width + 2)
+    [(severity, sheet, row, column, value)] = [f for f in findings(wb, "ignored_column") if f[1] == "DoiNgu"]
+    assert (severity, sheet, row, column, value) == ("info", "DoiNgu", 1, None, "7")
+    [message] = [f.message for f in wb.findings if f.rule == "ignored_column" and f.sheet == "DoiNgu"]
+    assert message.startswith(f"Cột {letter} không có tên cột nhưng có dữ liệu ở 3 dòng (dòng 2, 3, 4)")
