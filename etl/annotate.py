@@ -9,8 +9,13 @@ a missing school) are told as well. Info findings are recorded only and never an
 
 The column of a finding is found by its header, as the reader finds it: in the first 15 rows of the sheet,
 a cell equal (NFC, case-folded, whitespace collapsed; then without diacritics) to the template key, its
-Vietnamese label or one of its aliases (etl/layouts/). In the key/value sheet ThongTin the value is in
-column B. When the header is not found, the comment goes on column A of the row.
+Vietnamese label or one of its aliases (etl/layouts/). In the key/value sheet ThongTin the value is the
+first filled cell after the label, as the reader reads it (column B, or C when the label is merged over A:B).
+When the header is not found, the comment goes on column A of the row. `annotate` also says where each
+finding was marked (`Place`: the cell and the header as the district wrote it), which the e-mail quotes.
+
+A copy we annotated earlier, corrected and sent back, loses our earlier comments and fills first: only
+tonight's findings are marked on it.
 
 A CSV submission (`.zip`) or a workbook that cannot be opened gets a new workbook holding only the
 "Lỗi cần sửa" sheet.
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +33,7 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import quote_sheetname
+from openpyxl.utils import column_index_from_string, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -45,6 +50,11 @@ FILLS = {
 }
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
 HEADER_SEARCH_ROWS = 15
+# how a comment of ours carries the district's own note that was on the cell
+CLERK_NOTE = "\n\n--- Ghi chú của đơn vị ---\n"
+# rules whose value is not one the district wrote: the code of a school left out, a district total, an
+# indicator, a merged range. Shown as "Giá trị đã ghi" it sent the clerk looking for a cell that is not there
+VALUE_NOT_WRITTEN = frozenset({"missing_school", "yoy_change", "outlier", "merged_cells"})
 MAX_HEADER_COLUMNS = 300
 
 # What each rule expects, told to the district (rule codes: spec/interfaces.md, submission-template.md).
@@ -150,31 +160,38 @@ def _find_sheet(wb: openpyxl.Workbook, name: str | None) -> Worksheet | None:
     return next((wb[s] for s in wb.sheetnames if _sheet_key(s) == wanted and s != ERRORS_SHEET), None)
 
 
-def _header_columns(ws: Worksheet) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """normalised text -> first column holding it in the first 15 rows (exact, loose and bare forms: the
-    reader's last tier, `normalize.bare_label`)."""
-    exact: dict[str, int] = {}
-    loose_map: dict[str, int] = {}
-    bare_map: dict[str, int] = {}
+# a header as the annotator finds it: its 1-based column and its text as the district wrote it
+Header = tuple[int, str]
+HeaderMaps = tuple[dict[str, Header], dict[str, Header], dict[str, Header]]
+
+
+def _header_columns(ws: Worksheet) -> HeaderMaps:
+    """normalised text -> first cell holding it in the first 15 rows (exact, loose and bare forms: the
+    reader's last tier, `normalize.bare_label`), as (column, text written)."""
+    exact: dict[str, Header] = {}
+    loose_map: dict[str, Header] = {}
+    bare_map: dict[str, Header] = {}
     max_col = min(ws.max_column or 1, MAX_HEADER_COLUMNS)
     for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=max_col):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.strip():
-                exact.setdefault(normalize(cell.value), cell.column)
-                loose_map.setdefault(loose(cell.value), cell.column)
-                bare_map.setdefault(bare_label(cell.value), cell.column)
+                found = (cell.column, re.sub(r"\s+", " ", unicodedata.normalize("NFC", cell.value)).strip())
+                exact.setdefault(normalize(cell.value), found)
+                loose_map.setdefault(loose(cell.value), found)
+                bare_map.setdefault(bare_label(cell.value), found)
     return exact, loose_map, bare_map
 
 
-def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
-                  _cache: dict[str, tuple[dict[str, int], dict[str, int], dict[str, int]]] | None = None
-                  ) -> int | None:
-    """1-based column of a template key in a sheet, found by its header; None when not found."""
+def _is_key_value(ws: Worksheet, sheet: str | None) -> bool:
     canonical = canonical_sheet(sheet or ws.title)
-    layout = load_layout()
-    if canonical and layout.sheets[canonical].kind == "key_value":
-        return 2
-    if not key:
+    return bool(canonical) and load_layout().sheets[canonical].kind == "key_value"
+
+
+def locate_header(ws: Worksheet, sheet: str | None, key: str | None,
+                  _cache: dict[str, HeaderMaps] | None = None) -> Header | None:
+    """The column of a template key in a table sheet and its header as written, found by the header;
+    None when not found (and for the key/value sheet ThongTin, whose values are found by row)."""
+    if not key or _is_key_value(ws, sheet):
         return None
     if _cache is not None and ws.title in _cache:
         exact, loose_map, bare_map = _cache[ws.title]
@@ -183,7 +200,8 @@ def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
         if _cache is not None:
             _cache[ws.title] = (exact, loose_map, bare_map)
     spec = column_spec(sheet or ws.title, key)
-    names = [key, *(spec.labels if spec else ())]
+    # the labels before the key: of a label row and a key row, the clerk reads the labels
+    names = [*(spec.labels if spec else ()), key]
     for name in names:
         if normalize(name) in exact:
             return exact[normalize(name)]
@@ -196,6 +214,44 @@ def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
     return None
 
 
+def _merged_end(ws: Worksheet, row: int, column: int) -> int:
+    """The last column of the merged range starting at (row, column), or the column itself."""
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= row <= merged.max_row and merged.min_col == column:
+            return merged.max_col
+    return column
+
+
+def value_column(ws: Worksheet, row: int) -> int:
+    """The column of a ThongTin item's value in its row, found as the reader finds it: the first filled
+    cell after the label (the row's first filled cell); the label's own cell when it holds the value after
+    a colon (`Mã đơn vị: 118`); the cell after the label (after its merged range) when the value is empty.
+    Forms often merge the label over two columns and put the value in C: the comment belongs there, not
+    on the label."""
+    filled = [c.column for c in ws[row] if not isinstance(c, MergedCell) and c.value is not None
+              and str(c.value).strip()]
+    if not filled:
+        return 2
+    label = filled[0]
+    after = [c for c in filled if c > label]
+    if after:
+        return after[0]
+    text = str(ws.cell(row=row, column=label).value)
+    if ":" in text and text.partition(":")[2].strip():
+        return label
+    return _merged_end(ws, row, label) + 1
+
+
+def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
+                  _cache: dict[str, HeaderMaps] | None = None, row: int | None = None) -> int | None:
+    """1-based column of a template key in a sheet, found by its header (in ThongTin, the value's column
+    in `row`, else B); None when not found."""
+    if _is_key_value(ws, sheet):
+        return value_column(ws, row) if row else 2
+    found = locate_header(ws, sheet, key, _cache)
+    return found[0] if found else None
+
+
 def _anchor(ws: Worksheet, row: int, column: int):
     cell = ws.cell(row=row, column=column)
     if isinstance(cell, MergedCell):
@@ -205,54 +261,83 @@ def _anchor(ws: Worksheet, row: int, column: int):
     return cell
 
 
+def shown_value(f: dict) -> str:
+    """The value to show as "written by the district": none for a finding whose value the district did not
+    write (the code of a school left out, a district total, a merged range), which the message states."""
+    if f.get("value") in (None, "") or f.get("rule") in VALUE_NOT_WRITTEN:
+        return ""
+    return str(f["value"])
+
+
 def _finding_line(f: dict) -> str:
     severity = SEVERITY_VI.get(f.get("severity") or "", f.get("severity") or "")
     label = column_label(f.get("sheet"), f.get("column_key"))
     parts = [f"[{severity}] {f.get('message') or ''}".strip()]
     if label:
         parts.append(f"Cột: {label}")
-    if f.get("value") not in (None, ""):
-        parts.append(f"Giá trị đã ghi: {f['value']}")
+    if shown_value(f):
+        parts.append(f"Giá trị đã ghi: {shown_value(f)}")
     if rule_text(f.get("rule")):
         parts.append(f"Yêu cầu: {rule_text(f.get('rule'))}")
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a finding was marked in the district's own workbook."""
+
+    sheet: str  # the sheet's name in the file
+    cell: str  # `K8`
+    header: str | None  # the column's header as the district wrote it (None in ThongTin, or not found)
+
+    @property
+    def column_letter(self) -> str:
+        return self.cell.rstrip("0123456789")
+
+
+@dataclass(frozen=True)
+class AnnotatedCopy:
+    path: Path
+    places: list[Place | None]  # one per finding given (None: not marked on a cell)
+
+
 # ------------------------------------------------------------------ the workbook
-def _reportable(findings: Iterable[dict]) -> list[dict]:
-    return [f for f in findings if f.get("severity") in ("error", "warning")]
+def _sort_key(f: dict, place: Place | None) -> tuple:
+    """The errors sheet in the order the clerk fills the file: findings of the whole file first, then the
+    template's sheets in order, each by row and column as in the file."""
+    sheet = f.get("sheet")
+    canonical = canonical_sheet(sheet)
+    order = list(load_layout().sheets)
+    sheet_rank = (0, 0, "") if not sheet else (1, order.index(canonical), sheet) if canonical else (2, 0, sheet)
+    column = column_index_from_string(place.column_letter) if place else 0
+    return (*sheet_rank, f.get("row_number") or 0, column, 0 if f.get("severity") == "error" else 1)
 
 
-def _sort_key(f: dict) -> tuple:
-    return (f.get("sheet") or "", f.get("row_number") or 0, f.get("column_key") or "",
-            0 if f.get("severity") == "error" else 1)
-
-
-def _write_errors_sheet(wb: openpyxl.Workbook, findings: list[dict], cells: dict[int, str | None],
-                        sheets: dict[int, str | None]) -> Worksheet:
+def _write_errors_sheet(wb: openpyxl.Workbook, findings: list[dict], places: list[Place | None]) -> Worksheet:
     if ERRORS_SHEET in wb.sheetnames:  # a district resent our annotated copy: list tonight's findings only
         del wb[ERRORS_SHEET]
     ws = wb.create_sheet(ERRORS_SHEET, 0)
     ws.append(["STT", "Mức độ", "Trang tính", "Dòng", "Ô", "Cột", "Giá trị đã ghi", "Nội dung", "Yêu cầu"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for n, (i, f) in enumerate(sorted(enumerate(findings), key=lambda p: _sort_key(p[1])), start=1):
+    ranked = sorted(zip(findings, places, strict=True), key=lambda p: _sort_key(*p))
+    for n, (f, place) in enumerate(ranked, start=1):
         ws.append([
             n,
             SEVERITY_VI.get(f.get("severity") or "", f.get("severity")),
             f.get("sheet") or "",
             f.get("row_number"),
-            cells.get(i) or "",
-            column_label(f.get("sheet"), f.get("column_key")),
-            f.get("value") if f.get("value") is not None else "",
+            place.cell if place else "",
+            (place.header if place and place.header else column_label(f.get("sheet"), f.get("column_key"))),
+            shown_value(f),
             f.get("message") or "",
             rule_text(f.get("rule")),
         ])
         row = ws.max_row
         ws.cell(row=row, column=2).fill = FILLS.get(f.get("severity"), PatternFill())
-        if cells.get(i) and sheets.get(i):
+        if place:
             link = ws.cell(row=row, column=5)
-            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(sheets[i])}!{cells[i]}")
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(place.sheet)}!{place.cell}")
             link.font = Font(color="FF0563C1", underline="single")
     for column, width in zip("ABCDEFGHI", (5, 10, 16, 7, 7, 32, 18, 70, 60), strict=True):
         ws.column_dimensions[column].width = width
@@ -272,27 +357,52 @@ def _open_source(source: Path) -> openpyxl.Workbook | None:
         return None
 
 
-def annotate_workbook(source: Path, findings: list[dict], out: Path) -> Path:
-    """Write to `out` the district's workbook with every error and warning marked (module docstring)."""
+def _clear_earlier_marks(wb: openpyxl.Workbook) -> None:
+    """Remove the marks of an earlier annotation from a copy the district corrected and sent back.
+
+    Clerks fix the copy they were sent: the values change, but our comments and fills stay, so a fixed
+    cell kept its red fill and its comment naming the error it no longer has, and an accepted file came
+    back covered in errors. A comment of ours (author `tonghop`) is removed, the district's own note it
+    carried is given back, and its cell loses our fill; tonight's findings are then marked afresh."""
+    ours = {ERROR_COLOR, WARNING_COLOR}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                comment = cell.comment
+                if comment is None or comment.author != AUTHOR:
+                    continue
+                _, marker, note = comment.text.partition(CLERK_NOTE)
+                cell.comment = Comment(note, "") if marker and note.strip() else None
+                if cell.fill is not None and cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in ours:
+                    cell.fill = PatternFill()
+
+
+def annotate(source: Path, findings: list[dict], out: Path) -> AnnotatedCopy:
+    """Write to `out` the district's workbook with every error and warning marked (module docstring), and
+    say where each finding of `findings` was marked."""
     source, out = Path(source), Path(out)
-    findings = _reportable(findings)
+    places: list[Place | None] = [None] * len(findings)
+    reportable = [i for i, f in enumerate(findings) if f.get("severity") in ("error", "warning")]
     wb = _open_source(source)
-    cells: dict[int, str | None] = {}
-    sheets: dict[int, str | None] = {}
     if wb is None:
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
     else:
-        header_cache: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+        _clear_earlier_marks(wb)
+        header_cache: dict[str, HeaderMaps] = {}
         marks: dict[tuple[str, str], list[dict]] = {}
-        for i, f in enumerate(findings):
+        for i in reportable:
+            f = findings[i]
             ws = _find_sheet(wb, f.get("sheet"))
             row = f.get("row_number")
             if ws is None or not row:
                 continue
-            column = locate_column(ws, f.get("sheet"), f.get("column_key"), header_cache) or 1
+            header = None if _is_key_value(ws, f.get("sheet")) else locate_header(
+                ws, f.get("sheet"), f.get("column_key"), header_cache)
+            column = header[0] if header else locate_column(ws, f.get("sheet"), f.get("column_key"),
+                                                            header_cache, int(row)) or 1
             cell = _anchor(ws, int(row), column)
-            cells[i], sheets[i] = cell.coordinate, ws.title
+            places[i] = Place(ws.title, cell.coordinate, header[1] if header else None)
             marks.setdefault((ws.title, cell.coordinate), []).append(f)
         for (title, coordinate), on_cell in marks.items():
             cell = wb[title][coordinate]
@@ -300,15 +410,20 @@ def annotate_workbook(source: Path, findings: list[dict], out: Path) -> Path:
             cell.fill = FILLS[worst]
             text = "\n\n".join(_finding_line(f) for f in on_cell)
             if cell.comment is not None and cell.comment.author != AUTHOR:
-                text = f"{text}\n\n--- Ghi chú của đơn vị ---\n{cell.comment.text}"
+                text = f"{text}{CLERK_NOTE}{cell.comment.text}"
             comment = Comment(text, AUTHOR)
             comment.width = 360
             comment.height = min(600, 40 + 16 * (text.count("\n") + 1 + len(text) // 55))
             cell.comment = comment
-    ws = _write_errors_sheet(wb, findings, cells, sheets)
+    ws = _write_errors_sheet(wb, [findings[i] for i in reportable], [places[i] for i in reportable])
     wb.active = wb.sheetnames.index(ws.title)
     for other in wb.worksheets:
         other.sheet_view.tabSelected = other is ws
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
-    return out
+    return AnnotatedCopy(out, places)
+
+
+def annotate_workbook(source: Path, findings: list[dict], out: Path) -> Path:
+    """Write to `out` the district's workbook with every error and warning marked (module docstring)."""
+    return annotate(source, findings, out).path

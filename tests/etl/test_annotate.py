@@ -11,6 +11,8 @@ from etl.annotate import (
     ERROR_COLOR,
     ERRORS_SHEET,
     WARNING_COLOR,
+    Place,
+    annotate,
     annotate_workbook,
     canonical_sheet,
     column_label,
@@ -101,7 +103,8 @@ def test_the_errors_sheet_lists_every_error_and_warning(tmp_path):
     assert len(rows) == 6  # the info finding is not listed
     by_message = {r[7]: r for r in rows}
     missing = by_message["Thiếu trường 14118003 (Trường MN Chiềng Ơn)"]
-    assert missing[1:4] == ("Lỗi", "Đội ngũ", None) and missing[5] == "Mã trường" and missing[6] == "14118003"
+    assert missing[1:4] == ("Lỗi", "Đội ngũ", None) and missing[5] == "Mã trường"
+    assert missing[6] is None  # the code of a school left out is no value the district wrote (the message says it)
     assert "Mọi trường đang hoạt động" in missing[8]
     assert by_message["Thiếu trang tính BoiDuong"][2] in ("", None)
     over = by_message["GV trong biên chế (25) lớn hơn Tổng số giáo viên (20)"]
@@ -149,3 +152,68 @@ def test_a_column_is_located_by_its_label_as_the_reader_matches_it():
     assert locate_column(ws, "DoiNgu", "gv_tong") == 3
     assert locate_column(ws, "DanhGiaChuan", "cbql_tot") == 4
     assert locate_column(ws, "DoiNgu", "nv_tong") is None
+
+
+def test_a_corrected_copy_sent_back_loses_the_earlier_marks(tmp_path):
+    # the clerk fixes the annotated copy itself and sends it back; its new findings are elsewhere
+    first = annotate_workbook(district_workbook(tmp_path / "in.xlsx"), FINDINGS[:1], tmp_path / "a1.xlsx")
+    wb = openpyxl.load_workbook(first)
+    wb["Đội ngũ"]["D6"] = 18  # fixed: no more than the 20 teachers
+    wb["Đội ngũ"]["E6"].fill = openpyxl.styles.PatternFill(fill_type="solid", start_color="FFFF9999")  # their own
+    wb.save(tmp_path / "corrected.xlsx")
+    second = annotate_workbook(tmp_path / "corrected.xlsx", FINDINGS[1:2], tmp_path / "a2.xlsx")
+
+    staff = openpyxl.load_workbook(second)["Đội ngũ"]
+    # D6 is no longer marked: our fill is gone and the district's own note is back on its own
+    assert rgb(staff["D6"]) is None
+    assert staff["D6"].comment.text == "số liệu tạm tính" and staff["D6"].comment.author != AUTHOR
+    # tonight's finding is marked; a fill the district chose itself (no comment of ours) stays
+    assert rgb(staff["C7"]) == WARNING_COLOR and "bình quân" in staff["C7"].comment.text
+    assert rgb(staff["E6"]) == ERROR_COLOR and staff["E6"].comment is None
+    commented = [c.coordinate for row in staff.iter_rows() for c in row if c.comment is not None]
+    assert commented == ["D6", "C7"]
+
+
+def test_a_thong_tin_value_is_marked_where_the_reader_reads_it(tmp_path):
+    # forms merge the label over A:B and put the value in C; an item may also be written "label: value"
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "ThongTin"
+    info.append(["Phiên bản biểu mẫu", None, "DA33-MN-v1"])
+    info.append(["Năm học", None, "2018-2019"])
+    info.append(["Mã đơn vị: 152"])
+    info.append(["Người lập biểu"])
+    for row in (1, 2, 4):
+        info.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+    wb.save(tmp_path / "in.xlsx")
+    findings = [
+        {"severity": "error", "rule": "wrong_period", "sheet": "ThongTin", "row_number": 2, "column_key": "nam_hoc",
+         "value": "2018-2019", "message": "Năm học không đúng kỳ tiếp nhận"},
+        {"severity": "error", "rule": "unknown_district", "sheet": "ThongTin", "row_number": 3,
+         "column_key": "ma_don_vi", "value": "152", "message": "Mã đơn vị không có trong danh mục"},
+        {"severity": "error", "rule": "missing_value", "sheet": "ThongTin", "row_number": 4, "column_key": "nguoi_lap",
+         "value": None, "message": "Thiếu thông tin bắt buộc 'Người lập biểu'"},
+    ]
+    copy = annotate(tmp_path / "in.xlsx", findings, tmp_path / "out.xlsx")
+    assert [p.cell for p in copy.places] == ["C2", "A3", "C4"]
+    info = openpyxl.load_workbook(copy.path)["ThongTin"]
+    assert rgb(info["C2"]) == ERROR_COLOR and "Năm học không đúng" in info["C2"].comment.text
+    assert info["A2"].comment is None and rgb(info["A2"]) is None  # the label is not the value
+    assert "Mã đơn vị không có" in info["A3"].comment.text and "Thiếu thông tin" in info["C4"].comment.text
+
+
+def test_each_finding_is_placed_at_its_cell_under_the_header_the_district_wrote(tmp_path):
+    source = district_workbook(tmp_path / "in.xlsx")
+    copy = annotate(source, FINDINGS, tmp_path / "out.xlsx")
+    places = dict(zip((f["rule"] for f in FINDINGS), copy.places, strict=True))
+    assert places["exceeds_total"] == Place("Đội ngũ", "D6", "GV trong biên chế")
+    assert places["teacher_ratio"] == Place("Đội ngũ", "C7", "TỔNG SỐ giáo viên")  # as written (NFC, spaces)
+    assert places["wrong_period"] == Place("Thông tin", "B3", None)
+    assert places["unknown_column_thing"] == Place("Đội ngũ", "A7", None)
+    assert places["missing_school"] is None and places["missing_sheet"] is None and places["ignored_column"] is None
+    # the errors sheet runs in the template's order (ThongTin before DoiNgu), then by row and column
+    rows = list(openpyxl.load_workbook(copy.path)[ERRORS_SHEET].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3], r[4]) for r in rows] == [
+        (None, None, None), ("Thông tin", 3, "B3"), ("Đội ngũ", None, None), ("Đội ngũ", 6, "D6"),
+        ("Đội ngũ", 7, "A7"), ("Đội ngũ", 7, "C7")]
+    assert rows[5][5] == "TỔNG SỐ giáo viên"  # the column as the district labelled it
