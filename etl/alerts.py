@@ -30,13 +30,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl.annotate import annotate_workbook, canonical_sheet, column_label, rule_text
+from etl.annotate import AnnotatedCopy, Place, annotate, canonical_sheet, column_label, rule_text, shown_value
 from etl.config import TZ, Settings
 from etl.layout import load_layout
 from etl.mail import OutgoingMail, send_messages
 
 log = logging.getLogger(__name__)
 KY_VI = {"HKI": "Sơ kết học kỳ I", "CN": "Tổng kết cả năm"}
+KY_SHORT_VI = {"HKI": "học kỳ I", "CN": "cuối năm"}  # as the template's ThongTin offers the round
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 STATUS_VI = {
     "accepted": "chấp nhận",
@@ -197,20 +198,42 @@ def _tally(n_errors: int, n_warnings: int) -> str:
     return f"đã tiếp nhận, {n_warnings} cảnh báo"
 
 
+# The verdict as the subject says it, in capitals as the body's "Kết quả" line: a clerk sorting the Sở's mail
+# sees which files came back without opening them.
+SUBJECT_VERDICT = {
+    "accepted": "ĐÃ CHẤP NHẬN",
+    "superseded": "ĐÃ CHẤP NHẬN",
+    "rejected": "BỊ TỪ CHỐI",
+    "held": "HỢP LỆ, CHỜ MỞ KHÓA KỲ BÁO CÁO",
+    "duplicate": "TRÙNG TỆP ĐÃ GỬI",
+}
+
+
 def _subject(so: str, items: list[tuple[dict, list[dict]]]) -> str:
+    """District, period and verdict: `[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Quỳnh Nhai – báo cáo GDMN năm học
+    2019-2020, cuối năm: BỊ TỪ CHỐI, cần sửa 4 lỗi`. The district is named because the file's own address
+    is often a person's who reports for the office, and forwards; a file of an unknown district is named by
+    its file name."""
     n_errors = sum(_counts(f)[0] for _, f in items)
     n_warnings = sum(_counts(f)[1] for _, f in items)
+    s = items[0][0]
+    unit = f"{s['ten_don_vi']} – " if s["ten_don_vi"] else ""
     if len(items) == 1:
-        s = items[0][0]
-        what = (
-            f"Báo cáo GDMN năm học {s['nam_hoc']} ({s['ky_bao_cao']})"
-            if s["nam_hoc"]
-            else f"Tệp báo cáo {s['file_name']}"
-        )
-        if s["status"] == "held" and not n_errors:
-            return f"[{so}] {what}: hợp lệ, chờ mở khóa kỳ báo cáo, {n_warnings} cảnh báo"
-        return f"[{so}] {what}: {_tally(n_errors, n_warnings)}"
-    return f"[{so}] Kết quả tiếp nhận {len(items)} tệp báo cáo GDMN: {_tally(n_errors, n_warnings)}"
+        ky = KY_SHORT_VI.get(s["ky_bao_cao"], s["ky_bao_cao"])
+        what = (f"báo cáo GDMN năm học {s['nam_hoc']}" + (f", {ky}" if ky else "")
+                if s["nam_hoc"] else f"tệp báo cáo {s['file_name']}")
+        verdict = SUBJECT_VERDICT.get(s["status"], STATUS_VI.get(s["status"], s["status"]))
+        tally = _tally(n_errors, n_warnings) if n_errors else (
+            f"{n_warnings} cảnh báo cần kiểm tra" if n_warnings else "")
+        return f"[{so}] {_capital(unit + what)}: {verdict}" + (f", {tally}" if tally else "")
+    verdicts = [s["status"] for s, _ in items]
+    parts = [f"{verdicts.count(v)} {STATUS_VI[v]}" for v in dict.fromkeys(verdicts) if v in STATUS_VI]
+    return (f"[{so}] {_capital(unit)}kết quả tiếp nhận {len(items)} tệp báo cáo GDMN ({', '.join(parts)}): "
+            f"{_tally(n_errors, n_warnings)}")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _by_sheet(findings: list[dict]) -> list[tuple[str | None, list[dict]]]:
@@ -230,17 +253,34 @@ def _by_sheet(findings: list[dict]) -> list[tuple[str | None, list[dict]]]:
     return sorted(groups.items(), key=lambda kv: place(kv[0]))
 
 
-def _finding_text(f: dict) -> str:
+def _column_text(f: dict, place: Place | None) -> str:
+    """The column as the clerk finds it in the file: its header as written there (else the template's label)."""
+    if place and place.header:
+        return place.header
+    return column_label(f["sheet"], f["column_key"])
+
+
+def _finding_text(f: dict, place: Place | None = None) -> str:
+    """One finding as a line of the e-mail: where (row, the cell in the district's file, the column as
+    labelled there), the message, the value as written, and the rule expected."""
     where = []
     if f["row_number"]:
         where.append(f"dòng {f['row_number']}")
+    if place:
+        where.append(f"ô {place.cell}")
     if f["column_key"]:
-        where.append(f'cột "{column_label(f["sheet"], f["column_key"])}"')
+        where.append(f'cột "{_column_text(f, place)}"')
     where_text = ", ".join(where)
     head = f"[{SEVERITY_VI[f['severity']]}] " + (where_text[:1].upper() + where_text[1:] + ": " if where else "")
-    value = f' (giá trị đã ghi: "{f["value"]}")' if f["value"] not in (None, "") else ""
+    message = (f["message"] or "").rstrip()
+    value = f' (giá trị đã ghi: "{shown_value(f)}")' if shown_value(f) else ""
+    if value and message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]  # `... giáo viên (giá trị đã ghi: "25").`
+    # one full stop after the message, whether or not it ends with one; the rule's own text is left whole
+    # (replacing ".." ate the ellipsis of "#VALUE!...")
+    end = "" if message.endswith((".", "!", "?")) and not value else "."
     rule = f" Yêu cầu: {rule_text(f['rule'])}" if rule_text(f["rule"]) else ""
-    return f"{head}{f['message']}{value}.{rule}".replace("..", ".")
+    return f"{head}{message}{value}{end}{rule}"
 
 
 def _listed(on_sheet: list[dict]) -> tuple[list[dict], list[list[dict]]]:
@@ -276,12 +316,12 @@ def _summary_text(rest: list[dict], attached: bool) -> tuple[str, str, str]:
     return where, columns, sentence
 
 
-def _attachment_for(settings: Settings, s: dict, findings: list[dict]) -> Path | None:
+def _attachment_for(settings: Settings, s: dict, findings: list[dict]) -> AnnotatedCopy | None:
     source = Path(s["archive_path"]) if s["archive_path"] else None
     stem = Path(s["file_name"]).stem or "bao-cao"
     out = settings.home / "annotated" / f"{stem}_danh-dau-loi_{s['submission_id']}.xlsx"
     try:
-        return annotate_workbook(source or Path("missing.zip"), findings, out)
+        return annotate(source or Path("missing.zip"), findings, out)
     except Exception:  # noqa: BLE001 - the e-mail lists every finding even if the copy cannot be made
         log.exception("could not annotate submission %s", s["submission_id"])
         return None
@@ -309,7 +349,8 @@ def _district_mail(
                 if s["nam_hoc"] and s["ky_bao_cao"] else period_vi(s["nam_hoc"], s["ky_bao_cao"]))
         attachment = _attachment_for(settings, s, findings)
         if attachment:
-            attachments.append(attachment)
+            attachments.append(attachment.path)
+        places = {id(f): place for f, place in zip(findings, attachment.places, strict=True)} if attachment else {}
         text += [
             f"Tệp: {s['file_name']} (nhận lúc {fmt_time(s['received_at'])}, mã tiếp nhận #{s['submission_id']})",
             f"Báo cáo GDMN {what}",
@@ -329,26 +370,27 @@ def _district_mail(
             listed, rest = _listed(on_sheet)
             summaries = [(group[0], *_summary_text(group, attachment is not None)) for group in rest]
             text.append(f"{title}:")
-            text += [f"  - {_finding_text(f)}" for f in listed]
+            text += [f"  - {_finding_text(f, places.get(id(f)))}" for f in listed]
             text += [f"  - [{SEVERITY_VI[f['severity']]}] {sentence}" for f, _, _, sentence in summaries]
             text.append("")
             parts.append(f'<p style="margin-bottom: 2px"><b>{esc(title)}</b></p>')
             rows = [
                 [
                     f["row_number"] or "",
-                    column_label(f["sheet"], f["column_key"]),
-                    f["value"] or "",
+                    places[id(f)].cell if places.get(id(f)) else "",
+                    _column_text(f, places.get(id(f))) if f["column_key"] else "",
+                    shown_value(f),
                     SEVERITY_VI[f["severity"]],
                     f["message"],
                     rule_text(f["rule"]),
                 ]
                 for f in listed
-            ] + [[where, columns, "", SEVERITY_VI[f["severity"]], sentence, rule_text(f["rule"])]
+            ] + [[where, "", columns, "", SEVERITY_VI[f["severity"]], sentence, rule_text(f["rule"])]
                  for f, where, columns, sentence in summaries]
             colors = [f["severity"] for f in listed] + [f["severity"] for f, *_ in summaries]
             parts.append(
                 _table(
-                    ["Dòng", "Cột", "Giá trị đã ghi", "Mức độ", "Nội dung", "Yêu cầu"],
+                    ["Dòng", "Ô", "Cột", "Giá trị đã ghi", "Mức độ", "Nội dung", "Yêu cầu"],
                     rows,
                     ["#ffd6d6" if severity == "error" else "#fff7c2" for severity in colors],
                 )

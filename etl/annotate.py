@@ -67,7 +67,9 @@ RULE_VI = {
     "not_a_number": "Ô số liệu phải là số nguyên không âm (không ghi chữ, không ghi số lẻ, không quá 2.147.483.647).",
     "negative": "Số liệu không được âm.",
     "exceeds_total": "Số liệu chi tiết không được lớn hơn số tổng tương ứng.",
-    "yoy_change": "Tổng của đơn vị thay đổi quá 30% so với báo cáo cuối năm học trước: đề nghị kiểm tra lại.",
+    # the threshold is the province's (yoy_change_threshold), which the message states
+    "yoy_change": "Tổng của đơn vị thường không thay đổi quá ngưỡng Sở quy định so với báo cáo cuối năm học "
+                  "trước: đề nghị kiểm tra lại.",
     "totals_row_mismatch": "Dòng tổng cộng phải bằng tổng các dòng trường.",
     "unreadable_file": "Tệp phải là tệp Excel (.xlsx) mở được, lập theo mẫu DA33-MN-v1.",
     "duplicate_of_replaced": "Muốn dùng lại số liệu của một tệp đã gửi trước: mở tệp, lưu lại rồi gửi lại.",

@@ -173,8 +173,11 @@ def test_districts_and_the_so_are_mailed_over_smtp_once(engine, settings, night,
 
     mails = {m["Subject"]: (rcpt, m) for rcpt, m in smtp_sink.messages()}
     assert len(mails) == 3, list(mails)
-    rejected_subject = "[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): cần sửa 3 lỗi, 1 cảnh báo"
-    accepted_subject = "[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): đã tiếp nhận, 2 cảnh báo"
+    # district, period and verdict
+    rejected_subject = ("[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Quỳnh Nhai – báo cáo GDMN năm học 2019-2020, cuối năm: "
+                        "BỊ TỪ CHỐI, cần sửa 3 lỗi, 1 cảnh báo")
+    accepted_subject = ("[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Thuận Châu – báo cáo GDMN năm học 2019-2020, cuối năm: "
+                        "ĐÃ CHẤP NHẬN, 2 cảnh báo cần kiểm tra")
     assert rejected_subject in mails and accepted_subject in mails
 
     # Quỳnh Nhai: the registry address and the one written in the file
@@ -185,9 +188,14 @@ def test_districts_and_the_so_are_mailed_over_smtp_once(engine, settings, night,
     assert "Kính gửi: Phòng GD&ĐT huyện Quỳnh Nhai" in text
     assert "BỊ TỪ CHỐI: không số liệu nào của tệp này được sử dụng cho đến khi đơn vị gửi tệp đã sửa" in text
     assert 'Trang tính "Đội ngũ":' in text and "Chung cho cả tệp:" in text
-    assert ('Dòng 5, cột "GV trong biên chế": GV trong biên chế (25) lớn hơn Tổng số giáo viên (20) '
-            '(giá trị đã ghi: "25")') in text
-    assert "Thiếu trường 14118003 (Trường MN Chiềng Ơn)" in text and "Thiếu trang tính BoiDuong" in text
+    # the row, the cell of the district's file and the column as labelled there (the key row's text is not
+    # what the clerk reads: the label row's is)
+    assert ('  - [Lỗi] Dòng 5, ô D5, cột "GV trong biên chế": GV trong biên chế (25) lớn hơn Tổng số giáo viên (20) '
+            '(giá trị đã ghi: "25"). Yêu cầu: Số liệu chi tiết không được lớn hơn số tổng tương ứng.\r\n') in text
+    # a school left out has no cell and no value written: its code is in the message
+    assert ('  - [Lỗi] Cột "Mã trường": Thiếu trường 14118003 (Trường MN Chiềng Ơn). Yêu cầu: Mọi trường đang hoạt '
+            'động trong năm học phải có một dòng ở biểu TruongLop và DoiNgu.\r\n') in text  # SMTP's line ends
+    assert "Thiếu trang tính BoiDuong" in text
     assert "Số giáo viên bình quân một lớp là 6,0" in text
     assert "Ghi chú được bỏ qua" not in text  # info findings are not mailed
     html_body = body(msg, "html")
@@ -247,7 +255,8 @@ def test_without_a_connection_the_messages_land_in_the_outbox(engine, settings, 
     assert len(files) == 3
     parsed = {m["Subject"]: m for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default)
                                         for p in files)}
-    msg = parsed["[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020 (CN): cần sửa 3 lỗi, 1 cảnh báo"]
+    msg = parsed["[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Quỳnh Nhai – báo cáo GDMN năm học 2019-2020, cuối năm: "
+                 "BỊ TỪ CHỐI, cần sửa 3 lỗi, 1 cảnh báo"]
     assert msg["To"] == "pgd-quynhnhai@example.org, ketoan.qn@example.net"
     assert msg["From"] == "so-gddt@example.org"  # no connection to name a sender: the Sở's address
     assert "Thiếu trang tính BoiDuong" in body(msg, "plain") and "Thiếu trang tính BoiDuong" in body(msg, "html")
@@ -273,11 +282,14 @@ def test_one_mail_per_district_and_files_of_unknown_districts(engine, settings, 
     by_to = {tuple(m.to): m for m in mails}
     assert set(by_to) == {("pgd-quynhnhai@example.org",), ("ai.do@example.net",)}
     both = by_to[("pgd-quynhnhai@example.org",)]
-    assert both.subject == "[Sở GD&ĐT Sơn La] Kết quả tiếp nhận 2 tệp báo cáo GDMN: cần sửa 1 lỗi, 1 cảnh báo"
+    assert both.subject == ("[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Quỳnh Nhai – kết quả tiếp nhận 2 tệp báo cáo GDMN "
+                            "(1 bị từ chối, 1 chấp nhận): cần sửa 1 lỗi, 1 cảnh báo")
     assert both.submission_ids == sorted([hki, cn]) and both.nam_hoc is None and len(both.attachments) == 2
     assert "(HKI)" in both.text and "(CN)" in both.text
     stray_mail = by_to[("ai.do@example.net",)]
-    assert stray_mail.ma_don_vi is None and "cần sửa 1 lỗi" in stray_mail.subject
+    assert stray_mail.ma_don_vi is None
+    assert stray_mail.subject == ("[Sở GD&ĐT Sơn La] Báo cáo GDMN năm học 2019-2020, cuối năm: BỊ TỪ CHỐI, "
+                                  "cần sửa 1 lỗi")
     summary = alerts.build_so_summary(engine, settings, [hki, cn, stray, lost], today=dt.date(2020, 6, 20))
     assert "KHÔNG CÓ ĐỊA CHỈ" in summary.text  # the unreadable file could be told to nobody
     assert "999 (không rõ)" in summary.text
@@ -330,3 +342,34 @@ def test_a_failed_send_is_not_recorded_and_is_retried(engine, settings, night, m
         alerts.send_nightly_alerts(engine, settings, list(night.values()))
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from dq.alert_log")).scalar() == 0
+
+
+def test_a_finding_names_the_cell_and_the_column_as_the_district_labelled_it(engine, settings, no_smtp):
+    # the district's own header: "Tổng số GV (người)" in column C (the reader matches it to gv_tong); the
+    # clerk searches the file for what the e-mail says, so it quotes that header and the cell
+    findings = [
+        {"severity": "error", "rule": "formula_error", "sheet": "Đội ngũ", "row_number": 5, "column_key": "gv_tong",
+         "value": "#VALUE!", "message": "Ô C5 có lỗi công thức #VALUE!; hãy sửa công thức hoặc nhập số liệu."},
+        {"severity": "warning", "rule": "yoy_change", "sheet": "Đội ngũ", "column_key": "gv_tong", "value": "3200",
+         "message": "Tổng 'Tổng số giáo viên' của đơn vị 118 là 3200, năm học trước là 320: thay đổi +900 % "
+                    "vượt ngưỡng ±30 %."},
+    ]
+    sid = add_submission(engine, settings, ma_don_vi="118", status="rejected", findings=findings)
+    with engine.connect() as c:
+        archive = Path(c.execute(sa.text("select archive_path from dq.submission where submission_id = :s"),
+                                 {"s": sid}).scalar_one())
+    wb = openpyxl.load_workbook(archive)
+    wb["Đội ngũ"]["C3"] = "Tổng số GV (người)"
+    wb["Đội ngũ"].delete_rows(4)  # no key row: the labels alone
+    wb.save(archive)
+
+    [mail] = alerts.build_district_alerts(engine, settings, [sid])
+    assert ('  - [Lỗi] Dòng 5, ô C5, cột "Tổng số GV (người)": Ô C5 có lỗi công thức #VALUE!; hãy sửa công thức hoặc '
+            'nhập số liệu (giá trị đã ghi: "#VALUE!"). Yêu cầu: Ô không được chứa công thức bị lỗi (#REF!, #DIV/0!, '
+            '#VALUE!...) hay công thức chưa được tính.\n') in mail.text
+    # a district total is no value the clerk wrote, and the rule does not contradict the province's threshold
+    assert ("  - [Cảnh báo] Cột \"Tổng số giáo viên\": Tổng 'Tổng số giáo viên' của đơn vị 118 là 3200, năm học trước "
+            "là 320: thay đổi +900 % vượt ngưỡng ±30 %. Yêu cầu: Tổng của đơn vị thường không thay đổi quá ngưỡng "
+            "Sở quy định so với báo cáo cuối năm học trước: đề nghị kiểm tra lại.\n") in mail.text
+    assert "<td style=\"border: 1px solid #999; padding: 3px 6px; vertical-align: top; background: #ffd6d6\">C5</td>" \
+        in mail.html
