@@ -1812,6 +1812,7 @@ class _WorkbookReader:
                         value=header.labels.get(c),
                     )
         used = set(settled.by_key.values())
+        unmatched: list[str] = []  # the sheet's own columns no template label took, as the clerk wrote them
         for c, text in sorted(header.labels.items()):
             if c in used or c in settled.ignored:
                 continue
@@ -1823,13 +1824,20 @@ class _WorkbookReader:
                 message = f"Cột ẩn '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
             else:
                 message = f"Cột '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
+                unmatched.append(f"'{_clip(text)}' (cột {grid.letter(c)})")
             self._add("info", "ignored_column", message, sheet=grid.name, row=header.first_row + 1, value=_clip(text))
+        # A required column is most often there under the clerk's own wording ("Trong đó: GV biên chế"), whose
+        # "not in the template" is only info, never mailed: the error names those columns, so the clerk sees
+        # which one to rename, as a missing sheet names the sheets no template name took.
+        hint = ("; các cột của trang tính không khớp với tên cột nào của mẫu: " + ", ".join(unmatched)
+                + ". Nếu cột cần có là một trong các cột này, hãy sửa tên cột cho đúng như trong mẫu"
+                if unmatched else "")
         for column in spec.columns:
             if column.required and column.key not in settled.by_key:
                 self._add(
                     "error",
                     "missing_column",
-                    f"Thiếu cột bắt buộc '{column.label_vi}' ({column.key}) trong trang tính '{grid.name}'.",
+                    f"Thiếu cột bắt buộc '{column.label_vi}' ({column.key}) trong trang tính '{grid.name}'{hint}.",
                     sheet=grid.name,
                     key=column.key,
                 )

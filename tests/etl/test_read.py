@@ -649,7 +649,8 @@ def test_missing_required_column_names_its_label(tmp_path: Path) -> None:
     book["DoiNgu"] = [row[:c] + row[c + 1:] for row in book["DoiNgu"]]
     wb = read(tmp_path, book)
     assert findings(wb, "missing_column") == [("error", "DoiNgu", None, "nv_tong", None)]
-    assert "Tổng số nhân viên" in next(f.message for f in wb.findings if f.rule == "missing_column")
+    assert next(f.message for f in wb.findings if f.rule == "missing_column") == (
+        "Thiếu cột bắt buộc 'Tổng số nhân viên' (nv_tong) trong trang tính 'DoiNgu'.")  # no other column to name
     assert "nv_tong" not in wb.tables["DoiNgu"].columns
 
 
@@ -659,6 +660,13 @@ def test_unknown_label_is_reported_not_guessed(tmp_path: Path) -> None:
     wb = read(tmp_path, book)
     assert ("info", "DoiNgu", 1, None, "GV hợp đồng") in findings(wb, "ignored_column")
     assert findings(wb, "missing_column") == [("error", "DoiNgu", None, "gv_bien_che", None)]
+    # the error names the column no label took (its "not in the template" is info, never mailed), so the
+    # clerk sees which one to rename
+    letter = chr(ord("A") + col("DoiNgu", "gv_bien_che"))
+    assert next(f.message for f in wb.findings if f.rule == "missing_column") == (
+        f"Thiếu cột bắt buộc 'GV trong biên chế' (gv_bien_che) trong trang tính 'DoiNgu'; các cột của trang tính "
+        f"không khớp với tên cột nào của mẫu: 'GV hợp đồng' (cột {letter}). Nếu cột cần có là một trong các cột "
+        f"này, hãy sửa tên cột cho đúng như trong mẫu.")
 
 
 def test_duplicate_visible_column_is_an_error(tmp_path: Path) -> None:
