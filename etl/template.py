@@ -19,7 +19,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from etl.config import ProvinceConfig
-from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
+from etl.layout import LAYOUT_DIR, ColumnSpec, Layout, SheetSpec, load_layout
 from etl.registry import current_school_year
 
 SHEET_TITLES = {
@@ -34,6 +34,7 @@ FIRST_DATA_ROW = 3  # 0-based: title, labels and keys stand above the data
 # Blank rows under the registry schools that still carry the validations: a school the registry
 # does not know yet can be added, and courses are entered from scratch.
 TEMPLATE_SPARE_ROWS = 30
+INSTRUCTIONS_SHEET = "HuongDan"  # not a template sheet: the reader reports it as ignored (info)
 MINIMUM = {"so_hoc_vien": 1}  # count columns whose lower bound is not 0 (submission-template.md)
 WIDTHS = {"ma_truong": 11, "ten_truong": 34, "ten_lop": 46, "nguon_kinh_phi": 14, "hinh_thuc": 14}
 DEFAULT_WIDTH = 12
@@ -90,10 +91,23 @@ class _Formats:
         self.date = wb.add_format({"num_format": "dd/mm/yyyy"})
         self.decimal = wb.add_format({"num_format": "#,##0.0"})
         self.field = wb.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
+        self.heading = wb.add_format({"bold": True, "font_size": 12})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
 
 
 def _validation(layout: Layout, column: ColumnSpec) -> dict | None:
-    """The data validation of a column's cells, by its type; None for free text and codes."""
+    """The data validation of a column's cells, by its type; None for free text and codes. Each also shows,
+    when a cell is selected, what to write there (Excel's input message: title ≤ 32, text ≤ 255 characters)."""
+    rule = _validation_rule(layout, column)
+    if rule is None:
+        return None
+    hint = {"int": "số nguyên, để trống được tính là 0.", "decimal": "số, đơn vị như ở tên cột (ví dụ 12,5).",
+            "flag": "1 nếu có, 0 nếu không.", "enum": "chọn trong danh sách.", "date": "ngày dạng dd/mm/yyyy."}
+    return {**rule, "input_title": "Cách ghi",
+            "input_message": f"{column.label_vi}: {hint[column.type]}"[:255]}
+
+
+def _validation_rule(layout: Layout, column: ColumnSpec) -> dict | None:
     message = {"error_title": "Giá trị không hợp lệ"}
     if column.type == "int":
         minimum = MINIMUM.get(column.key, 0)
@@ -162,6 +176,8 @@ def _write_cell(
         ws.write_number(row, col, value, fmt.decimal)
     elif isinstance(value, int | float):
         ws.write_number(row, col, value)
+    elif column.type in ("text", "school_year"):
+        ws.write_string(row, col, str(value), fmt.text)  # stays text when the clerk types over it
     else:
         ws.write_string(row, col, str(value))
 
@@ -216,6 +232,26 @@ def _write_table(
     ws.freeze_panes(FIRST_DATA_ROW, frozen_cols)
 
 
+def instruction_lines(layout: Layout, fields: Mapping[str, str]) -> list[str]:
+    """The instructions of the template version (`etl/layouts/<version>.instructions.txt`), filled in; none
+    if the version has no such file."""
+    path = LAYOUT_DIR / f"{layout.template_version}.instructions.txt"
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.format_map(fields) for line in lines if line.strip() and not line.startswith("# ")]
+
+
+def _write_instructions(wb: Workbook, lines: Sequence[str], fmt: _Formats) -> None:
+    ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
+    ws.set_column(0, 0, 120, fmt.wrap)
+    for row, line in enumerate(lines):
+        if line.startswith("## "):
+            ws.write_string(row, 0, line[3:], fmt.heading)
+        else:
+            ws.write_string(row, 0, line, fmt.wrap)
+
+
 def write_workbook(
     out_path: Path,
     header: Mapping[str, object],
@@ -225,6 +261,7 @@ def write_workbook(
     created: dt.datetime,
     spare_rows: int = 0,
     layout: Layout | None = None,
+    instructions: Sequence[str] = (),
 ) -> Path:
     """Write a DA33-MN-v1 workbook: every sheet of the layout, in layout order.
 
@@ -243,6 +280,8 @@ def write_workbook(
         {"title": f"Biểu mẫu {layout.template_version}", "author": "Phòng GD&ĐT", "created": created}
     )
     fmt = _Formats(wb)
+    if instructions:
+        _write_instructions(wb, instructions, fmt)
     for sheet in layout.sheets.values():
         if sheet.kind == "key_value":
             _write_key_value(wb, sheet, header, layout, fmt)
@@ -277,17 +316,27 @@ def write_blank_template(
     year = nam_hoc or default_school_year(province, ma_don_vi, dt.date.today())
     rows = school_identity_rows(province.open_schools(ma_don_vi, year))
     tables = {sheet.name: rows for sheet in layout.school_sheets}
+    # The school year is written: the schools listed are those open that year, so the file is for that year,
+    # and a year typed by hand (`2020-2019`, last year's) is the commonest cause of a wrong_period rejection.
     header = {
         "phien_ban": layout.template_version,
         "ma_don_vi": ma_don_vi,
         "ten_don_vi": district["ten_don_vi"],
+        "nam_hoc": year,
+    }
+    fields = {
+        "phien_ban": layout.template_version, "ma_don_vi": ma_don_vi, "ten_don_vi": district["ten_don_vi"],
+        "nam_hoc": year, "han_hki": province.deadline(year, "HKI").strftime("%d/%m/%Y"),
+        "han_cn": province.deadline(year, "CN").strftime("%d/%m/%Y"),
+        "ten_so": str(province.meta.get("ten_so") or "Sở GD&ĐT"), "email_so": str(province.meta.get("email_so") or ""),
     }
     return write_workbook(
         out_path,
         header,
         tables,
-        title_suffix=f" – {district['ten_don_vi']}",
+        title_suffix=f" – {district['ten_don_vi']} – năm học {year}",
         created=dt.datetime(int(year[:4]), 8, 1, 8, 0),
         spare_rows=TEMPLATE_SPARE_ROWS,
         layout=layout,
+        instructions=instruction_lines(layout, fields),
     )

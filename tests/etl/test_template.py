@@ -10,7 +10,7 @@ import pytest
 
 from etl.config import PROJECT_ROOT, ProvinceConfig
 from etl.layout import load_layout
-from etl.template import current_school_year, default_school_year, write_blank_template
+from etl.template import INSTRUCTIONS_SHEET, current_school_year, default_school_year, write_blank_template
 
 LAYOUT = load_layout()
 
@@ -36,8 +36,21 @@ def validations(ws) -> dict[str, list]:
     return out
 
 
-def test_every_sheet_of_the_layout_in_order(template_119: openpyxl.Workbook) -> None:
-    assert template_119.sheetnames == list(LAYOUT.sheets)
+def test_every_sheet_of_the_layout_in_order_after_the_instructions(template_119: openpyxl.Workbook) -> None:
+    assert template_119.sheetnames == [INSTRUCTIONS_SHEET, *LAYOUT.sheets]
+
+
+def test_the_instructions_are_in_vietnamese_for_this_district_and_year(template_119) -> None:
+    lines = [r[0] for r in template_119[INSTRUCTIONS_SHEET].iter_rows(values_only=True)]
+    assert lines[0] == "HƯỚNG DẪN ĐIỀN BIỂU MẪU DA33-MN-v1"
+    assert lines[1] == ("Đơn vị: Phòng GD&ĐT huyện Thuận Châu (mã 119). Năm học 2019-2020. Hạn nộp: kỳ Học kỳ I hết "
+                        "ngày 20/01/2020; kỳ Cuối năm hết ngày 15/06/2020.")
+    assert "Mỗi kỳ báo cáo nộp một tệp .xlsx này cho Sở Giáo dục và Đào tạo Sơn La (so-gddt@example.org)." in lines[2]
+    assert not any("{" in line or line.startswith("#") for line in lines)  # every field filled, no source comment
+    assert any("ô để trống được tính là 0" in line for line in lines)
+    # every cell to fill says, when selected, what to write there
+    [(so_nhom_tre, _)] = validations(template_119["TruongLop"])["E"]
+    assert so_nhom_tre.prompt == "Số nhóm trẻ: số nguyên, để trống được tính là 0." and so_nhom_tre.showInputMessage
 
 
 def test_school_sheets_list_the_open_registry_schools(son_la: ProvinceConfig, template_119) -> None:
@@ -70,6 +83,7 @@ def test_thongtin_holds_version_and_district_and_blanks_to_fill(template_119) ->
     assert rows.pop("Phiên bản biểu mẫu") == "DA33-MN-v1"
     assert rows.pop("Mã đơn vị") == "119"
     assert rows.pop("Tên đơn vị") == "Phòng GD&ĐT huyện Thuận Châu"
+    assert rows.pop("Năm học") == "2019-2020"  # the year whose schools are listed, not typed by hand
     assert set(rows.values()) == {None}
     [ky] = [dv for dv, r in validations(ws)["B"] if dv.type == "list"]
     assert ky.formula1 == '"Học kỳ I,Cuối năm"'
@@ -131,3 +145,35 @@ def test_default_year_is_the_latest_with_open_schools(tmp_path: Path) -> None:
     province = ProvinceConfig(tmp_path)
     assert default_school_year(province, "001", dt.date(2026, 11, 1)) == "2021-2022"
     assert default_school_year(province, "001", dt.date(2020, 11, 1)) == "2020-2021"
+
+
+def test_a_template_filled_in_by_the_clerk_is_accepted_without_a_finding(engine, settings, tmp_path: Path) -> None:
+    """The clerk's way: open the template, type the figures into the cells given (the demo generator's
+    figures, copied cell by cell by school code), choose the round, save, send."""
+    from etl.generate import generate_district_workbook
+    from etl.ingest import ingest_files
+
+    province = settings.province_config()
+    path = write_blank_template(province, "119", tmp_path / "Thuận Châu CN.xlsx", nam_hoc="2019-2020")
+    figures = openpyxl.load_workbook(
+        generate_district_workbook(province, "119", "2019-2020", "CN", tmp_path / "figures.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    typed = {row[0].value: row[1].value for row in figures["ThongTin"].iter_rows()}
+    for label_cell, value_cell in wb["ThongTin"].iter_rows():
+        if value_cell.value is None and typed.get(label_cell.value) is not None:
+            value_cell.value = typed[label_cell.value]
+    for sheet in LAYOUT.school_sheets:
+        source = {row[0]: row for row in figures[sheet.name].iter_rows(min_row=4, values_only=True)}
+        for row in wb[sheet.name].iter_rows(min_row=4):
+            if row[0].value in source:
+                for cell, value in zip(row, source[row[0].value], strict=False):
+                    if cell.value is None:
+                        cell.value = value
+    for i, values in enumerate(figures["LopBoiDuong"].iter_rows(min_row=4, values_only=True)):
+        for j, value in enumerate(values):
+            wb["LopBoiDuong"].cell(row=4 + i, column=1 + j, value=value)
+    wb.save(path)
+
+    [verdict] = ingest_files(engine, settings, [path])
+    assert (verdict.status, verdict.n_errors, verdict.n_warnings) == ("accepted", 0, 0)
+    assert (verdict.ma_don_vi, verdict.nam_hoc, verdict.ky_bao_cao) == ("119", "2019-2020", "CN")
