@@ -1685,6 +1685,8 @@ class _WorkbookReader:
             problem = (f"không phải {word}: ô được định dạng kiểu ngày hoặc giờ (Excel hiểu số trong ô là ngày "
                        f"{shown}), còn số lưu trong ô là {serial}; nếu số liệu là {serial}, hãy định dạng lại ô "
                        f"thành kiểu số")
+        if column.type == "int" and serial is None and not isinstance(exc, CountTooLarge):
+            problem += _count_hint(cell)
         self._add(
             "error",
             "not_a_number",
@@ -2717,6 +2719,28 @@ def _starts_with_number(cell: str | None) -> bool:
 def _is_stt_cell(cell: str | None) -> bool:
     """A row-number cell (`1`, `12.`): content of the STT column that carries no data."""
     return cell is None or cell.strip().rstrip(".").isdigit()
+
+
+_COMMA_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_NUMBER_WITH_UNIT = re.compile(r"(\d+)\s*[^\W\d_][\w\s.]*")
+_RANGE = re.compile(r"\d+\s*[-–—]\s*\d+")
+
+
+def _count_hint(cell: str) -> str:
+    """What to write instead, for the count cells clerks commonly write otherwise (appended to not_a_number)."""
+    text = cell.strip()
+    if _COMMA_THOUSANDS.fullmatch(text):
+        digits = text.replace(",", "")
+        return (f"; dấu phẩy là dấu thập phân: nếu là số {digits}, hãy ghi {digits} hoặc "
+                f"{text.replace(',', '.')}")
+    if text in ("-", "–", "—", "x", "X", "…", "...", "không", "Không", "không có", "Không có"):
+        return "; nếu ý là không có (bằng 0), hãy ghi 0"
+    if _RANGE.fullmatch(text):
+        return "; hãy ghi một số duy nhất"
+    unit = _NUMBER_WITH_UNIT.fullmatch(text)
+    if unit:
+        return f"; chỉ ghi số ({unit[1]}), không ghi đơn vị hay chữ"
+    return ""
 
 
 def _clip(text: str | None, limit: int = 120) -> str | None:

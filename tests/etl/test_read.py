@@ -1348,3 +1348,18 @@ def test_a_column_without_header_text_holding_data_is_reported_a_spacer_is_not(t
     assert (severity, sheet, row, column, value) == ("info", "DoiNgu", 1, None, "7")
     [message] = [f.message for f in wb.findings if f.rule == "ignored_column" and f.sheet == "DoiNgu"]
     assert message.startswith(f"Cột {letter} không có tên cột nhưng có dữ liệu ở 3 dòng (dòng 2, 3, 4)")
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("1,234", "; dấu phẩy là dấu thập phân: nếu là số 1234, hãy ghi 1234 hoặc 1.234"),
+    ("-", "; nếu ý là không có (bằng 0), hãy ghi 0"),
+    ("10-12", "; hãy ghi một số duy nhất"),
+    ("12 người", "; chỉ ghi số (12), không ghi đơn vị hay chữ")])
+def test_a_count_written_as_clerks_do_is_an_error_that_says_what_to_write(tmp_path: Path, written: str,
+                                                                          hint: str) -> None:
+    book, _ = valid_book(2)
+    book["DoiNgu"][1][col("DoiNgu", "gv_tong")] = written
+    wb = read(tmp_path, book)
+    [finding] = [f for f in wb.findings if f.rule == "not_a_number"]
+    assert (finding.sheet, finding.row_number, finding.column_key, finding.value) == ("DoiNgu", 2, "gv_tong", written)
+    assert finding.message.endswith(f"không phải số nguyên hợp lệ{hint}.")
