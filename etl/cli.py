@@ -13,6 +13,7 @@ from etl import arguments
 from etl.arguments import VietnameseArgumentParser
 from etl.config import Settings
 from etl.registry import ready_warehouse
+from etl.warehouse import WarehouseUnavailable
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -218,3 +219,6 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"lỗi: {exc}", file=sys.stderr)
         return 2
+    except WarehouseUnavailable as exc:
+        print(f"lỗi: {exc}", file=sys.stderr)
+        return 1

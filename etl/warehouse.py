@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from functools import cache
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,13 @@ from etl.config import Settings
 
 log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "tonghop"
+# WAREHOUSE_URL schemes taken (libpq's two spellings, with or without a SQLAlchemy driver suffix).
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot be reached (server down, wrong host, port, database, user or password); the
+    message, in Vietnamese, names the server (password hidden) and what to check."""
 
 
 def _embedded_server(settings: Settings, *, start: bool = True):
@@ -52,18 +60,54 @@ def stop_embedded(settings: Settings) -> bool:
 
 
 def libpq_url(settings: Settings) -> str:
-    """The warehouse as a postgresql:// URI that both libpq (psql) and SQLAlchemy accept."""
+    """The warehouse as a postgresql:// URI that both libpq (psql) and SQLAlchemy accept. A WAREHOUSE_URL
+    that is not a PostgreSQL URL (another database, a libpq `host=... dbname=...` string) is refused with
+    what to write: before, it was passed on and failed later with a driver's traceback."""
     if settings.warehouse_url:
-        parts = urlsplit(settings.warehouse_url)
-        scheme = parts.scheme.split("+", 1)[0]
-        return urlunsplit(("postgresql" if scheme in ("postgres", "postgresql") else scheme, *parts[1:]))
+        parts = urlsplit(settings.warehouse_url.strip())
+        scheme = parts.scheme.split("+", 1)[0].lower()
+        if scheme not in POSTGRES_SCHEMES:
+            raise ValueError(
+                f"WAREHOUSE_URL không phải địa chỉ PostgreSQL: {redacted(settings.warehouse_url)!r}; viết dạng "
+                "postgresql://NGƯỜI_DÙNG:MẬT_KHẨU@MÁY_CHỦ:CỔNG/CƠ_SỞ_DỮ_LIỆU (hoặc bỏ đặt để dùng kho nhúng)")
+        return with_scheme(settings.warehouse_url.strip(), "postgresql")
     return start_embedded(settings)
+
+
+def with_scheme(url: str, scheme: str) -> str:
+    """The URL with another scheme, the rest kept as written: urlunsplit drops the `//` of an empty host,
+    which turned libpq's socket form `postgresql:///tonghop?host=/run/postgresql` into an unparsable URL."""
+    return f"{scheme}:{url.split(':', 1)[1]}"
+
+
+def redacted(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs (also a libpq `password=...` pair)."""
+    url = re.sub(r"(?i)(password=)[^\s&]+", r"\1***", url)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, *parts[2:]))
+
+
+def check_reachable(engine: sa.Engine) -> None:
+    """Connect once, turning a refused connection into `WarehouseUnavailable`: an operator who mistyped
+    WAREHOUSE_URL, or whose server is down, read a 40-line SQLAlchemy traceback in English."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+        raise WarehouseUnavailable(
+            f"không kết nối được kho dữ liệu {engine.url.set(drivername='postgresql').render_as_string()}: "
+            f"{reason[0] if reason else type(exc).__name__}. Kiểm tra WAREHOUSE_URL (máy chủ, cổng, tên cơ sở dữ "
+            "liệu, người dùng, mật khẩu) và máy chủ PostgreSQL có đang chạy"
+        ) from exc
 
 
 def sqlalchemy_url(url: str) -> str:
     """The same URI with the psycopg 3 driver (COPY goes through psycopg 3)."""
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql+psycopg", *parts[1:]))
+    return with_scheme(url, "postgresql+psycopg")
 
 
 @cache
@@ -99,6 +143,7 @@ def prepare(settings: Settings) -> sa.Engine:
     """The engine of a ready warehouse: pending migrations applied, the analyst's read-only default and
     password (from TONGHOP_ANALYST_PASSWORD, left as it is when unset) set again."""
     engine = get_engine(settings)
+    check_reachable(engine)
     applied = migrations.upgrade(engine)
     if applied:
         log.info("applied migrations %s", ", ".join(applied))

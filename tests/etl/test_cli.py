@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from etl import cli
 from tests.conftest import SAMPLES
 
@@ -41,3 +43,43 @@ def test_the_ingest_summary_counts_a_file_held_for_a_locked_period(engine, setti
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("held")
     assert lines[-1] == "1 tệp: 0 chấp nhận, 0 bị từ chối, 0 trùng lặp, 1 đang giữ lại (kỳ đã khóa, chờ mở khóa)"
+
+
+def test_an_unreachable_warehouse_is_one_vietnamese_line_without_the_password(monkeypatch, tmp_path, capsys):
+    """A mistyped WAREHOUSE_URL or a stopped server printed a 40-line SQLAlchemy traceback in English."""
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://tonghop:s3cr3t-pw@127.0.0.1:1/tonghop")
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["rollup"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lỗi: không kết nối được kho dữ liệu postgresql://tonghop:***@127.0.0.1:1/tonghop: "
+                          "connection failed: ")
+    assert err.rstrip().endswith("Kiểm tra WAREHOUSE_URL (máy chủ, cổng, tên cơ sở dữ liệu, người dùng, mật khẩu) "
+                                 "và máy chủ PostgreSQL có đang chạy")
+    assert "s3cr3t-pw" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_database_is_named(server_url, monkeypatch, tmp_path, capsys):
+    from tests.conftest import _with_database
+
+    monkeypatch.setenv("WAREHOUSE_URL", _with_database(server_url, "khong_co_csdl_nay"))
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["lock", "--nam-hoc", "2019-2020", "--ky", "CN"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lỗi: không kết nối được kho dữ liệu ")
+    assert 'database "khong_co_csdl_nay" does not exist' in err
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("mysql://so:pw@db.example.org/tonghop", "'mysql://so:***@db.example.org/tonghop'"),
+    ("host=127.0.0.1 dbname=tonghop password=pw", "'host=127.0.0.1 dbname=tonghop password=***'"),
+])
+def test_a_warehouse_url_that_is_not_postgresql_is_refused_in_vietnamese(url, shown, monkeypatch, tmp_path, capsys):
+    """Before, `mysql://...` was handed to psycopg ("failed to resolve host") and a libpq key=value string to
+    SQLAlchemy ("Could not parse SQLAlchemy URL"), each as a traceback."""
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    assert cli.main(["report", "--nam-hoc", "2019-2020"]) == 2
+    assert capsys.readouterr().err == (
+        f"lỗi: WAREHOUSE_URL không phải địa chỉ PostgreSQL: {shown}; viết dạng "
+        "postgresql://NGƯỜI_DÙNG:MẬT_KHẨU@MÁY_CHỦ:CỔNG/CƠ_SỞ_DỮ_LIỆU (hoặc bỏ đặt để dùng kho nhúng)\n")

@@ -187,3 +187,21 @@ def test_two_runs_migrating_at_once_apply_each_revision_once(settings):
         applied = list(pool.map(lambda _: migrations.upgrade(engine), range(2)))
     assert sorted(applied, key=len) == [[], everything]
     assert migrations.pending_revisions(engine) == []
+
+
+def test_a_libpq_socket_url_without_host_part_is_accepted(settings):
+    """`postgresql:///tonghop?host=/run/postgresql` (libpq's form for a Unix socket, or the default one) lost
+    its `//` on the way to SQLAlchemy and failed with "Could not parse SQLAlchemy URL"."""
+    import dataclasses
+    from urllib.parse import urlencode
+
+    parsed = sa.engine.make_url(warehouse.sqlalchemy_url(settings.warehouse_url))
+    host = parsed.host or parsed.query["host"]
+    url = f"postgresql:///{parsed.database}?" + urlencode({"host": host, "port": parsed.port or 5432,
+                                                           "user": parsed.username})
+    socket_settings = dataclasses.replace(settings, warehouse_url=url)
+    assert warehouse.libpq_url(socket_settings) == url
+    assert warehouse.sqlalchemy_url(url) == "postgresql+psycopg" + url[len("postgresql"):]
+    engine = warehouse.prepare(socket_settings)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select current_database()")).scalar() == parsed.database
