@@ -31,13 +31,16 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        """Each variable unset *or empty* takes its default: `export TONGHOP_HOME=` (or `TONGHOP_HOME=` in an
+        .env) put the embedded server and the data folders straight into the current directory, and an empty
+        TONGHOP_PROVINCE was reported as a province named 'provinces' with none configured."""
         return cls(
-            home=Path(os.environ.get("TONGHOP_HOME", "./var")).resolve(),
-            province=os.environ.get("TONGHOP_PROVINCE", DEFAULT_PROVINCE),
-            warehouse_url=os.environ.get("WAREHOUSE_URL") or None,
-            config_dir=Path(os.environ.get("TONGHOP_CONFIG_DIR", PROJECT_ROOT / "config")).resolve(),
-            max_file_bytes=int(os.environ.get("TONGHOP_MAX_FILE_MB", "20")) * 1024 * 1024,
-            max_uncompressed_bytes=int(os.environ.get("TONGHOP_MAX_UNCOMPRESSED_MB", "200")) * 1024 * 1024,
+            home=Path(_env("TONGHOP_HOME") or "./var").resolve(),
+            province=_env("TONGHOP_PROVINCE") or DEFAULT_PROVINCE,
+            warehouse_url=_env("WAREHOUSE_URL"),
+            config_dir=Path(_env("TONGHOP_CONFIG_DIR") or PROJECT_ROOT / "config").resolve(),
+            max_file_bytes=_megabytes("TONGHOP_MAX_FILE_MB", 20),
+            max_uncompressed_bytes=_megabytes("TONGHOP_MAX_UNCOMPRESSED_MB", 200),
         )
 
     @property
@@ -70,6 +73,22 @@ class Settings:
         province = ProvinceConfig(self.config_dir / "provinces" / self.province)
         province.check()
         return province
+
+
+def _env(name: str) -> str | None:
+    """The variable's value without surrounding blanks; None when unset or empty."""
+    return os.environ.get(name, "").strip() or None
+
+
+def _megabytes(name: str, default: int) -> int:
+    """A size limit in MB from the environment, in bytes; anything but a positive whole number is refused
+    with the variable's name (int() said only "invalid literal for int() with base 10")."""
+    raw = _env(name)
+    if raw is None:
+        return default * 1024 * 1024
+    if not raw.isdecimal() or int(raw) <= 0:
+        raise ValueError(f"{name}={raw!r}: phải là một số nguyên dương (đơn vị MB, mặc định {default})")
+    return int(raw) * 1024 * 1024
 
 
 class ProvinceConfigError(ValueError):

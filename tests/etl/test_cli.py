@@ -83,3 +83,30 @@ def test_a_warehouse_url_that_is_not_postgresql_is_refused_in_vietnamese(url, sh
     assert capsys.readouterr().err == (
         f"lỗi: WAREHOUSE_URL không phải địa chỉ PostgreSQL: {shown}; viết dạng "
         "postgresql://NGƯỜI_DÙNG:MẬT_KHẨU@MÁY_CHỦ:CỔNG/CƠ_SỞ_DỮ_LIỆU (hoặc bỏ đặt để dùng kho nhúng)\n")
+
+
+def test_settings_left_empty_take_their_defaults(monkeypatch, tmp_path):
+    """`TONGHOP_HOME=` put pgdata/, landing/, archive/ ... into the current directory (the checkout), and
+    `TONGHOP_PROVINCE=` failed as "không có cấu hình tỉnh 'provinces' ... các tỉnh đã cấu hình: không có"."""
+    from etl.config import DEFAULT_PROVINCE, PROJECT_ROOT, Settings
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("TONGHOP_HOME", "TONGHOP_PROVINCE", "WAREHOUSE_URL", "TONGHOP_CONFIG_DIR",
+                 "TONGHOP_MAX_FILE_MB", "TONGHOP_MAX_UNCOMPRESSED_MB"):
+        monkeypatch.setenv(name, " ")
+    settings = Settings.from_env()
+    assert settings.home == tmp_path / "var"
+    assert settings.province == DEFAULT_PROVINCE
+    assert settings.warehouse_url is None
+    assert settings.config_dir == PROJECT_ROOT / "config"
+    assert (settings.max_file_bytes, settings.max_uncompressed_bytes) == (20 * 1024 * 1024, 200 * 1024 * 1024)
+    assert settings.province_config().slug == DEFAULT_PROVINCE
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "2.5"])
+def test_a_size_limit_that_is_not_a_positive_number_is_named(value, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("TONGHOP_HOME", str(tmp_path))
+    monkeypatch.setenv("TONGHOP_MAX_FILE_MB", value)
+    assert cli.main(["rollup"]) == 2
+    assert capsys.readouterr().err == (
+        f"lỗi: TONGHOP_MAX_FILE_MB={value!r}: phải là một số nguyên dương (đơn vị MB, mặc định 20)\n")
