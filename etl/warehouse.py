@@ -13,10 +13,11 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 
 from etl import migrations
-from etl.config import Settings
+from etl.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "tonghop"
+ANALYST_ROLE_SQL = PROJECT_ROOT / "sql" / "roles" / "analyst.sql"
 # WAREHOUSE_URL schemes taken (libpq's two spellings, with or without a SQLAlchemy driver suffix).
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -150,6 +151,12 @@ def prepare(settings: Settings) -> sa.Engine:
         from etl.rollup import rebuild_marts  # a migration may redefine the marts: rebuild them whole
 
         rebuild_marts(engine)
+    with engine.begin() as connection:
+        if connection.execute(sa.text("select not exists (select from pg_roles where rolname = 'analyst')")).scalar():
+            # a dump restored onto a new server (roles are not in it) or a dropped role: every task then failed
+            # on the password below with 'role "analyst" does not exist', and analysts could not log in
+            log.warning("the analyst role was missing (a warehouse restored onto a new server?): re-creating it")
+            run_script(connection, ANALYST_ROLE_SQL.read_text(encoding="utf-8"))
     with engine.begin() as connection:
         # PostgreSQL lets every role change its own session defaults, which no grant prevents: put back the
         # analyst's read-only default if it turned it off (for every database, or for this one). Only then:

@@ -205,3 +205,49 @@ def test_a_libpq_socket_url_without_host_part_is_accepted(settings):
     engine = warehouse.prepare(socket_settings)
     with engine.connect() as c:
         assert c.execute(sa.text("select current_database()")).scalar() == parsed.database
+
+
+def test_a_warehouse_restored_onto_a_server_without_the_analyst_role_gets_it_back(tmp_path, monkeypatch):
+    """docs/production.md's restore into a new `warehouse` volume: the dump holds the schemas, the data and the
+    migrations' version but no role, so its GRANTs to analyst fail, the migrations (at head) never run again,
+    and every task then failed with 'role "analyst" does not exist' (analysts could not log in either). A server
+    of its own: dropping a role on the shared test server would pull it from under other tests."""
+    import dataclasses
+
+    home = tmp_path / "restored"
+    own = Settings(home=home, province="son-la", warehouse_url=None, config_dir=ROOT / "config")
+    url = warehouse.start_embedded(own)
+    try:
+        settings = dataclasses.replace(own, warehouse_url=url)
+        engine = warehouse.prepare(settings)
+        registry.load_province(engine, settings.province_config())
+        # what a new server holds after pg_restore: everything but the role and what was granted to it
+        admin = sa.create_engine(warehouse.sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql("drop owned by analyst")
+            postgres_db = sa.create_engine(warehouse.sqlalchemy_url(url.replace("/tonghop?", "/postgres?")),
+                                           isolation_level="AUTOCOMMIT")
+            with postgres_db.connect() as p:
+                p.exec_driver_sql("drop owned by analyst")
+            postgres_db.dispose()
+            c.exec_driver_sql("drop role analyst")
+        warehouse._engine.cache_clear()
+
+        monkeypatch.setenv("TONGHOP_ANALYST_PASSWORD", "mat-khau-moi")
+        engine = warehouse.prepare(settings)
+        assert migrations.pending_revisions(engine) == []
+        with admin.connect() as c:
+            assert c.execute(sa.text("select rolcanlogin and rolpassword is not null from pg_authid "
+                                     "where rolname = 'analyst'")).scalar() is True
+        analyst = sa.create_engine(warehouse.sqlalchemy_url(url.replace("postgres:@", "analyst@")))
+        with analyst.connect() as c:
+            assert c.execute(sa.text("select current_setting('transaction_read_only')")).scalar() == "on"
+            assert c.execute(sa.text("select count(*) from core.district")).scalar() == 12
+            assert c.execute(sa.text("select count(*) from mart.district_indicator")).scalar() == 0
+            assert c.execute(sa.text("select has_table_privilege('dq.submission', 'select')")).scalar() is True
+            assert c.execute(sa.text("select has_table_privilege('core.district', 'insert')")).scalar() is False
+        analyst.dispose()
+        admin.dispose()
+    finally:
+        warehouse._engine.cache_clear()
+        warehouse.stop_embedded(own)
