@@ -523,7 +523,19 @@ def test_long_running_services_have_healthchecks(compose):
     assert "http://localhost:8080/api/v2/version" in api
     scheduler = " ".join(compose["services"]["airflow-scheduler"]["healthcheck"]["test"])
     assert "http://localhost:8974/health" in scheduler
-    assert "pg_isready" in compose["services"]["warehouse"]["healthcheck"]["test"]
+    for database in ("warehouse", "postgres"):
+        check = compose["services"][database]["healthcheck"]["test"]
+        # TCP, not the socket: during the image's first-start initialisation only a temporary, socket-only
+        # server runs, and the socket check called it ready before the real server listened.
+        assert "pg_isready" in check and check[check.index("-h") + 1] == "127.0.0.1", database
+
+
+def test_env_example_values_are_literal(env_example):
+    """Compose reads .env literally and runs no command: `AIRFLOW_UID=$(id -u)`, as a comment suggested, is no
+    user id (compose refuses it or passes it on as text)."""
+    # anywhere on a line, comments included: a comment's `NAME=value` is what operators copy
+    shell_values = re.findall(r"\b[A-Z_][A-Z0-9_]*=(?:\$\(|`)[^\s]*", ENV_EXAMPLE.read_text(encoding="utf-8"))
+    assert shell_values == []
 
 
 def test_published_ports(compose):
