@@ -7,7 +7,8 @@ Every night at 01:00 (Asia/Ho_Chi_Minh), and whenever the Sở triggers it by ha
 2. **ingest**: archive each file byte for byte, record it in `dq.submission`, read and validate the
    whole batch (one Great Expectations call per suite for all files), load staging, publish accepted
    submissions into `core`; each file leaves the landing folder once it has a verdict;
-3. **rollup**: rebuild `mart.district_indicator` and `mart.province_indicator`;
+3. **rollup**: rebuild `mart.district_sums` for the periods that received accepted files (the indicator views
+   `mart.district_indicator`, `mart.province_indicator` read it), then flag cross-district outliers;
 4. **write_reports**: refresh the annual report of every school year that received end-of-year data;
 5. **send_alerts**: e-mail each district with findings (its own workbook annotated attached) and the
    Sở a summary (SMTP connection `smtp_default`, else `.eml` files in `$TONGHOP_HOME/outbox/`).
