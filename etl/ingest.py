@@ -325,7 +325,7 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     pending_duplicates: list[tuple[int, Verdict]] = []
     received_now: set[int] = set()  # this run's submissions: a second copy of one is a duplicate, not a resume
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
-    files = sorted(find_files(paths), key=_arrival)
+    files = sorted((p for p in find_files(paths) if not _project_file(settings, p)), key=_arrival)
     with ChunkWriter(engine) as writer:
         for index, path in enumerate(files, start=1):
             try:
@@ -379,6 +379,21 @@ def _complete_copies(engine: sa.Engine, copies: dict[int, int]) -> None:
         for copy_id, original_id, status, received_at in originals:
             if status == "superseded":
                 _tell_copy_of_replaced(c, copy_id, original_id, received_at)
+
+
+def _project_file(settings: Settings, path: Path) -> bool:
+    """Whether a file is one of tonghop's own (archive, quarantine, reports, outbox, the embedded warehouse's
+    data): `tonghop ingest ./var` must not take the archive for new arrivals, nor copy the database's files."""
+    own = (settings.archive_dir, settings.quarantine_dir, settings.reports_dir, settings.outbox_dir,
+           settings.pgdata_dir)
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    if any(resolved.is_relative_to(folder.resolve()) for folder in own):
+        log.warning("not ingested: %s is one of tonghop's own files", path)
+        return True
+    return False
 
 
 def _arrival(path: Path) -> tuple[float, str]:

@@ -518,3 +518,14 @@ def test_a_district_whose_only_file_is_held_has_sent_it(engine, settings, tmp_pa
                                    "and nam_hoc = '2019-2020' and ky_bao_cao = 'CN'")).one()
     # the generated files' modification time is now, long after the 2020 deadline
     assert tuple(status) == ("late", held.submission_id)
+
+
+def test_ingesting_the_data_folder_itself_takes_none_of_tonghops_own_files(engine, settings, tmp_path):
+    """`tonghop ingest ./var` by mistake: the archive, reports and outbox are not new arrivals."""
+    first, = ingest_files(engine, settings, [SAMPLES / "van-ho_2019-2020_CN.xlsx"])
+    (settings.reports_dir).mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / "bao-cao.csv").write_text("a,b\n", encoding="utf-8")
+    again = ingest_files(engine, settings, [settings.home])
+    assert again == []
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from dq.submission")).scalar() == 1
