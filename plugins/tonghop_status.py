@@ -5,8 +5,10 @@ latest due periods per district (etl.status). Logic lives in etl/; this file onl
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from etl import status
+from etl.warehouse import WarehouseUnavailable
 
 status_app = FastAPI(title="tonghop status")
 
@@ -16,9 +18,12 @@ def health() -> dict:
     return {"status": "ok"}
 
 
-@status_app.get("/reporting-status")
-def reporting_status() -> dict:
-    return status.current_overview()
+@status_app.get("/reporting-status", response_model=None)
+def reporting_status() -> dict | JSONResponse:
+    try:
+        return status.current_overview()
+    except WarehouseUnavailable as exc:  # a stopped warehouse is a 503 that says why, not a bare 500
+        return JSONResponse(status_code=503, content={"error": str(exc)})
 
 
 class TonghopStatusPlugin(AirflowPlugin):

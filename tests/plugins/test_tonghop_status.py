@@ -31,3 +31,11 @@ def test_reporting_status_endpoint(engine, settings, use_settings):
     assert body["submissions"] == {"accepted": 1}
     assert body["periods"][0]["deadline"] >= "2026-01-20"
     assert {row["status"] for row in body["districts"]} <= {"on_time", "late", "missing", "rejected"}
+
+
+def test_reporting_status_when_the_warehouse_is_down_says_so(settings, use_settings, monkeypatch):
+    use_settings(settings)
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/khong_co")
+    response = TestClient(load_plugin().status_app).get("/reporting-status")
+    assert response.status_code == 503
+    assert "127.0.0.1:1" in response.json()["error"]
