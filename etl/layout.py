@@ -29,6 +29,16 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class HeaderTerm:
+    """A word of a header written over several rows (`GV`, `ĐH`), its spellings, and the broader term it implies
+    (`ĐH` is a qualification: `trinh_do`)."""
+
+    term: str
+    spellings: tuple[str, ...]
+    implies: str | None = None
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     name: str
     kind: str  # key_value | school_table | row_table
@@ -39,6 +49,8 @@ class SheetSpec:
     ratio_marks: tuple[str, ...] = ()  # the layout's: a header holding one names no column of the sheet
     count_sublabels: tuple[str, ...] = ()  # the layout's: under a count column's label merged wider, its count
     narrowing_notes: tuple[str, ...] = ()  # the layout's: a label's note holding one names no column (`(nữ)`)
+    header_terms: tuple[HeaderTerm, ...] = ()  # the layout's: the words of a header over several rows
+    header_fillers: tuple[str, ...] = ()  # the layout's: words that say nothing in such a header
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -65,6 +77,8 @@ class Layout:
     ratio_marks: tuple[str, ...] = ()  # words or signs that make a header a ratio (`%`, `tỷ lệ`): no column
     count_sublabels: tuple[str, ...] = ()  # `SL`, `Số lượng` under a label merged over its count and a ratio
     narrowing_notes: tuple[str, ...] = ()  # `nữ`, `KH`, `năm trước` in a label's note: a part or another time
+    header_terms: tuple[HeaderTerm, ...] = ()  # `CBQL`, `ĐH`, `BC`...: a group label and its sub-labels read together
+    header_fillers: tuple[str, ...] = ()  # `số`, `trong đó`: words that say nothing in a header over several rows
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -84,6 +98,9 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
     ratio_marks = tuple(spec.get("ratio_marks", ()))
     count_sublabels = tuple(spec.get("count_sublabels", ()))
     narrowing_notes = tuple(spec.get("narrowing_notes", ()))
+    header_terms = tuple(HeaderTerm(t["term"], tuple(t["spellings"]), t.get("implies"))
+                         for t in spec.get("header_terms", ()))
+    header_fillers = tuple(spec.get("header_fillers", ()))
     sheets = {}
     for name, sheet in spec["sheets"].items():
         columns = tuple(
@@ -108,6 +125,8 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
             ratio_marks=ratio_marks,
             count_sublabels=count_sublabels,
             narrowing_notes=narrowing_notes,
+            header_terms=header_terms,
+            header_fillers=header_fillers,
         )
     return Layout(
         template_version=spec["template_version"],
@@ -121,4 +140,6 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         ratio_marks=ratio_marks,
         count_sublabels=count_sublabels,
         narrowing_notes=narrowing_notes,
+        header_terms=header_terms,
+        header_fillers=header_fillers,
     )

@@ -211,6 +211,8 @@ READER_RULES: dict[str, str] = {
     "duplicate_sheet": "two sheets match the same template sheet",
     "missing_column": "a column marked required in the template is absent from its sheet",
     "duplicate_column": "two columns match the same template column",
+    "ambiguous_column": "a column whose header over several rows (a group label and its sub-label) could be two or "
+    "more template columns: not read (an error when one of them is missing from the sheet)",
     "header_not_found": "no header row within the first rows of a sheet",
     "unexpected_layout": "a second table below the first one",
     "merged_cells": "merged cells over a table's data or totals cells (only the first holds the value)",

@@ -199,6 +199,51 @@ def may_be_dressed(loose: str) -> bool:
             or "gv" in loose or "cbql" in loose or "nv" in loose)
 
 
+# A header written over several rows, read as a set of terms (`header_terms` and `header_fillers` in the layout).
+HeaderVocabulary = tuple[dict[tuple[str, ...], tuple[str, ...]], int]  # loose words -> their terms; longest phrase
+_COLUMN_NUMBER_NOTE = re.compile(r"\s*\(\s*\d{1,3}\s*\)\s*$")
+
+
+def header_vocabulary(
+    terms: Iterable[tuple[str, Iterable[str], str | None]], fillers: Iterable[str]
+) -> HeaderVocabulary:
+    """The phrases (as tuples of loose words) of each `(term, spellings, implied term)` and of each filler (no
+    term), with the longest phrase's length, for `header_terms`."""
+    phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for filler in fillers:
+        phrases[tuple(_WORD.findall(loose_label(filler)))] = ()
+    for term, spellings, implied in terms:
+        for spelling in spellings:
+            phrases[tuple(_WORD.findall(loose_label(spelling)))] = (term, implied) if implied else (term,)
+    phrases.pop((), None)
+    return phrases, max(map(len, phrases), default=0)
+
+
+def header_terms(text: str, vocabulary: HeaderVocabulary) -> frozenset[str]:
+    """The terms a header text says, in any order: each phrase of the vocabulary (longest first) stands for its
+    terms, a filler for none, every other word for itself (`Trình độ đào tạo GV` -> {trinh_do, gv}). An
+    enumeration before the text and a column number after it (`(5)`) are dropped; a note in brackets is read
+    as words, so `(nữ)` is a word no template label has."""
+    loose = loose_label(text)
+    enumeration = _ENUMERATION.match(loose)
+    loose = _COLUMN_NUMBER_NOTE.sub("", loose[enumeration.end():] if enumeration else loose)
+    phrases, longest = vocabulary
+    words = _WORD.findall(loose)
+    found: set[str] = set()
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            terms = phrases.get(tuple(words[i:i + n]))
+            if terms is not None:
+                found.update(terms)
+                i += n
+                break
+        else:
+            found.add(words[i])
+            i += 1
+    return frozenset(found)
+
+
 # A sheet's name as workbooks dress it: a form's number before it (`1. `, `Biểu 1 - `, `Biểu số 01 `) and
 # Excel's copy number after it (`TruongLop (2)`).
 _SHEET_PREFIX = re.compile(r"(?:(?:bieu|bang|mau|phu luc)\s*(?:so\s*)?)?\d{1,3}\s*[.:)_-]*\s*")

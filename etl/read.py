@@ -62,6 +62,8 @@ from etl.normalize import (
     bare_sheet_name,
     compact_label,
     excel_serial,
+    header_terms,
+    header_vocabulary,
     is_blank,
     label_forms,
     loose_label,
@@ -968,13 +970,52 @@ class _Matcher:
         written = trailing_notes(loose)
         return not written or any(note_agrees(w, t) for w in written for t in self._notes[key])
 
-    def group_count(self, group: str, sub_label: str) -> str | None:
-        """The count column a label merged over several columns names, when the sub-label under it says
-        "the count" (`SL`, `Số lượng`): `Số trẻ mẫu giáo` over `SL | %`. Else None."""
-        if compact_label(sub_label) not in self._count_sublabels:
-            return None
-        key = self.match(group)
-        return key if key is not None and self.columns[key].type == "int" else None
+    @cached_property
+    def _vocabulary(self) -> tuple[dict[tuple[str, ...], tuple[str, ...]], int]:
+        """The layout's words of a header over several rows (made on first use: a one-row header never needs them)."""
+        return header_vocabulary(((t.term, t.spellings, t.implies) for t in self.spec.header_terms),
+                                 self.spec.header_fillers)
+
+    @cached_property
+    def term_sets(self) -> dict[frozenset[str], tuple[str, ...]]:
+        """The terms of every key, label and alias of the sheet -> the keys saying them (two or more: a clash,
+        which names no column)."""
+        table: dict[frozenset[str], tuple[str, ...]] = {}
+        for column in self.spec.columns:
+            for text in (column.key.replace("_", " "), *column.labels):
+                terms = header_terms(text, self._vocabulary)
+                if terms and column.key not in table.get(terms, ()):
+                    table[terms] = (*table.get(terms, ()), column.key)
+        return table
+
+    def path_match(self, parts: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+        """The column a header written over several rows names, its labels from the top row down (`CBQL` ›
+        `Biên chế`; a group label merged over the column included): `(key, ())`, or `(None, candidates)` when
+        its words are those of two or more columns, or lie within two or more (`Trình độ` › `ĐH`, which
+        CBQL and GV both have): never a guess. `(None, ())` when it names none.
+
+        The words together as one label first (`Trình độ CBQL` › `dưới TC`), then as a set of terms in any order
+        (`Giáo viên` › `Tổng số` is `Tổng số giáo viên`), then without a last sub-label that says "the count"
+        (`GV trong biên chế` › `Số lượng`). A part naming a ratio names no column."""
+        loose_parts = [loose_label(part) for part in parts]
+        if self._ratio_marks and any(names_a_ratio(part, self._ratio_marks) for part in loose_parts):
+            return None, ()
+        key = self.match(" ".join(parts))
+        if key is not None:
+            return key, ()
+        terms = frozenset().union(*(header_terms(part, self._vocabulary) for part in parts))
+        keys = self.term_sets.get(terms, ())
+        if len(keys) == 1:
+            return keys[0], ()
+        if not keys and len(parts) > 1 and compact_label(parts[-1]) in self._count_sublabels:
+            key, within = self.path_match(parts[:-1]) if len(parts) > 2 else (self.match(parts[0]), ())
+            if key is not None and self.columns[key].type == "int":
+                return key, ()
+            if within:
+                return None, within
+        if not keys and terms:
+            keys = tuple(dict.fromkeys(k for known, ks in self.term_sets.items() if terms < known for k in ks))
+        return None, keys if len(keys) > 1 else ()
 
     def is_key(self, text: str | None) -> bool:
         return text is not None and text.strip() in self.keys
@@ -1167,6 +1208,8 @@ class _Header:
     # key -> grid column, when every labelled column names a distinct key and none is missing
     # (nothing to settle or report); set on the headers `_Matcher` remembers
     plain_columns: dict[str, int] | None = None
+    # grid column -> (its header over several rows, the keys it could be): not read, reported (`ambiguous_column`)
+    unclear: dict[int, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _plain_columns(header: _Header, required: set[str]) -> dict[str, int] | None:
@@ -1182,30 +1225,51 @@ def _row_matches(row: tuple[str | None, ...], matcher: _Matcher) -> dict[int, st
     return dict(matcher.row(row))
 
 
-def _combined_matches(
-    upper: tuple[str | None, ...], lower: tuple[str | None, ...], matcher: _Matcher
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Matches of a header written over two rows, with the merged group label carried rightwards.
+def _stacked_matches(
+    rows: list[tuple[str | None, ...]], matcher: _Matcher
+) -> tuple[dict[int, str], dict[int, str], dict[int, tuple[str, tuple[str, ...]]]]:
+    """Matches of a header written over two or three rows, each group label carried rightwards over the columns
+    under it, and the columns it cannot tell (column -> its header, the keys it could be).
 
-    A column is matched by its lower cell, by its upper cell when the lower one is empty (a label
-    merged vertically), or by "upper + lower" (`Trình độ CBQL` over `dưới TC`); the carried group
-    label is only ever accepted when the combination is exactly a template label.
+    A column's header is its cells from the top row down, a blank cell taking the label written to its left in
+    that row (a label merged over several columns), until a cell of a row above starts a new one; it ends with
+    the column's last written cell. Written in one cell (a label merged down), it is matched as a one-row
+    label. Else by its last cell alone (`Tổng số giáo viên` under a group) or by all its cells together
+    (`_Matcher.path_match`: `CBQL` › `Tổng số`); when these name two different columns, or the cells together
+    are words of several columns (`Trình độ` › `ĐH`), the column is not read and is reported: never a guess.
     """
     matches: dict[int, str] = {}
     labels: dict[int, str] = {}
-    group: str | None = None
-    for c, (top, bottom) in enumerate(zip(upper, lower, strict=True)):
-        if not is_blank(top):
-            group = top
-        if not is_blank(bottom) and (key := matcher.match(bottom)):
-            matches[c], labels[c] = key, bottom
-        elif is_blank(bottom) and not is_blank(top) and (key := matcher.match(top)):
-            matches[c], labels[c] = key, top
-        elif group is not None and not is_blank(bottom) and (key := matcher.match(f"{group} {bottom}")):
-            matches[c], labels[c] = key, f"{group} {bottom}"
-        elif group is not None and not is_blank(bottom) and (key := matcher.group_count(group, bottom)):
-            matches[c], labels[c] = key, f"{group} / {bottom}"
-    return matches, labels
+    unclear: dict[int, tuple[str, tuple[str, ...]]] = {}
+    carried: list[str | None] = [None] * len(rows)
+    for c in range(len(rows[0])):
+        parts: list[str] = []
+        for k, row in enumerate(rows):
+            cell = row[c]
+            if not is_blank(cell):
+                carried[k] = cell
+                carried[k + 1:] = [None] * (len(rows) - k - 1)  # a new label: the rows under it start anew
+                parts.append(cell)  # type: ignore[arg-type]
+            elif carried[k] is not None:
+                parts.append(carried[k])  # type: ignore[arg-type]
+        if all(is_blank(row[c]) for row in rows):
+            continue  # only a group over it: a spacer, or the merged label's own blank cells
+        if len(parts) == 1:
+            if key := matcher.match(parts[0]):
+                matches[c], labels[c] = key, parts[0]
+            continue
+        alone = matcher.match(parts[-1])
+        combined, within = matcher.path_match(tuple(parts))
+        text = " / ".join(part.strip() for part in parts)
+        if alone is not None and combined is not None and alone != combined:
+            unclear[c] = (text, (alone, combined))
+        elif alone is not None:
+            matches[c], labels[c] = alone, parts[-1]
+        elif combined is not None:
+            matches[c], labels[c] = combined, text
+        elif within:
+            unclear[c] = (text, within)
+    return matches, labels, unclear
 
 
 def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | None:
@@ -1224,24 +1288,43 @@ def _find_header(grid: Grid, matcher: _Matcher, search_rows: int) -> _Header | N
     first, last = best, best
     matches = singles[best]
     labels = dict(matcher.texts(grid.row(best)))
+    unclear: dict[int, tuple[str, tuple[str, ...]]] = {}
     complete = matcher.required <= set(matches.values())
-    for upper in () if complete else (best - 1, best):  # a split label only matters when one is missing
-        lower = upper + 1
+    # A label split over rows only matters when one is missing: two rows, then three (a group over groups:
+    # `Giáo viên` › `Trình độ` › `ĐH`), each taken only when it names more columns than the fewer rows did.
+    for upper, height in () if complete else ((best - 1, 2), (best, 2), (best - 2, 3), (best - 1, 3), (best, 3)):
+        lower = upper + height - 1
         if upper < 0 or lower >= grid.height:
             continue
-        pair, pair_labels = _combined_matches(grid.row(upper), grid.row(lower), matcher)
-        if len(set(pair.values())) > len(set(matches.values())):
-            first, last, matches = upper, lower, pair
-            labels = {c: _header_text(grid.row(upper), grid.row(lower), c) for c in range(grid.width)}
-            labels = {c: t for c, t in labels.items() if t} | pair_labels
+        rows = [grid.row(r) for r in range(upper, lower + 1)]
+        stacked, stacked_labels, stacked_unclear = _stacked_matches(rows, matcher)
+        named, before = len(set(stacked.values())), len(set(matches.values()))
+        # as many columns named, and some the rows together cannot tell: those rows are the header, whose
+        # columns are reported with what they could be (else only "missing" and "not in the template")
+        if named > before or (named == before and len(stacked_unclear) > len(unclear)):
+            first, last, matches, unclear = upper, lower, stacked, stacked_unclear
+            labels = {c: _header_text(rows, c) for c in range(grid.width)}
+            labels = {c: t for c, t in labels.items() if t} | stacked_labels | {c: t for c, (t, _) in unclear.items()}
     keys: dict[str, list[int]] = {}
     for c, key in sorted(matches.items()):
         keys.setdefault(key, []).append(c)
-    header = _Header(first_row=first, data_start=last + 1, keys=keys, labels=labels)
+    header = _Header(first_row=first, data_start=last + 1, keys=keys, labels=labels, unclear=unclear)
     if complete:  # found in one row that stopped the search: rows 0 to `best` decide everything above
         matcher.remember_header(singles, grid.row(best), header)
         header = _sub_labelled(grid, matcher, header)
     return _below_key_row(grid, matcher, header)
+
+
+def find_columns(rows: list[tuple[Any, ...]], spec: SheetSpec, search_rows: int) -> dict[str, tuple[int, str]]:
+    """Template key -> (0-based column, its header as written) in the first rows of a table sheet, found as the
+    reader finds them, a header over several rows included (`CBQL` › `Tổng số`): for the annotated copy, whose
+    own search finds a label written in one cell only."""
+    width = max(map(len, rows), default=0)
+    columns = [[None if c >= len(row) or row[c] is None else str(row[c]) for row in rows] for c in range(width)]
+    header = _find_header(Grid(spec.name, columns=columns, errors={}), _matcher(spec), search_rows) if rows else None
+    if header is None:
+        return {}
+    return {key: (cols[0], header.labels.get(cols[0], "")) for key, cols in header.keys.items() if len(cols) == 1}
 
 
 def _sub_labelled(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
@@ -1259,21 +1342,22 @@ def _sub_labelled(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
     key_columns = header.keys.get(matcher.spec.row_key, [])
     if any(not is_blank(below[c]) for c in key_columns) or any(_looks_numeric(cell) for cell in below):
         return header
-    pair, pair_labels = _combined_matches(grid.row(r), below, matcher)
+    rows = [grid.row(r), below]
+    pair, pair_labels, unclear = _stacked_matches(rows, matcher)
     keys: dict[str, list[int]] = {}
     for c, key in sorted(pair.items()):
         keys.setdefault(key, []).append(c)
     if keys == header.keys or not header.keys.keys() <= keys.keys():
         return header
-    labels = {c: _header_text(grid.row(r), below, c) for c in range(grid.width)}
-    labels = {c: t for c, t in labels.items() if t} | pair_labels
-    return _Header(first_row=r, data_start=r + 2, keys=keys, labels=labels)
+    labels = {c: _header_text(rows, c) for c in range(grid.width)}
+    labels = {c: t for c, t in labels.items() if t} | pair_labels | {c: t for c, (t, _) in unclear.items()}
+    return _Header(first_row=r, data_start=r + 2, keys=keys, labels=labels, unclear=unclear)
 
 
 def _below_key_row(grid: Grid, matcher: _Matcher, header: _Header) -> _Header:
     """The header with its data starting after the row of keys under the labels, if there is one."""
     if header.data_start < grid.height and _is_key_row(grid.row(header.data_start), matcher):
-        return _Header(header.first_row, header.data_start + 1, header.keys, header.labels, header.plain_columns)
+        return replace(header, data_start=header.data_start + 1)
     return header
 
 
@@ -1302,8 +1386,8 @@ def _is_numbering_row(row: tuple[str | None, ...], labelled: int) -> bool:
     return rising or lettered
 
 
-def _header_text(upper: tuple[str | None, ...], lower: tuple[str | None, ...], c: int) -> str:
-    parts = [cell.strip() for cell in (upper[c], lower[c]) if not is_blank(cell)]
+def _header_text(rows: list[tuple[str | None, ...]], c: int) -> str:
+    parts = [cell.strip() for row in rows if not is_blank(cell := row[c])]  # type: ignore[union-attr]
     return " / ".join(p for p in parts if p)
 
 
@@ -1819,6 +1903,10 @@ class _WorkbookReader:
             if c in used or c in settled.ignored:
                 continue
             settled.ignored.add(c)
+            if c in header.unclear:
+                self._report_unclear(grid, matcher, header, c, used=settled.by_key)
+                unmatched.append(f"'{_clip(text)}' (cột {grid.letter(c)})")
+                continue
             if _is_stt(text):
                 settled.stt.add(c)
                 message = f"Cột số thứ tự '{text}' (cột {grid.letter(c)}) không thuộc biểu mẫu, đã bỏ qua."
@@ -1844,6 +1932,25 @@ class _WorkbookReader:
                     key=column.key,
                 )
         return settled
+
+    def _report_unclear(self, grid: Grid, matcher: _Matcher, header: _Header, c: int, *, used: dict[str, int]) -> None:
+        """A column whose header over several rows could be two or more template columns: not read. An error
+        when one of them is missing from the sheet (the district's numbers for it are in this column, or
+        nowhere), else info (each of them is read from a column of its own)."""
+        text, keys = header.unclear[c]
+        candidates = " hoặc ".join(f"'{matcher.columns[key].label_vi}'" for key in keys)
+        missing = [key for key in keys if key not in used]
+        self._add(
+            "error" if missing else "info",
+            "ambiguous_column",
+            f"Cột {grid.letter(c)} '{_clip(text)}' của trang tính '{grid.name}' không rõ là cột nào của mẫu: có thể "
+            f"là {candidates}; cột này chưa được đọc. Hãy sửa tên cột (và tên nhóm cột gộp phía trên) cho đúng "
+            f"như trong mẫu.",
+            sheet=grid.name,
+            row=header.first_row + 1,
+            key=missing[0] if len(missing) == 1 else None,
+            value=_clip(text),
+        )
 
     def is_totals_label(self, cell: str | None) -> bool:
         if cell is None or len(cell) > 40:

@@ -141,6 +141,24 @@ def add_column(sheet: str, label: str, key: str | None, values: list) -> Callabl
     return edit
 
 
+def grouped_header(sheet: str, group: str, keys: list[str], sub_labels: list[str]) -> Callable:
+    """The header over two rows: `group` merged in row 1 (the title row, emptied) over the columns of `keys`, whose
+    labels in row 2 become `sub_labels`; the key row removed (the schools move up a row)."""
+    def edit(book) -> None:
+        ws = book[sheet]
+        columns = [key_column(ws, key) for key in keys]
+        for merged in [m for m in ws.merged_cells.ranges if m.min_row == 1]:
+            ws.unmerge_cells(str(merged))
+        for c in range(1, ws.max_column + 1):
+            ws.cell(row=1, column=c).value = None
+        ws.delete_rows(KEY_ROW)
+        ws.cell(row=1, column=columns[0]).value = group
+        ws.merge_cells(start_row=1, start_column=columns[0], end_row=1, end_column=columns[-1])
+        for c, label in zip(columns, sub_labels, strict=True):
+            ws.cell(row=2, column=c).value = label
+    return edit
+
+
 def delete_sheet(name: str) -> Callable:
     def edit(book) -> None:
         del book[name]
@@ -315,6 +333,11 @@ CASES = [
          ("error", "duplicate_sheet", "DOI NGU", None, None), "rejected"),
     Case("duplicate_column", add_column("DoiNgu", "Tổng số nhân viên", "nv_tong", [5] * N_SCHOOLS),
          ("error", "duplicate_column", "DoiNgu", None, "nv_tong"), "rejected"),
+    Case("ambiguous_column", grouped_header(
+             "DoiNgu", "Trình độ", [f"gv_td_{q}" for q in ("duoi_trung_cap", "trung_cap", "cao_dang", "dai_hoc",
+                                                          "sau_dai_hoc")], ["Dưới TC", "TC", "CĐ", "ĐH", "Trên ĐH"]),
+         ("error", "ambiguous_column", "DoiNgu", 1, "gv_td_dai_hoc"), "rejected", value="Trình độ / ĐH",
+         in_message=("'Trình độ CBQL: ĐH' hoặc 'Trình độ GV: ĐH'",)),
     Case("header_not_found", remove_header("BoiDuong"),
          ("error", "header_not_found", "BoiDuong", None, None), "rejected"),
     Case("unexpected_layout", second_table("TruongLop"),
