@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.layout import ColumnSpec, load_layout
 from etl.normalize import bare_label, bare_sheet_name
+from etl.read import find_columns
 
 ERRORS_SHEET = "Lỗi cần sửa"
 AUTHOR = "tonghop"
@@ -90,6 +91,8 @@ RULE_VI = {
     "duplicate_school": "Mỗi trường chỉ khai một dòng ở mỗi biểu.",
     "duplicate_sheet": "Mỗi biểu của mẫu chỉ có một trang tính: xoá hoặc đổi tên trang tính trùng.",
     "duplicate_column": "Mỗi cột của mẫu chỉ có một lần trong biểu: xoá cột trùng.",
+    "ambiguous_column": "Tên cột, cùng tên nhóm cột gộp phía trên, phải chỉ rõ một cột của mẫu (ví dụ 'Trình độ GV' "
+                        "trên 'ĐH', không chỉ 'Trình độ').",
     "duplicate_value": "Mỗi mục của trang ThongTin chỉ ghi một lần.",
     "header_not_found": "Biểu phải giữ dòng tên cột của mẫu DA33-MN-v1 trong 15 dòng đầu của trang tính.",
     "unexpected_layout": "Mỗi trang tính chỉ có một bảng số liệu: không thêm bảng thứ hai bên dưới.",
@@ -190,7 +193,7 @@ def _is_key_value(ws: Worksheet, sheet: str | None) -> bool:
 
 
 def locate_header(ws: Worksheet, sheet: str | None, key: str | None,
-                  _cache: dict[str, HeaderMaps] | None = None) -> Header | None:
+                  _cache: dict[str, Any] | None = None) -> Header | None:
     """The column of a template key in a table sheet and its header as written, found by the header;
     None when not found (and for the key/value sheet ThongTin, whose values are found by row)."""
     if not key or _is_key_value(ws, sheet):
@@ -213,7 +216,27 @@ def locate_header(ws: Worksheet, sheet: str | None, key: str | None,
     for name in names:
         if bare_label(name) in bare_map:
             return bare_map[bare_label(name)]
-    return None
+    return _grouped_header(ws, sheet, key, _cache)
+
+
+def _grouped_header(ws: Worksheet, sheet: str | None, key: str, _cache: dict[str, Any] | None) -> Header | None:
+    """The column of a key whose label is written in no one cell, found as the reader found it: a header over
+    several rows (`CBQL` merged over `Tổng số`), its text as `CBQL / Tổng số`. Asked only when no cell holds
+    the label, so a file in the template's layout never builds it."""
+    canonical = canonical_sheet(sheet or ws.title)
+    if not canonical:
+        return None
+    cache_key = f"\0{ws.title}"
+    if _cache is not None and cache_key in _cache:
+        columns = _cache[cache_key]
+    else:
+        max_col = min(ws.max_column or 1, MAX_HEADER_COLUMNS)
+        rows = list(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS + 3, max_col=max_col, values_only=True))
+        columns = find_columns(rows, load_layout().sheets[canonical], HEADER_SEARCH_ROWS)
+        if _cache is not None:
+            _cache[cache_key] = columns
+    found = columns.get(key)
+    return (found[0] + 1, found[1]) if found else None
 
 
 def _merged_end(ws: Worksheet, row: int, column: int) -> int:
@@ -245,7 +268,7 @@ def value_column(ws: Worksheet, row: int) -> int:
 
 
 def locate_column(ws: Worksheet, sheet: str | None, key: str | None,
-                  _cache: dict[str, HeaderMaps] | None = None, row: int | None = None) -> int | None:
+                  _cache: dict[str, Any] | None = None, row: int | None = None) -> int | None:
     """1-based column of a template key in a sheet, found by its header (in ThongTin, the value's column
     in `row`, else B); None when not found."""
     if _is_key_value(ws, sheet):
@@ -391,7 +414,7 @@ def annotate(source: Path, findings: list[dict], out: Path) -> AnnotatedCopy:
         wb.remove(wb.active)
     else:
         _clear_earlier_marks(wb)
-        header_cache: dict[str, HeaderMaps] = {}
+        header_cache: dict[str, Any] = {}
         marks: dict[tuple[str, str], list[dict]] = {}
         for i in reportable:
             f = findings[i]

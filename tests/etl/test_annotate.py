@@ -217,3 +217,22 @@ def test_each_finding_is_placed_at_its_cell_under_the_header_the_district_wrote(
         (None, None, None), ("Thông tin", 3, "B3"), ("Đội ngũ", None, None), ("Đội ngũ", 6, "D6"),
         ("Đội ngũ", 7, "A7"), ("Đội ngũ", 7, "C7")]
     assert rows[5][5] == "TỔNG SỐ giáo viên"  # the column as the district labelled it
+
+
+def test_a_finding_under_a_grouped_header_is_placed_in_its_column(tmp_path):
+    # `CBQL` merged over `Tổng số | Biên chế | Đảng viên`: no cell holds `Tổng số CBQL`, so the comment went to
+    # column A of the row and the e-mail named the wrong cell. The column is found as the reader found it.
+    from tests.etl.test_read import read, valid_book, write_xlsx
+    from tests.etl.test_read_groups import DOI_NGU_TWO_ROWS, grouped
+
+    book, expected = valid_book(2)
+    book["DoiNgu"], merges = grouped(DOI_NGU_TWO_ROWS, expected["DoiNgu"])
+    book["DoiNgu"][3][2] = "năm"  # cbql_tong of the second school, column C, row 4
+    wb = read(tmp_path, book, merges={"DoiNgu": merges})
+    found = [f for f in wb.findings if f.severity == "error"]
+    assert [(f.rule, f.sheet, f.row_number, f.column_key) for f in found] == [
+        ("not_a_number", "DoiNgu", 4, "cbql_tong")]
+    source = write_xlsx(tmp_path / "in.xlsx", book, merges={"DoiNgu": merges})
+    copy = annotate(source, [vars(f) for f in found], tmp_path / "out.xlsx")
+    assert copy.places == [Place("DoiNgu", "C4", "CBQL / Tổng số")]
+    assert "năm" in openpyxl.load_workbook(copy.path)["DoiNgu"]["C4"].comment.text
