@@ -51,6 +51,7 @@ class SheetSpec:
     narrowing_notes: tuple[str, ...] = ()  # the layout's: a label's note holding one names no column (`(nữ)`)
     header_terms: tuple[HeaderTerm, ...] = ()  # the layout's: the words of a header over several rows
     header_fillers: tuple[str, ...] = ()  # the layout's: words that say nothing in such a header
+    header_of_which: tuple[str, ...] = ()  # the layout's: a sub-label beginning so is a part of the total above it
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -79,6 +80,7 @@ class Layout:
     narrowing_notes: tuple[str, ...] = ()  # `nữ`, `KH`, `năm trước` in a label's note: a part or another time
     header_terms: tuple[HeaderTerm, ...] = ()  # `CBQL`, `ĐH`, `BC`...: a group label and its sub-labels read together
     header_fillers: tuple[str, ...] = ()  # `số`, `trong đó`: words that say nothing in a header over several rows
+    header_of_which: tuple[str, ...] = ()  # `trong đó`: under `Tổng số GV`, a sub-label so begun is a part of it
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -101,6 +103,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
     header_terms = tuple(HeaderTerm(t["term"], tuple(t["spellings"]), t.get("implies"))
                          for t in spec.get("header_terms", ()))
     header_fillers = tuple(spec.get("header_fillers", ()))
+    header_of_which = tuple(spec.get("header_of_which", ()))
     sheets = {}
     for name, sheet in spec["sheets"].items():
         columns = tuple(
@@ -127,6 +130,7 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
             narrowing_notes=narrowing_notes,
             header_terms=header_terms,
             header_fillers=header_fillers,
+            header_of_which=header_of_which,
         )
     return Layout(
         template_version=spec["template_version"],
@@ -142,4 +146,5 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         narrowing_notes=narrowing_notes,
         header_terms=header_terms,
         header_fillers=header_fillers,
+        header_of_which=header_of_which,
     )

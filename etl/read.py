@@ -977,6 +977,19 @@ class _Matcher:
                                  self.spec.header_fillers)
 
     @cached_property
+    def _of_which(self) -> tuple[str, ...]:
+        return tuple(" ".join(loose_label(mark).split()) for mark in self.spec.header_of_which)
+
+    @cached_property
+    def _total_term(self) -> str | None:
+        """The term the count sub-labels say (`Tổng số`: the total), which a part under it drops."""
+        for label in self.spec.count_sublabels:
+            terms = header_terms(label, self._vocabulary)
+            if len(terms) == 1:
+                return next(iter(terms))
+        return None
+
+    @cached_property
     def term_sets(self) -> dict[frozenset[str], tuple[str, ...]]:
         """The terms of every key, label and alias of the sheet -> the keys saying them (two or more: a clash,
         which names no column)."""
@@ -1003,7 +1016,13 @@ class _Matcher:
         key = self.match(" ".join(parts))
         if key is not None:
             return key, ()
-        terms = frozenset().union(*(header_terms(part, self._vocabulary) for part in parts))
+        said: set[str] = set()
+        for part, loose in zip(parts, loose_parts, strict=True):
+            if said and any(f" {' '.join(loose.replace(':', ' ').split())} ".startswith(f" {mark} ")
+                            for mark in self._of_which):
+                said.discard(self._total_term)  # `Tổng số GV` › `Trong đó: biên chế`: a part of the total
+            said |= header_terms(part, self._vocabulary)
+        terms = frozenset(said)
         keys = self.term_sets.get(terms, ())
         if len(keys) == 1:
             return keys[0], ()

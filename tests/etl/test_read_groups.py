@@ -273,3 +273,22 @@ def test_a_one_row_header_never_reads_the_header_terms(tmp_path: Path) -> None:
     for spec in LAYOUT.table_sheets:
         matcher = _matcher(spec)
         assert "term_sets" not in vars(matcher) and "_vocabulary" not in vars(matcher), spec.name
+
+
+def test_a_part_of_the_total_above_it_is_read_as_that_part(tmp_path: Path) -> None:
+    # `Tổng số giáo viên` over `Tổng số | Trong đó: biên chế`: the second column is the teachers on the payroll, not
+    # a second total (and not a column of the district's own, which left `gv_bien_che` missing).
+    book, expected = valid_book(3)
+    values = expected["DoiNgu"]
+    nodes: list[Node] = [*DOI_NGU_TWO_ROWS[:2],
+                         ("Tổng số CBQL", [("Tổng số", "cbql_tong"), ("Trong đó: biên chế", "cbql_bien_che"),
+                                           ("Trong đó: đảng viên", "cbql_dang_vien")]),
+                         DOI_NGU_TWO_ROWS[3],
+                         ("Tổng số giáo viên", [("Tổng số", "gv_tong"), ("Trong đó biên chế", "gv_bien_che"),
+                                                ("Trong đó nữ", None)]),
+                         *DOI_NGU_TWO_ROWS[5:]]
+    book["DoiNgu"], merges = grouped(nodes, values)
+    wb = read(tmp_path, book, merges={"DoiNgu": merges})
+    assert errors(wb) == []
+    assert_read(wb, "DoiNgu", values, first_row=3)
+    assert findings(wb, "ignored_column") == [("info", "DoiNgu", 1, None, "Trong đó nữ")]
