@@ -18,6 +18,7 @@ from etl.warehouse import WarehouseUnavailable
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from etl.ingest import ingest_files
+    from etl.names import display_name
 
     if (args.nam_hoc is None) != (args.ky_bao_cao is None):
         print("lỗi: --nam-hoc và --ky-bao-cao phải đi cùng nhau (đợt tiếp nhận: năm học và kỳ báo cáo)",
@@ -28,8 +29,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     verdicts = ingest_files(
         engine, settings, [Path(p) for p in args.paths], on_verdict=lambda v: print(v.line(), flush=True),
         on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True),
-        on_skip=lambda skipped: print(f"chưa nhận   {skipped.path.name}: {skipped.reason}; để lại cho lần chạy sau",
-                                      file=sys.stderr, flush=True),
+        on_skip=lambda skipped: print(f"chưa nhận   {display_name(skipped.path)}: {skipped.reason}; "
+                                      "để lại cho lần chạy sau", file=sys.stderr, flush=True),
         expected_period=expected)
     print(verdict_summary([v.status for v in verdicts]))
     return 0

@@ -31,6 +31,7 @@ from etl import history, load, locks
 from etl.config import TZ, ProvinceConfig, Settings
 from etl.layout import load_layout
 from etl.model import Finding, ParsedWorkbook
+from etl.names import display_name, stored_name
 from etl.pipeline import ChunkWriter
 from etl.read import read_workbooks
 from etl.validate import validate_workbooks
@@ -118,7 +119,8 @@ class NotReceived(Exception):
 
 
 def archive_file(path: Path, settings: Settings) -> tuple[str, Path, os.stat_result]:
-    """Copy the file byte for byte to archive/<sha[:2]>/<sha>/<name> (idempotent), hashing the very bytes
+    """Copy the file byte for byte to archive/<sha[:2]>/<sha>/<name> (idempotent; the name as
+    `etl.names.stored_name` makes it safe to store), hashing the very bytes
     copied; returns the sha256, the archived path and the file's metadata. A file that changed while it was
     copied (still being uploaded) or that cannot be read raises `NotReceived`: hashing and copying in two
     reads could archive other bytes than the ones hashed."""
@@ -140,7 +142,7 @@ def archive_file(path: Path, settings: Settings) -> tuple[str, Path, os.stat_res
         tmp.unlink(missing_ok=True)
         raise NotReceived(path, "tệp đang thay đổi (có thể đang được tải lên)")
     sha256 = digest.hexdigest()
-    target = settings.archive_dir / sha256[:2] / sha256 / path.name
+    target = settings.archive_dir / sha256[:2] / sha256 / stored_name(path)
     if target.exists():
         tmp.unlink()
     else:
@@ -175,7 +177,7 @@ def receive_file(engine: sa.Engine, path: Path, settings: Settings, in_flight: A
                 "duplicate_of, ma_don_vi, nam_hoc, ky_bao_cao, email) values (:name, :sha, :size, :archive, "
                 ":received_at, :status, :dup, :ma_don_vi, :nam_hoc, :ky_bao_cao, :email) returning submission_id"
             ),
-            {"name": path.name, "sha": sha256, "size": stat.st_size, "archive": str(archived),
+            {"name": display_name(path), "sha": sha256, "size": stat.st_size, "archive": str(archived),
              "received_at": received_at, "status": "duplicate" if earlier is not None else "received",
              "dup": original.get("submission_id"), "ma_don_vi": original.get("ma_don_vi"),
              "nam_hoc": original.get("nam_hoc"), "ky_bao_cao": original.get("ky_bao_cao"),
@@ -205,7 +207,7 @@ def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
     n_errors = sum(f.severity == "error" for f in workbook.findings)
     n_warnings = sum(f.severity == "warning" for f in workbook.findings)
     status = "rejected" if n_errors or not (ma_don_vi and nam_hoc and ky) else "accepted"
-    return Verdict(received.path.name, received.submission_id, status, ma_don_vi, nam_hoc, ky, n_errors,
+    return Verdict(display_name(received.path), received.submission_id, status, ma_don_vi, nam_hoc, ky, n_errors,
                    n_warnings)
 
 
@@ -216,7 +218,7 @@ def _read_chunk(settings: Settings, province: ProvinceConfig, chunk: list[Receiv
     workbooks = read_workbooks([r.archive_path for r in chunk], max_file_bytes=settings.max_file_bytes,
                                max_uncompressed_bytes=settings.max_uncompressed_bytes)
     for received, workbook in zip(chunk, workbooks, strict=True):
-        workbook.file_name = received.path.name
+        workbook.file_name = display_name(received.path)
     validate_workbooks(workbooks, province, expected_period=expected_period)
     return workbooks
 
@@ -270,7 +272,7 @@ def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdic
     """A copy of each rejected file in quarantine/, once its verdict is committed."""
     for received, verdict in zip(chunk, verdicts, strict=True):
         if verdict.status == "rejected":
-            quarantined = settings.quarantine_dir / f"{received.submission_id}_{received.path.name}"
+            quarantined = settings.quarantine_dir / f"{received.submission_id}_{stored_name(received.path)}"
             quarantined.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(received.archive_path, quarantined)
 
@@ -340,7 +342,7 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
             received_now.add(received.submission_id)
             if received.duplicate_of:
                 # its verdict waits for the files that arrived before it (their chunk's), as they arrived
-                duplicate = (index, Verdict(path.name, received.submission_id, "duplicate", *received.period))
+                duplicate = (index, Verdict(display_name(path), received.submission_id, "duplicate", *received.period))
                 if pending:
                     pending_duplicates.append(duplicate)
                 else:  # every earlier file is in a chunk written already
@@ -416,7 +418,7 @@ def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]
     keys = {}
     for p in paths:
         try:
-            keys[(sha256_of(p), p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC))] = p
+            keys[(sha256_of(p), display_name(p), dt.datetime.fromtimestamp(p.stat().st_mtime, tz=dt.UTC))] = p
         except OSError:
             continue  # unreadable or gone: ingest_files reports it as not received
     with engine.connect() as c:
@@ -433,7 +435,7 @@ def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]
         if path is not None:
             # what the attempt reported: a file accepted then superseded by a later one of its batch was accepted
             status = "accepted" if row.status == "superseded" else row.status
-            decided[path] = Verdict(path.name, row.submission_id, status, row.ma_don_vi, row.nam_hoc,
+            decided[path] = Verdict(display_name(path), row.submission_id, status, row.ma_don_vi, row.nam_hoc,
                                     row.ky_bao_cao, row.n_errors, row.n_warnings)
     return decided
 
@@ -447,7 +449,7 @@ def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
             sha256 = sha256_of(path)
         except OSError:
             continue  # gone, or unreadable (never archived, so it stays)
-        if (settings.archive_dir / sha256[:2] / sha256 / path.name).exists():
+        if (settings.archive_dir / sha256[:2] / sha256 / stored_name(path)).exists():
             path.unlink(missing_ok=True)
         else:
             log.warning("%s changed while it was ingested: left in the landing folder for the next run", path)

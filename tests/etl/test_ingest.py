@@ -529,3 +529,37 @@ def test_ingesting_the_data_folder_itself_takes_none_of_tonghops_own_files(engin
     assert again == []
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from dq.submission")).scalar() == 1
+
+
+def test_file_names_no_database_or_share_can_take_get_a_verdict_and_leave_the_landing_folder(engine, settings):
+    # Names as uploading clients write them: bytes that are not UTF-8 (an old Windows, a legacy zip), a line
+    # break, characters a Windows share refuses, a name so long that quarantine's prefix no longer fits.
+    # The first stopped the whole night (psycopg cannot encode it), every night, as the file stayed.
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    names = {
+        os.fsdecode(b"B\xe1o c\xe1o CN.xlsx"): ("B\ufffdo c\ufffdo CN.xlsx", "B\ufffdo c\ufffdo CN.xlsx"),
+        "Quỳnh Nhai\r\nCN.xlsx": ("Quỳnh Nhai  CN.xlsx", "Quỳnh Nhai  CN.xlsx"),
+        'CN: "bản cuối"?.xlsx': ('CN: "bản cuối"?.xlsx', "CN_ _bản cuối__.xlsx"),
+        "con.xlsx": ("con.xlsx", "_con.xlsx"),
+        "Báo cáo thống kê " * 11 + ".xlsx": ("Báo cáo thống kê " * 11 + ".xlsx", None),
+    }
+    for i, name in enumerate(names):
+        (landing / name).write_bytes(b"not a workbook %d" % i)  # rejected: quarantined and archived
+    verdicts = {v.file_name: v for v in ingest_landing(engine, settings)}
+    assert {name: v.status for name, v in verdicts.items()} == {shown: "rejected" for shown, _ in names.values()}
+    with engine.connect() as c:
+        recorded = dict(c.execute(sa.text("select file_name, archive_path from dq.submission")).all())
+    assert set(recorded) == {shown for shown, _ in names.values()}
+    for shown, stored in names.values():
+        archived = Path(recorded[shown])
+        assert archived.exists() and archived.parent.name == hashlib.sha256(archived.read_bytes()).hexdigest()
+        assert len(archived.name.encode()) <= 200
+        if stored is not None:
+            assert archived.name == stored
+        quarantined = settings.quarantine_dir / f"{verdicts[shown].submission_id}_{archived.name}"
+        assert quarantined.read_bytes() == archived.read_bytes()
+    long_name = Path(recorded["Báo cáo thống kê " * 11 + ".xlsx"]).name
+    assert long_name.startswith("Báo cáo thống kê Báo cáo") and long_name.endswith(".xlsx")
+    assert list(landing.iterdir()) == []  # every file left the landing folder
+
