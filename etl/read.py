@@ -546,7 +546,12 @@ class _XlsxSource:
             loaded.append((name, batch, errors, sheet))
         arrays = [array for _, batch, _, _ in loaded for array in batch.columns]
         flat = _concat_text(arrays)  # None if not all text (never seen with dtypes="string")
-        cells = [cell for array in arrays for cell in array.to_pylist()] if flat is None else flat.to_pylist()
+        if flat is None:
+            cells = [_no_nul(cell) for array in arrays for cell in array.to_pylist()]
+        else:
+            if _may_hold(flat, b"\x00"):
+                flat = pc.replace_substring(flat, "\x00", "")
+            cells = flat.to_pylist()
         literals = flat is None or _may_hold(flat, b"#")  # error literals typed as text: rare
         grids = []
         start = 0
@@ -614,6 +619,12 @@ def _share_cells(grids: list[Grid], flat: pa.Array | None) -> None:
     for grid in grids:
         grid.flat, grid.base = flat, base
         base += grid.width * grid.height
+
+
+def _no_nul(cell: Any) -> Any:
+    """A cell without NUL characters. Excel writes one as `_x0000_` and calamine gives it back; nobody sees it,
+    PostgreSQL cannot store it (COPY fails, and with it the whole chunk's transaction, every night)."""
+    return cell.replace("\x00", "") if isinstance(cell, str) and "\x00" in cell else cell
 
 
 def _may_hold(cells: pa.Array, text: bytes) -> bool:
@@ -826,7 +837,7 @@ class _CsvZipSource:
                 f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8 (tiếng Việt sẽ bị "
                 f"lỗi phông). Hãy xuất lại từ Excel bằng kiểu 'CSV UTF-8 (Comma delimited)', hoặc gửi tệp .xlsx.",
             ) from exc
-        rows, delimiter = _csv_rows(text)
+        rows, delimiter = _csv_rows(_no_nul(text))
         width = max((len(r) for r in rows), default=0)
         columns: list[list[str | None]] = [[None] * len(rows) for _ in range(width)]
         for r, row in enumerate(rows):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
 import io
@@ -563,3 +564,50 @@ def test_file_names_no_database_or_share_can_take_get_a_verdict_and_leave_the_la
     assert long_name.startswith("Báo cáo thống kê Báo cáo") and long_name.endswith(".xlsx")
     assert list(landing.iterdir()) == []  # every file left the landing folder
 
+
+def _with_nul(source: Path, out: Path, texts: list[str]) -> Path:
+    """A copy of a workbook whose given shared texts end with a NUL, as Excel writes one (`_x0000_`)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/sharedStrings.xml":
+                for text in texts:
+                    assert f"<t>{text}</t>".encode() in data
+                    data = data.replace(f"<t>{text}</t>".encode(), f"<t>{text}_x0000_</t>".encode())
+            zout.writestr(item, data)
+    return out
+
+
+def _csv_zip_of(source: Path, out: Path, poison: str) -> Path:
+    """The CSV variant of a workbook, with a NUL after the text `poison` wherever it is."""
+    book = openpyxl.load_workbook(source)
+    with zipfile.ZipFile(out, "w") as archive:
+        for sheet in book.worksheets:
+            text = io.StringIO()
+            rows = sheet.iter_rows(values_only=True)
+            csv.writer(text).writerows([["" if v is None else v for v in row] for row in rows])
+            archive.writestr(f"{sheet.title}.csv", text.getvalue().replace(poison, poison + "\x00"))
+    return out
+
+
+def test_a_nul_character_in_a_cell_is_dropped_and_does_not_fail_the_night(engine, settings, tmp_path):
+    # Nobody sees a NUL in a cell, and PostgreSQL cannot store one: COPY failed, and with it the transaction
+    # of the whole chunk (every district's file of the night), again every night.
+    province = settings.province_config()
+    vanho = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / "vanho.xlsx", seed=1)
+    xlsx = _with_nul(vanho, tmp_path / "van-ho.xlsx", ["Lò Thị Hương", "Trường Mầm non Vân Hồ"])
+    mocchau = generate_district_workbook(province, "116", "2019-2020", "CN", tmp_path / "mc.xlsx", seed=1)
+    zipped = _csv_zip_of(mocchau, tmp_path / "moc-chau.zip", "Trường Mầm non")
+    other = generate_district_workbook(province, "118", "2019-2020", "CN", tmp_path / "quynh-nhai.xlsx", seed=1)
+    verdicts = ingest_files(engine, settings, [xlsx, zipped, other])
+    assert [(v.file_name, v.status) for v in verdicts] == [
+        ("van-ho.xlsx", "accepted"), ("moc-chau.zip", "accepted"), ("quynh-nhai.xlsx", "accepted")]
+    with engine.connect() as c:
+        nguoi_lap = c.execute(sa.text("select nguoi_lap from staging.thong_tin where submission_id = :s"),
+                              {"s": verdicts[0].submission_id}).scalar()
+        names = c.execute(sa.text("select ten_truong from staging.truong_lop where submission_id = any(:s) "
+                                  "and ten_truong like '%Vân Hồ'"), {"s": [v.submission_id for v in verdicts]})
+        names = list(names.scalars())
+        published = c.execute(sa.text("select count(*) from core.current_submission")).scalar()
+    assert nguoi_lap == "Lò Thị Hương" and names == ["Trường Mầm non Vân Hồ"]
+    assert published == 3
