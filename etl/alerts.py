@@ -25,6 +25,7 @@ import hashlib
 import html
 import logging
 import re
+import smtplib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -70,7 +71,12 @@ SUBMITTED = ("accepted", "superseded", "held")  # a valid file arrived for the p
 # attached workbook's sheet "Lỗi cần sửa" still lists each of them.
 MAX_LISTED = 10
 LISTED_WHEN_FEW = 15
-EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+# An address as a mail server takes it (ASCII: servers without SMTPUTF8 refuse the rest, and Python's SMTP
+# client raised on it, which stopped every alert after it). A file's own address is what a clerk typed: with
+# diacritics (a Vietnamese keyboard left on), `mailto:` copied from a link, quotes, a colon (`Email:a@b.vn`,
+# which a To header reads as a group of no one); such an address is not written to.
+EMAIL_RE = re.compile(r"^[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+                      r"[A-Za-z]{2,}$")
 
 # Districts expected to report in a school year: those with at least one registry school open then
 # (a closed or merged school is not expected; a district without open schools is not either).
@@ -103,6 +109,7 @@ def recipients(*addresses: str | None) -> list[str]:
     seen: dict[str, str] = {}
     for address in addresses:
         for part in re.split(r"[,;\s]+", address or ""):
+            part = re.sub(r"^mailto:", "", part, flags=re.IGNORECASE)
             if EMAIL_RE.match(part) and part.casefold() not in seen:
                 seen[part.casefold()] = part
     return list(seen.values())
@@ -436,6 +443,12 @@ def _district_mail(
     )
 
 
+def _own_addresses(s: dict) -> tuple[str, ...]:
+    """The addresses a file names besides its district's registry address (case-folded, sorted)."""
+    registry = {a.casefold() for a in recipients(s["registry_email"])}
+    return tuple(sorted({a.casefold() for a in recipients(s["email"])} - registry))
+
+
 def build_district_alerts(engine: sa.Engine, settings: Settings, submission_ids: list[int]) -> list[OutgoingMail]:
     """One e-mail per district with errors or warnings among the given submissions (module docstring)."""
     ids = sorted({int(i) for i in submission_ids})
@@ -444,11 +457,14 @@ def build_district_alerts(engine: sa.Engine, settings: Settings, submission_ids:
     with engine.connect() as conn:
         submissions = _submissions(conn, ids)
         findings = _findings(conn, ids)
-    groups: dict[str, list[tuple[dict, list[dict]]]] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[dict, list[dict]]]] = {}
     for s in submissions:
         if findings.get(s["submission_id"]):
-            # a known district gets one e-mail; a file of an unknown district is told on its own
-            key = s["ma_don_vi"] if s["ten_don_vi"] else f"#{s['submission_id']}"
+            # A known district gets one e-mail for the files that name the same address of their own, if any (a
+            # file's address hears of that file only: whoever can put a file in the landing folder may write
+            # any address in it, and would otherwise receive the district's other files); a file of an unknown
+            # district is told on its own.
+            key = (s["ma_don_vi"], _own_addresses(s)) if s["ten_don_vi"] else (f"#{s['submission_id']}", ())
             groups.setdefault(key, []).append((s, findings[s["submission_id"]]))
     mails = []
     for key, items in groups.items():
@@ -594,51 +610,65 @@ def deliver(engine: sa.Engine, settings: Settings, mails: list[OutgoingMail]) ->
     Per message, one transaction: an advisory lock on the key, the look-up, the send, the insert. A failed
     send rolls back (nothing recorded, so the next run tries again)."""
     done: list[dict] = []
+    failures: list[Exception] = []
     for mail in mails:
         if not mail.to:
             log.warning("no recipient for %r: not sent", mail.subject)
             continue
-        with engine.begin() as conn:
-            if mail.dedup_key:
-                conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": mail.dedup_key})
-                if conn.execute(
-                    sa.text("select 1 from dq.alert_log where dedup_key = :k"), {"k": mail.dedup_key}
-                ).first():
-                    done.append({**_describe(mail), "skipped": True})
-                    continue
-            [record] = send_messages([mail], settings)
-            conn.execute(
-                sa.text(
-                    "insert into dq.alert_log (kind, ma_don_vi, nam_hoc, ky_bao_cao, submission_ids, due_on, "
-                    "dedup_key, recipients, subject, transport, outbox_path, sent_at) "
-                    "values (:kind, :ma_don_vi, :nam_hoc, :ky_bao_cao, :submission_ids, :due_on, :dedup_key, "
-                    ":recipients, :subject, :transport, "
-                    ":outbox_path, :sent_at)"
-                ),
-                {
-                    "kind": mail.kind,
-                    "ma_don_vi": mail.ma_don_vi,
-                    "nam_hoc": mail.nam_hoc,
-                    "ky_bao_cao": mail.ky_bao_cao,
-                    "submission_ids": mail.submission_ids,
-                    "due_on": mail.due_on,
-                    "dedup_key": mail.dedup_key,
-                    "recipients": record.recipients,
-                    "subject": mail.subject,
-                    "transport": record.transport,
-                    "outbox_path": str(record.outbox_path) if record.outbox_path else None,
-                    "sent_at": record.sent_at,
-                },
-            )
-            done.append(
-                {
-                    **_describe(mail),
-                    "skipped": False,
-                    "transport": record.transport,
-                    "outbox_path": str(record.outbox_path) if record.outbox_path else None,
-                }
-            )
+        try:
+            done.append(_deliver_one(engine, settings, mail))
+        except UNSENDABLE as exc:
+            # This message cannot be sent as it is (a header or an address the server refuses): the others still
+            # are, the Sở's summary among them; the task then fails, so that the operator sees it and a retry
+            # tries this one again (it is not recorded). A server that cannot be reached stops at once.
+            log.exception("could not send %r to %s", mail.subject, ", ".join(mail.to))
+            failures.append(exc)
+    if failures:
+        raise failures[0]
     return done
+
+
+# what one message's sending raises when the message, not the server, is at fault
+UNSENDABLE = (ValueError, smtplib.SMTPRecipientsRefused)
+
+
+def _deliver_one(engine: sa.Engine, settings: Settings, mail: OutgoingMail) -> dict:
+    """Send one message unless its dedup key is already in dq.alert_log, and record it (see `deliver`)."""
+    with engine.begin() as conn:
+        if mail.dedup_key:
+            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": mail.dedup_key})
+            if conn.execute(sa.text("select 1 from dq.alert_log where dedup_key = :k"), {"k": mail.dedup_key}).first():
+                return {**_describe(mail), "skipped": True}
+        [record] = send_messages([mail], settings)
+        conn.execute(
+            sa.text(
+                "insert into dq.alert_log (kind, ma_don_vi, nam_hoc, ky_bao_cao, submission_ids, due_on, "
+                "dedup_key, recipients, subject, transport, outbox_path, sent_at) "
+                "values (:kind, :ma_don_vi, :nam_hoc, :ky_bao_cao, :submission_ids, :due_on, :dedup_key, "
+                ":recipients, :subject, :transport, "
+                ":outbox_path, :sent_at)"
+            ),
+            {
+                "kind": mail.kind,
+                "ma_don_vi": mail.ma_don_vi,
+                "nam_hoc": mail.nam_hoc,
+                "ky_bao_cao": mail.ky_bao_cao,
+                "submission_ids": mail.submission_ids,
+                "due_on": mail.due_on,
+                "dedup_key": mail.dedup_key,
+                "recipients": record.recipients,
+                "subject": mail.subject,
+                "transport": record.transport,
+                "outbox_path": str(record.outbox_path) if record.outbox_path else None,
+                "sent_at": record.sent_at,
+            },
+        )
+    return {
+        **_describe(mail),
+        "skipped": False,
+        "transport": record.transport,
+        "outbox_path": str(record.outbox_path) if record.outbox_path else None,
+    }
 
 
 def _describe(mail: OutgoingMail) -> dict:

@@ -105,10 +105,21 @@ def transport() -> str:
     return "smtp" if smtp_configured() else "outbox"
 
 
+# Line breaks (and what Python's e-mail package takes for one: \v, \f, \x1c-\x1e, \x85, U+2028...) and other
+# control characters. A header holding one is refused (ValueError), which stopped every alert after it.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """A text made fit for a header: one line, control characters as spaces. A subject may carry what a file
+    holds (its name, its school year), and a header must not be broken by it."""
+    return re.sub(r" {2,}", " ", _HEADER_BREAKS.sub(" ", value)).strip()
+
+
 def build_mime(mail: OutgoingMail, from_email: str) -> EmailMessage:
     """The complete message: text and HTML alternatives, then the attachments."""
     msg = EmailMessage(policy=MAIL_POLICY)
-    msg["Subject"] = mail.subject
+    msg["Subject"] = header_text(mail.subject)
     msg["From"] = from_email
     msg["To"] = ", ".join(mail.to)
     msg["Date"] = formatdate(localtime=True)

@@ -9,6 +9,7 @@ import datetime as dt
 import email
 import io
 import json
+import smtplib
 import socket
 from email import policy
 from pathlib import Path
@@ -373,3 +374,79 @@ def test_a_finding_names_the_cell_and_the_column_as_the_district_labelled_it(eng
             "Sở quy định so với báo cáo cuối năm học trước: đề nghị kiểm tra lại.\n") in mail.text
     assert "<td style=\"border: 1px solid #999; padding: 3px 6px; vertical-align: top; background: #ffd6d6\">C5</td>" \
         in mail.html
+
+
+# ------------------------------------------------------------------ what a file may put in a message's headers
+def test_a_file_name_with_a_line_break_or_an_address_no_server_takes_sends_every_mail(engine, settings, smtp_sink):
+    # The file's name is in the subject when the file names no school year; the file's own address is what the
+    # clerk typed. A line break in the one made Python refuse the header, an address with diacritics made the
+    # SMTP client raise: either stopped every message after it, the Sở's summary among them, every retry.
+    broken = add_submission(engine, settings, ma_don_vi="118", nam_hoc=None, status="rejected",
+                            file_name="Quỳnh Nhai\r\nBcc: ai.do@example.net.xlsx",
+                            findings=[{"severity": "error", "rule": "missing_value", "sheet": "ThongTin",
+                                       "row_number": 4, "column_key": "nam_hoc", "message": "Thiếu Năm học"}])
+    typed = add_submission(engine, settings, ma_don_vi="119", findings=WARNING_FINDINGS[:1],
+                           email_="nguyễn.tc@example.org; mailto:ketoan.tc@example.org")
+    result = alerts.send_nightly_alerts(engine, settings, [broken, typed])
+    assert result["sent"] == 3
+    sent = {tuple(rcpt): msg for rcpt, msg in smtp_sink.messages()}
+    assert set(sent) == {("pgd-quynhnhai@example.org",), ("ketoan.tc@example.org", "pgd-thuanchau@example.org"),
+                         ("so-gddt@example.org",)}
+    subject = sent[("pgd-quynhnhai@example.org",)]["Subject"]
+    assert subject == ("[Sở GD&ĐT Sơn La] Phòng GD&ĐT huyện Quỳnh Nhai – tệp báo cáo Quỳnh Nhai Bcc: "
+                       "ai.do@example.net.xlsx: BỊ TỪ CHỐI, cần sửa 1 lỗi")
+    assert sent[("pgd-quynhnhai@example.org",)]["Bcc"] is None
+    summary = body(sent[("so-gddt@example.org",)], "plain")
+    assert "thư tới: pgd-thuanchau@example.org, ketoan.tc@example.org" in summary
+
+
+def test_a_files_own_address_hears_of_that_file_only(engine, settings, no_smtp):
+    # Whoever can put a file in the landing folder may write any address in it: that address gets the alert
+    # about that file, not the district's other files of the night (their findings and annotated copies).
+    own = add_submission(engine, settings, ma_don_vi="118", ky="HKI", status="rejected", email_="ketoan.qn@example.net",
+                         findings=REJECTED_FINDINGS[:1], file_name="Quỳnh Nhai HKI.xlsx")
+    same = add_submission(engine, settings, ma_don_vi="118", ky="CN", email_="KETOAN.QN@example.net",
+                          findings=WARNING_FINDINGS[:1], file_name="Quỳnh Nhai CN.xlsx")
+    stray = add_submission(engine, settings, ma_don_vi="118", ky="CN", email_="ai.do@example.net",
+                           findings=WARNING_FINDINGS[:1], file_name="Quỳnh Nhai CN (sửa).xlsx", current=False)
+    mails = {tuple(m.to): m for m in alerts.build_district_alerts(engine, settings, [own, same, stray])}
+    assert set(mails) == {("pgd-quynhnhai@example.org", "ketoan.qn@example.net"),
+                          ("pgd-quynhnhai@example.org", "ai.do@example.net")}
+    clerk, other = mails[("pgd-quynhnhai@example.org", "ketoan.qn@example.net")], mails[
+        ("pgd-quynhnhai@example.org", "ai.do@example.net")]
+    assert clerk.submission_ids == sorted([own, same]) and other.submission_ids == [stray]
+    assert "Quỳnh Nhai HKI.xlsx" not in other.text and "Quỳnh Nhai CN.xlsx" not in other.text
+    assert len(other.attachments) == 1 and "Quỳnh Nhai CN (sửa)" in other.attachments[0].name
+
+
+class RefusingSink(Sink):
+    """A server that refuses one recipient, as a relay refuses an address it does not deliver to."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address.startswith("refused@"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_message_the_server_refuses_does_not_stop_the_others(engine, settings, monkeypatch):
+    sink = RefusingSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.delenv("TONGHOP_MAIL_TRANSPORT", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": FROM, "retry_limit": 0}}))
+    try:
+        refused = alerts.OutgoingMail("finding", ["refused@example.org"], "Thư không gửi được", "t", "<p>t</p>",
+                                      dedup_key="finding:test:refused")
+        fine = alerts.OutgoingMail("summary", ["so-gddt@example.org"], "Tổng hợp", "t", "<p>t</p>",
+                                   dedup_key="summary:test")
+        with pytest.raises(smtplib.SMTPRecipientsRefused):  # the task fails: the operator sees it, a retry tries it
+            alerts.deliver(engine, settings, [refused, fine])
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in sink.messages()] == [["so-gddt@example.org"]]
+    with engine.connect() as c:
+        assert c.execute(sa.text("select dedup_key from dq.alert_log")).scalars().all() == ["summary:test"]
