@@ -2,9 +2,10 @@
 
 - `build_district_alerts`: for each district with errors or warnings among the given submissions, ONE
   e-mail in Vietnamese to the registry address (core.district.email) and the address written in the
-  file (dq.submission.email), listing every finding grouped by file and sheet (row, column label, value,
-  message, the rule expected; beyond 15 of one kind on a sheet, the first 10 and a summary of the rest),
-  the verdict of each file, with the district's own workbook annotated
+  file (dq.submission.email; files naming different addresses of their own get one e-mail each, so that an
+  address written in a file hears of that file only), listing every finding grouped by file and sheet (row,
+  column label, value, message, the rule expected; beyond 15 of one kind on a sheet, the first 10 and a
+  summary of the rest), the verdict of each file, with the district's own workbook annotated
   (etl/annotate.py) attached. Info findings are recorded only, never mailed. A file whose district is
   unknown goes to the address written in it, if any; otherwise only the Sở hears of it (summary).
 - `build_so_summary`: one e-mail to the Sở (province.yaml `email_so`): tonight's files per district
@@ -35,6 +36,7 @@ from etl.annotate import AnnotatedCopy, Place, annotate, canonical_sheet, column
 from etl.config import TZ, Settings
 from etl.layout import load_layout
 from etl.mail import OutgoingMail, send_messages
+from etl.names import stored_name
 
 log = logging.getLogger(__name__)
 KY_VI = {"HKI": "Sơ kết học kỳ I", "CN": "Tổng kết cả năm"}
@@ -325,7 +327,7 @@ def _summary_text(rest: list[dict], attached: bool) -> tuple[str, str, str]:
 
 def _attachment_for(settings: Settings, s: dict, findings: list[dict]) -> AnnotatedCopy | None:
     source = Path(s["archive_path"]) if s["archive_path"] else None
-    stem = Path(s["file_name"]).stem or "bao-cao"
+    stem = Path(stored_name(s["file_name"])).stem or "bao-cao"  # short enough for the suffix, safe on a share
     out = settings.home / "annotated" / f"{stem}_danh-dau-loi_{s['submission_id']}.xlsx"
     try:
         return annotate(source or Path("missing.zip"), findings, out)

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, quote_sheetname
@@ -57,6 +58,11 @@ CLERK_NOTE = "\n\n--- Ghi chú của đơn vị ---\n"
 # indicator, a merged range. Shown as "Giá trị đã ghi" it sent the clerk looking for a cell that is not there
 VALUE_NOT_WRITTEN = frozenset({"missing_school", "yoy_change", "outlier", "merged_cells"})
 MAX_HEADER_COLUMNS = 300
+# A district's workbook is opened with openpyxl only up to this size unpacked (a real one is well under 1 MB).
+# openpyxl holds every cell as an object: a 1 MB file the reader rejects at once as a zip bomb (240 MB of
+# cells unpacked) took it 40 s and 1 GB, and one of 20 MB would take the alerts' worker down, night after
+# night. Beyond it the copy holds only the "Lỗi cần sửa" sheet.
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 
 # What each rule expects, told to the district (rule codes: spec/interfaces.md, submission-template.md).
 RULE_VI = {
@@ -338,6 +344,19 @@ def _sort_key(f: dict, place: Place | None) -> tuple:
     return (*sheet_rank, f.get("row_number") or 0, column, 0 if f.get("severity") == "error" else 1)
 
 
+def _text(value: Any) -> Any:
+    """A value from a district's file as a cell or comment takes it: without the control characters XML cannot
+    hold (openpyxl refuses them in a cell, and writes them into a comment, which Excel then cannot open)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _as_text(cell: Any) -> None:
+    """Keep a text cell text: openpyxl makes a formula of a text beginning with `=`, so a school name written
+    `=HYPERLINK("http://...","bấm")` would be a live formula in the list the Sở and the district open."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+
+
 def _write_errors_sheet(wb: openpyxl.Workbook, findings: list[dict], places: list[Place | None]) -> Worksheet:
     if ERRORS_SHEET in wb.sheetnames:  # a district resent our annotated copy: list tonight's findings only
         del wb[ERRORS_SHEET]
@@ -347,7 +366,7 @@ def _write_errors_sheet(wb: openpyxl.Workbook, findings: list[dict], places: lis
         cell.font = Font(bold=True)
     ranked = sorted(zip(findings, places, strict=True), key=lambda p: _sort_key(*p))
     for n, (f, place) in enumerate(ranked, start=1):
-        ws.append([
+        ws.append([_text(v) for v in (
             n,
             SEVERITY_VI.get(f.get("severity") or "", f.get("severity")),
             f.get("sheet") or "",
@@ -357,8 +376,10 @@ def _write_errors_sheet(wb: openpyxl.Workbook, findings: list[dict], places: lis
             shown_value(f),
             f.get("message") or "",
             rule_text(f.get("rule")),
-        ])
+        )])
         row = ws.max_row
+        for cell in ws[row]:
+            _as_text(cell)
         ws.cell(row=row, column=2).fill = FILLS.get(f.get("severity"), PatternFill())
         if place:
             link = ws.cell(row=row, column=5)
@@ -377,6 +398,9 @@ def _open_source(source: Path) -> openpyxl.Workbook | None:
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
     try:
+        with zipfile.ZipFile(source) as archive:  # the declared sizes: zipfile reads no more than them
+            if sum(member.file_size for member in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                return None
         return openpyxl.load_workbook(source)
     except Exception:  # noqa: BLE001 - an unreadable file is itself a finding; the list is still sent
         return None
@@ -433,7 +457,7 @@ def annotate(source: Path, findings: list[dict], out: Path) -> AnnotatedCopy:
             cell = wb[title][coordinate]
             worst = "error" if any(f["severity"] == "error" for f in on_cell) else "warning"
             cell.fill = FILLS[worst]
-            text = "\n\n".join(_finding_line(f) for f in on_cell)
+            text = _text("\n\n".join(_finding_line(f) for f in on_cell))
             if cell.comment is not None and cell.comment.author != AUTHOR:
                 text = f"{text}{CLERK_NOTE}{cell.comment.text}"
             comment = Comment(text, AUTHOR)

@@ -450,3 +450,15 @@ def test_a_message_the_server_refuses_does_not_stop_the_others(engine, settings,
     assert [rcpt for rcpt, _ in sink.messages()] == [["so-gddt@example.org"]]
     with engine.connect() as c:
         assert c.execute(sa.text("select dedup_key from dq.alert_log")).scalars().all() == ["summary:test"]
+
+
+def test_a_file_with_a_long_name_still_gets_its_annotated_copy(engine, settings, no_smtp):
+    # `<name>_danh-dau-loi_<id>.xlsx` no longer fit in a file name (255 bytes): the copy was not made and the
+    # district got the list without its marked workbook.
+    name = "Báo cáo thống kê " * 11 + ".xlsx"
+    sid = add_submission(engine, settings, ma_don_vi="118", status="rejected", findings=REJECTED_FINDINGS[:1],
+                         file_name=name)
+    [mail] = alerts.build_district_alerts(engine, settings, [sid])
+    [copy] = mail.attachments
+    assert copy.exists() and copy.name.startswith("Báo cáo thống kê Báo cáo") and copy.name.endswith(f"_{sid}.xlsx")
+    assert ERRORS_SHEET in openpyxl.load_workbook(copy).sheetnames

@@ -236,3 +236,43 @@ def test_a_finding_under_a_grouped_header_is_placed_in_its_column(tmp_path):
     copy = annotate(source, [vars(f) for f in found], tmp_path / "out.xlsx")
     assert copy.places == [Place("DoiNgu", "C4", "CBQL / Tổng số")]
     assert "năm" in openpyxl.load_workbook(copy.path)["DoiNgu"]["C4"].comment.text
+
+
+# ------------------------------------------------------------------ what a district's file may hold
+HOSTILE = ['=HYPERLINK("http://x.example/","bấm")', "+cmd|'/C calc'!A0", "@SUM(1+1)", "-2+3", "=1+1",
+           "Trường\x01 MN\x1f Chiềng Ơn"]
+
+
+def test_what_a_file_holds_is_written_back_as_text_never_as_a_formula(tmp_path):
+    # A school name typed `=HYPERLINK(...)` reaches a finding's value and message; in the list the district and
+    # the Sở open it was a live formula (openpyxl makes one of any text beginning with `=`), and a control
+    # character made openpyxl refuse the cell, so no copy was sent at all.
+    findings = [{"severity": "warning", "rule": "name_mismatch", "sheet": "Đội ngũ", "row_number": 6,
+                 "column_key": "gv_tong", "value": value, "message": value} for value in HOSTILE]
+    out = annotate_workbook(district_workbook(tmp_path / "in.xlsx"), findings, tmp_path / "annotated.xlsx")
+    with zipfile.ZipFile(out) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    assert not [name for name, xml in parts.items() if b"<f>" in xml or b"<f " in xml]
+    wb = openpyxl.load_workbook(out)
+    listed = [(r[6].value, r[6].data_type, r[7].value) for r in wb[ERRORS_SHEET].iter_rows(min_row=2)]
+    shown = [value.replace("\x01", "").replace("\x1f", "") for value in HOSTILE]
+    assert sorted(listed) == sorted((value, "s", value) for value in shown)
+    comment = wb["Đội ngũ"]["C6"].comment.text
+    assert all(value in comment for value in shown) and "\x01" not in comment
+
+
+def test_a_workbook_too_large_to_open_gets_only_the_errors_sheet(tmp_path):
+    # The reader rejects a zip bomb from its declared sizes without unpacking it; the annotated copy opened it
+    # whole with openpyxl (a 1 MB file of 240 MB of cells: 40 s and 1 GB, and a 20 MB one takes the worker down).
+    source = district_workbook(tmp_path / "in.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (51 * 1024 * 1024))
+            zout.writestr(item.filename, data)
+    assert bomb.stat().st_size < 200_000
+    out = annotate_workbook(bomb, FINDINGS, tmp_path / "errors.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == [ERRORS_SHEET] and wb[ERRORS_SHEET].max_row == 1 + 6
