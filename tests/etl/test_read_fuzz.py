@@ -198,3 +198,56 @@ def test_plain_zip_listing_of_a_valid_workbook(tmp_path: Path, valid_bytes: byte
     path = tmp_path / "ok.xlsx"
     path.write_bytes(valid_bytes)
     assert _plain_zip_listing(path.read_bytes()) == _zipfile_listing(path)
+
+
+# ------------------------------------------------------------------ hostile archives and XML
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_zip_of_thousands_of_entries_is_refused_at_once(tmp_path: Path, valid_bytes: bytes, kind: str) -> None:
+    # Each member costs the reader a look (a CSV that is no sheet is reported as ignored): 60,000 empty entries
+    # took 17 s and made 60,000 findings, and the 20 MB a file may weigh hold 180,000.
+    path = tmp_path / f"many.{'zip' if kind == 'csv' else 'xlsx'}"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        if kind == "xlsx":
+            source = tmp_path / "source.xlsx"
+            source.write_bytes(valid_bytes)
+            with zipfile.ZipFile(source) as old:
+                for info in old.infolist():
+                    archive.writestr(info.filename, old.read(info))
+        else:
+            archive.writestr("ThongTin.csv", "Mã đơn vị,118\n")
+        for i in range(12_000):
+            archive.writestr(f"rac/{i}.csv" if kind == "csv" else f"xl/media/{i}.bin", b"a,b\n")
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "file_too_large"
+    assert "vượt giới hạn 10.000 tệp" in message
+
+
+def _with_part(valid_bytes: bytes, path: Path, part: str, change) -> Path:
+    source = path.with_name("source.xlsx")
+    source.write_bytes(valid_bytes)
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info.filename, change(data) if info.filename == part else data)
+    return path
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a0 "lol">'
+          + b"".join(b'<!ENTITY a%d "%s">' % (i, b"&a%d;" % (i - 1) * 10) for i in range(1, 10)) + b"]>")
+
+
+@pytest.mark.parametrize("attack", ["billion_laughs", "external_entity"])
+def test_entities_in_the_workbook_xml_are_never_expanded_or_fetched(tmp_path: Path, valid_bytes: bytes,
+                                                                     attack: str) -> None:
+    # The reader opens xl/workbook.xml itself (hidden sheets, a sheet's part): 10**9 "lol"s or /etc/passwd in
+    # a sheet's name must give a verdict in bounded time, and no file outside the workbook is read.
+    def change(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1]
+        if attack == "billion_laughs":
+            return LAUGHS + body.replace(b'name="ThongTin"', b'name="&a9;"')
+        return (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                + body.replace(b'name="ThongTin"', b'name="&x;"'))
+
+    result = read_bounded(_with_part(valid_bytes, tmp_path / "entities.xlsx", "xl/workbook.xml", change))
+    assert result.has_errors()
+    assert not [f for f in result.findings if "root:" in (f.message or "") or "lollol" in (f.message or "")]
