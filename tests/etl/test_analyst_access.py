@@ -330,3 +330,53 @@ def test_prepare_sets_the_analyst_password_from_the_environment(admin_engine, wa
             statement = c.execute(sa.text("select format('alter role analyst password %L', cast(:v as text))"),
                                   {"v": before}).scalar()
             warehouse.run_script(c, statement)
+
+
+# ------------------------------------------------------------------------------------------------ the server's files
+SERVER_FILES = [
+    "select pg_read_file('/etc/passwd')",
+    "select pg_read_file('postgresql.conf')",
+    "select pg_read_binary_file('/etc/passwd')",
+    "select pg_ls_dir('.')",
+    "select pg_stat_file('postgresql.conf')",
+    "select pg_ls_logdir()",
+    "select pg_ls_waldir()",
+    "select lo_import('/etc/passwd')",
+    "select lo_export(0, '/tmp/analyst_scratch')",
+    "copy (select 1) to '/tmp/analyst_scratch'",
+    "create extension dblink",
+    "create extension file_fdw",
+    "create extension adminpack",
+    "select current_setting('data_directory')",
+    "select current_setting('hba_file')",
+    "select * from pg_authid",
+    "select * from pg_user_mapping",
+    "select * from pg_file_settings",
+    "select * from pg_hba_file_rules",
+]
+
+
+@pytest.mark.parametrize("statement", SERVER_FILES)
+def test_analyst_cannot_read_the_servers_files_or_secrets(analyst, statement):
+    """Reading the server's files (its configuration, other databases' data, the operating system's), its
+    passwords (pg_authid) or reaching another server (dblink): only superusers and roles granted
+    pg_read_server_files, pg_monitor... may, and analyst is none of them."""
+    with analyst.connect() as c:
+        c.exec_driver_sql("set default_transaction_read_only = off")
+        refused = _refused(c, statement)
+    # an extension the server does not ship cannot be created by anyone (0A000, 58P01): refused all the same
+    assert refused == INSUFFICIENT_PRIVILEGE or (statement.startswith("create extension")
+                                                 and refused in ("0A000", "58P01")), refused
+
+
+def test_no_password_is_readable_in_the_warehouse(analyst):
+    """The warehouse holds no secret (SMTP and database passwords are Airflow's and the environment's), and
+    the analyst sees its own and the owner's password only as PostgreSQL's mask."""
+    with analyst.connect() as c:
+        columns = c.exec_driver_sql(
+            "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns "
+            "where table_schema in ('core', 'mart', 'dq', 'staging') and column_name ~* 'passw|secret|token|smtp'"
+        ).scalars().all()
+        masks = set(c.exec_driver_sql("select passwd from pg_user").scalars())
+    assert columns == []
+    assert masks <= {"********"}
