@@ -27,6 +27,11 @@ DEFINITION_VI = {
 }
 
 
+# Every text as text: xlsxwriter's write() makes a formula of a text beginning with `=` and a link of one that
+# looks like an address, and a name in the registry (typed, or exported from a spreadsheet) is no formula.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
+
+
 def _assessment(met: object, nam_hoc: str, target_nam_hoc: str | None) -> str:
     """The annual report's "Đánh giá": a year before its target's year is judged as progress, not as a target
     missed (the marts compare every year with the target of its phase, due at the phase's end)."""
@@ -144,7 +149,7 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-nam_{province.slug}_{nam_hoc}"
     xlsx = out_dir / f"{stem}.xlsx"
-    book = xlsxwriter.Workbook(xlsx)
+    book = xlsxwriter.Workbook(xlsx, WORKBOOK_OPTIONS)
     ten_tinh = province.meta["ten_tinh"]
     covered = coverage(engine, nam_hoc)
     _write_sheet(
@@ -248,7 +253,7 @@ def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: s
                      province.meta["ten_tinh"]])
     header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá", "Đơn vị"]
     xlsx = out_dir / f"{stem}.xlsx"
-    book = xlsxwriter.Workbook(xlsx)
+    book = xlsxwriter.Workbook(xlsx, WORKBOOK_OPTIONS)
     _write_sheet(book, "Giai đoạn", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",
                  header, rows)
     book.close()

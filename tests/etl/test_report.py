@@ -6,6 +6,7 @@ Facts are written straight into core (tests/etl/test_rollup.py's helper), so the
 from __future__ import annotations
 
 import csv
+import zipfile
 
 import openpyxl
 import sqlalchemy as sa
@@ -150,3 +151,21 @@ def test_the_annual_report_of_every_district_says_it_is_complete(engine, setting
                 if p.suffix == ".xlsx")
     assert openpyxl.load_workbook(xlsx, read_only=True)["Toàn tỉnh"]["A2"].value == \
         "Số liệu toàn tỉnh tổng hợp từ đủ 12/12 đơn vị."
+
+
+def test_names_are_written_as_text_never_as_formulas_or_links(engine, settings, tmp_path):
+    # xlsxwriter's write() makes a formula of a text beginning with `=` and a link of one beginning with
+    # `http://`: a registry name exported from a spreadsheet as `=HYPERLINK(...)` (or one typed so) would be a
+    # live formula in the report the Sở signs.
+    reporting(engine, "2019-2020", SON_LA[:2])
+    with engine.begin() as c:
+        c.execute(sa.text("update core.district set ten_don_vi = '=HYPERLINK(\"http://x.example/\",\"Mộc Châu\")' "
+                          "where ma_don_vi = '116'"))
+        c.execute(sa.text("update core.district set ten_don_vi = 'http://x.example/' where ma_don_vi = '118'"))
+    xlsx = next(p for p in write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+                if p.suffix == ".xlsx")
+    with zipfile.ZipFile(xlsx) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    assert not [name for name, xml in parts.items() if b"<f>" in xml or b"<hyperlink" in xml]
+    sheet = openpyxl.load_workbook(xlsx)["Theo huyen"]
+    assert [sheet["B4"].value, sheet["B5"].value] == ['=HYPERLINK("http://x.example/","Mộc Châu")', "http://x.example/"]
