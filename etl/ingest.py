@@ -202,8 +202,22 @@ def _tell_copy_of_replaced(c: sa.Connection, submission_id: int, original_id: in
     c.execute(sa.text("update dq.submission set n_warnings = 1 where submission_id = :s"), {"s": submission_id})
 
 
+# A valid identity is a few characters (`118`, `2019-2020`, `CN`); a rejected file's is recorded as written, so
+# that the district and the Sở see what it said, but cut: dq.submission's index on the three takes at most
+# 2,704 bytes a row, and a "Năm học" of 6,000 characters failed the transaction of the whole chunk, and the
+# file, left `received`, failed the next night's again.
+MAX_IDENTITY_CHARS = 200
+
+
+def _recorded(value: str | None) -> str | None:
+    """An identity value (district, school year, round) as recorded: cut to MAX_IDENTITY_CHARS."""
+    if value is None or len(value) <= MAX_IDENTITY_CHARS:
+        return value
+    return value[: MAX_IDENTITY_CHARS - 1] + "…"
+
+
 def _verdict_of(received: Received, workbook: ParsedWorkbook) -> Verdict:
-    ma_don_vi, nam_hoc, ky = workbook.period
+    ma_don_vi, nam_hoc, ky = (_recorded(value) for value in workbook.period)
     n_errors = sum(f.severity == "error" for f in workbook.findings)
     n_warnings = sum(f.severity == "warning" for f in workbook.findings)
     status = "rejected" if n_errors or not (ma_don_vi and nam_hoc and ky) else "accepted"

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import zipfile
 from pathlib import Path
@@ -611,3 +612,29 @@ def test_a_nul_character_in_a_cell_is_dropped_and_does_not_fail_the_night(engine
         published = c.execute(sa.text("select count(*) from core.current_submission")).scalar()
     assert nguoi_lap == "Lò Thị Hương" and names == ["Trường Mầm non Vân Hồ"]
     assert published == 3
+
+
+def test_an_identity_thousands_of_characters_long_is_rejected_without_failing_the_night(engine, settings, tmp_path):
+    # dq.submission's index on (district, school year, round) takes at most 2,704 bytes a row: a "Năm học" or a
+    # "Mã đơn vị" of 6,000 characters failed the transaction of the whole chunk, every district's file, and the
+    # file, left `received`, failed the next night's again.
+    province = settings.province_config()
+    letters = random.Random(1)  # not repetitive: PostgreSQL compresses a repetitive value under the limit
+    text = "".join(letters.choice("aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạ0123456789") for _ in range(6_000))
+    files = []
+    for key, cell in (("nam_hoc", "B4"), ("ma_don_vi", "B2")):
+        path = generate_district_workbook(province, "128", "2019-2020", "CN", tmp_path / f"{key}.xlsx", seed=1)
+        book = openpyxl.load_workbook(path)
+        book["ThongTin"][cell].value = text
+        book.save(path)
+        files.append(path)
+    files.append(generate_district_workbook(province, "118", "2019-2020", "CN", tmp_path / "ok.xlsx", seed=1))
+    verdicts = ingest_files(engine, settings, files)
+    assert [v.status for v in verdicts] == ["rejected", "rejected", "accepted"]
+    with engine.connect() as c:
+        recorded = c.execute(sa.text("select file_name, ma_don_vi, nam_hoc from dq.submission order by 1")).all()
+        rules = c.execute(sa.text("select s.file_name, i.rule from dq.issue i join dq.submission s "
+                                  "using (submission_id) where i.severity = 'error' order by 1")).all()
+    assert recorded == [("ma_don_vi.xlsx", text[:199] + "…", "2019-2020"), ("nam_hoc.xlsx", "128", text[:199] + "…"),
+                        ("ok.xlsx", "118", "2019-2020")]
+    assert rules == [("ma_don_vi.xlsx", "unknown_district"), ("nam_hoc.xlsx", "wrong_period")]
