@@ -508,6 +508,7 @@ class _XlsxSource:
         import fastexcel  # imported here so that the CSV path and the tests of pure functions stay light
 
         self.path = path
+        self._data = data
         try:
             self._reader = fastexcel.read_excel(data)
         except Exception:
@@ -557,6 +558,7 @@ class _XlsxSource:
 
     def load_all(self, names: list[str]) -> list[Grid]:
         """The sheets, their cells turned into Python values by one conversion for the whole workbook."""
+        self._check_extents(names)
         loaded = []
         for name in names:
             sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
@@ -586,6 +588,44 @@ class _XlsxSource:
             grids.append(self._grid(name, columns, errors, sheet))
         _share_cells(grids, flat)
         return grids
+
+    def _check_extents(self, names: list[str]) -> None:
+        """Refuse a sheet whose cells span more than MAX_SHEET_CELLS, before calamine reads it.
+
+        calamine makes a sheet one dense block from its first cell to its last: one cell at J1048576, a stray
+        character at the bottom of the sheet, took 25 s and 1.5 GB, and one at A2000000000 (no Excel cell, but
+        a 2 KB file can say it) made it ask for 1.6 TB, which kills the process at once (a Rust allocation
+        failure is no exception), and with it the night, every night, the file staying `received`. The sheets'
+        XML is read here (kept for the reader's other looks into it); a sheet is placed cell by cell only when
+        a reference is far (`_FAR_REFERENCE`) or some cell has none (placed after the one before, as calamine
+        places it)."""
+        pending = [name for name in names if name not in self._sheet_xml]
+        if pending:
+            try:
+                with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+                    parts = _sheet_parts(archive, pending)
+                    for name in pending:
+                        self._sheet_xml[name] = _SheetXml(self.path, name, archive.read(parts[name]))
+            except _XML_FAILURES:
+                # our strict parse of the workbook's XML failed where calamine's lenient one may not: every
+                # XML part of the zip is looked at instead (rare, so its cost does not matter)
+                self._check_every_part()
+                return
+        for name in names:
+            xml = self._sheet_xml[name]
+            if _FAR_REFERENCE.search(xml._xml) or _unreferenced_cells(xml._xml):
+                _check_extent(name, xml)
+
+    def _check_every_part(self) -> None:
+        with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
+            for member in archive.namelist():
+                if member.lower().endswith(".xml"):
+                    try:
+                        xml = archive.read(member)
+                    except _XML_FAILURES:
+                        continue
+                    if _FAR_REFERENCE.search(xml) or _unreferenced_cells(xml):
+                        _check_extent(member, _SheetXml(self.path, member, xml))
 
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
         parts = self.sheet_xml(name)
@@ -668,12 +708,49 @@ def _move_error_literals(columns: list[list[str | None]], errors: dict[tuple[int
                 column[r] = None
 
 
+# A sheet's cells span at most this many cells, first to last (a district's largest table is a few hundred
+# schools by 25 columns; Excel's last cell, XFD1048576, is 17 billion cells from A1).
+MAX_SHEET_CELLS = 5_000_000
+# A reference that may be far: a row of five digits or more (a row's or a cell's), or a column beyond AZ. Only a
+# sheet holding one is placed cell by cell; Excel writes nothing like it for a district's table.
+# (Its literal start lets the search skip through the XML: 0.2 ms for a district's workbook.)
+_FAR_REFERENCE = re.compile(rb'r="(?:[A-Z]{0,3}\d{5}|[A-Z]{3}|[B-Z][A-Z]\d)')
+
+
+def _unreferenced_cells(xml: bytes) -> bool:
+    """Whether some cell of the sheet may have no reference (calamine places it after the cell before it).
+    Excel writes every cell as `<c r="..."`; anything else (no reference, the reference after another
+    attribute, a namespace prefix) is placed cell by cell."""
+    return (xml.count(b"<c ") != xml.count(b'<c r="') or b"<c>" in xml or b"<c/>" in xml
+            or re.search(rb"<\w+:c[ >/]", xml) is not None)
+
+
+def _check_extent(sheet: str, xml: _SheetXml) -> None:
+    cells = xml._cells[1]
+    if not cells:
+        return
+    rows = [r for r, _, _ in cells]
+    columns = [c for _, c, _ in cells]
+    first_row, last_row, first_column, last_column = min(rows), max(rows), min(columns), max(columns)
+    if (last_row - first_row + 1) * (last_column - first_column + 1) > MAX_SHEET_CELLS:
+        far = max(cells, key=lambda cell: (cell[0] - first_row + 1) * (cell[1] - first_column + 1))
+        raise _FileProblem(
+            "file_too_large",
+            f"Tệp quá lớn: trang tính '{sheet}' có ô {column_letter(far[1])}{far[0] + 1}, cách quá xa bảng số liệu "
+            f"(vùng dữ liệu từ {column_letter(first_column)}{first_row + 1} đến "
+            f"{column_letter(last_column)}{last_row + 1}). Hãy xoá các ô thừa ở cuối trang tính (chọn các dòng, "
+            f"cột trống bên dưới và bên phải bảng, bấm Delete) rồi lưu và gửi lại.",
+        )
+
+
 class _SheetXml:
     """Facts calamine does not give, read from one worksheet's XML part on first use."""
 
-    def __init__(self, path: Path, sheet_name: str) -> None:
+    def __init__(self, path: Path, sheet_name: str, xml: bytes | None = None) -> None:
         self.path = path
         self.sheet_name = sheet_name
+        if xml is not None:
+            self.__dict__["_xml"] = xml  # read already (`_XlsxSource._check_extents`)
 
     @cached_property
     def _xml(self) -> bytes:
@@ -799,16 +876,26 @@ _XML_FAILURES = (KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error, El
 
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str:
     """The zip member holding a worksheet, from xl/workbook.xml and its relationships."""
+    return _sheet_parts(archive, [sheet_name])[sheet_name]
+
+
+def _sheet_parts(archive: zipfile.ZipFile, sheet_names: list[str]) -> dict[str, str]:
+    """The zip members holding these worksheets, from xl/workbook.xml and its relationships (read once)."""
     ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     workbook = ElementTree.fromstring(archive.read(_member(archive, "xl/workbook.xml")))
     rels = ElementTree.fromstring(archive.read(_member(archive, "xl/_rels/workbook.xml.rels")))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts: dict[str, str] = {}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-        if sheet.get("name") == sheet_name:
+        name = sheet.get("name")
+        if name in sheet_names and name not in parts:
             target = targets.get(sheet.get(f"{ns_rel}id"), "")
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            return _member(archive, part)
-    raise KeyError(sheet_name)
+            parts[name] = _member(archive, part)
+    missing = [name for name in sheet_names if name not in parts]
+    if missing:
+        raise KeyError(missing[0])
+    return parts
 
 
 def _member(archive: zipfile.ZipFile, part: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.model import ParsedWorkbook
-from etl.read import _plain_zip_listing, read_workbook
+from etl.read import _plain_zip_listing, _sheet_part, read_workbook
 from tests.etl.test_read import valid_book, write_xlsx
 
 SECONDS_PER_FILE = 5.0
@@ -251,3 +251,28 @@ def test_entities_in_the_workbook_xml_are_never_expanded_or_fetched(tmp_path: Pa
     result = read_bounded(_with_part(valid_bytes, tmp_path / "entities.xlsx", "xl/workbook.xml", change))
     assert result.has_errors()
     assert not [f for f in result.findings if "root:" in (f.message or "") or "lollol" in (f.message or "")]
+
+
+def _with_cells(valid_bytes: bytes, path: Path, cells: bytes) -> Path:
+    """The valid workbook with these cells appended to its DoiNgu sheet's data."""
+    path.write_bytes(valid_bytes)
+    with zipfile.ZipFile(path) as book:
+        part = _sheet_part(book, "DoiNgu")
+    return _with_part(valid_bytes, path, part, lambda xml: xml.replace(b"</sheetData>", cells + b"</sheetData>"))
+
+
+@pytest.mark.parametrize(("cells", "far"), [
+    (b'<row r="1048576"><c r="J1048576" t="inlineStr"><is><t>x</t></is></c></row>', "J1048576"),
+    (b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', "XFD1048576"),
+    (b'<row r="2000000000"><c r="A2000000000" t="inlineStr"><is><t>x</t></is></c></row>', "A2000000000"),
+    (b'<row r="400">' + b'<c t="inlineStr"><is><t>x</t></is></c>' * 16_000 + b"</row>", "WQJ400"),
+], ids=["stray_last_row", "last_cell", "beyond_excel", "cells_without_references"])
+def test_a_cell_far_from_the_table_is_refused_before_the_sheet_is_laid_out(tmp_path: Path, valid_bytes: bytes,
+                                                                          cells: bytes, far: str) -> None:
+    # calamine lays a sheet out as one block from its first cell to its last: a stray character at J1048576
+    # took 25 s and 1.5 GB, XFD1048576 or A2000000000 (a 2 KB file may say it) made it ask for terabytes, which
+    # kills the process (no exception: the night died, every night, the file staying `received`).
+    rule, message = only_finding(read_bounded(_with_cells(valid_bytes, tmp_path / "far.xlsx", cells)))
+    assert rule == "file_too_large"
+    assert f"trang tính 'DoiNgu' có ô {far}, cách quá xa bảng số liệu" in message
+    assert "xoá các ô thừa ở cuối trang tính" in message
