@@ -948,6 +948,16 @@ class _CsvZipSource:
             ) from exc
         rows, delimiter = _csv_rows(_no_nul(text))
         width = max((len(r) for r in rows), default=0)
+        if width * len(rows) > MAX_SHEET_CELLS:
+            # the grid is as wide as the longest line: one line of 100,000 fields over 100,000 short lines is
+            # 10 billion cells from a file of 300 KB, and the worker is killed for its memory
+            widest = next(r for r, row in enumerate(rows) if len(row) == width)
+            raise _FileProblem(
+                "file_too_large",
+                f"Tệp quá lớn: {self._members[name].filename} có dòng {widest + 1} gồm {_thousands(width)} cột, "
+                f"quá xa bảng số liệu ({_thousands(len(rows))} dòng). Hãy xoá các ô thừa ở cuối các dòng rồi "
+                f"xuất lại tệp CSV.",
+            )
         columns: list[list[str | None]] = [[None] * len(rows) for _ in range(width)]
         for r, row in enumerate(rows):
             for c, cell in enumerate(row):

@@ -276,3 +276,15 @@ def test_a_cell_far_from_the_table_is_refused_before_the_sheet_is_laid_out(tmp_p
     assert rule == "file_too_large"
     assert f"trang tính 'DoiNgu' có ô {far}, cách quá xa bảng số liệu" in message
     assert "xoá các ô thừa ở cuối trang tính" in message
+
+
+def test_a_csv_line_far_wider_than_the_table_is_refused_before_the_grid_is_laid_out(tmp_path: Path) -> None:
+    # A CSV sheet is a grid as wide as its longest line: 100,000 commas on one line over 100,000 short lines
+    # (a 300 KB file) asked for 10 billion cells, and the worker was killed for its memory.
+    path = tmp_path / "wide.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ThongTin.csv", "Mã đơn vị,118\n")
+        archive.writestr("TruongLop.csv", "x\n" * 10 + "," * 100_000 + "\n" + "x\n" * 100_000)
+    rule, message = only_finding(read_bounded(path))
+    assert rule == "file_too_large"
+    assert message.startswith("Tệp quá lớn: TruongLop.csv có dòng 11 gồm 100.001 cột")
