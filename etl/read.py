@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from xml.etree import ElementTree
 
 import numpy as np
@@ -371,7 +371,7 @@ def _open_source(path: Path, max_file_bytes: int, max_uncompressed_bytes: int) -
     if listing is not None and ("xl/workbook.xml" in listing[0] or "[Content_Types].xml" in listing[0]):
         _check_uncompressed(listing[1], max_uncompressed_bytes)
         _check_members(len(listing[0]))
-        return _XlsxSource(path, data)
+        return _XlsxSource(path, data, listing[2])
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -454,8 +454,19 @@ _EOCD = struct.Struct("<4s4H2LH")  # end of central directory record (zipfile.st
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # central directory entry (zipfile.structCentralDir)
 
 
-def _plain_zip_listing(data: bytes) -> tuple[set[str], int] | None:
-    """Member names and total uncompressed size of a plain zip (the file's bytes), read from its central directory.
+class _Member(NamedTuple):
+    """Where a member's bytes are in a plain zip (`_plain_zip_listing`)."""
+
+    header_offset: int
+    compressed_size: int
+    size: int  # uncompressed, as the directory says
+    method: int
+    flags: int
+
+
+def _plain_zip_listing(data: bytes) -> tuple[set[str], int, list[_Member]] | None:
+    """Member names and total uncompressed size of a plain zip (the file's bytes), read from its central directory,
+    and where its worksheet parts (`xl/worksheets/*.xml`, in any case) are.
 
     `zipfile.ZipFile` builds a ZipInfo per member and costs a tenth of reading a workbook. This reads
     the same records with `struct`, but only for the plain case that zipfile reads without complaint
@@ -475,6 +486,7 @@ def _plain_zip_listing(data: bytes) -> tuple[set[str], int] | None:
     data = data[cd_offset : cd_offset + cd_size]
     names: set[str] = set()
     uncompressed = 0
+    worksheets: list[_Member] = []
     at = 0
     while at < cd_size:
         if cd_size - at < _CENTRAL.size:
@@ -495,20 +507,24 @@ def _plain_zip_listing(data: bytes) -> tuple[set[str], int] | None:
             name = raw_name.decode("utf-8" if entry[5] & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
-        names.add(name.split("\0", 1)[0])  # ZipInfo ends a name at its first null byte
+        name = name.split("\0", 1)[0]  # ZipInfo ends a name at its first null byte
+        names.add(name)
         uncompressed += entry[11]
+        if name[:14].casefold() == "xl/worksheets/" and name[-4:].casefold() == ".xml":
+            worksheets.append(_Member(entry[18], entry[10], entry[11], entry[6], entry[5]))
         at = end
-    return names, uncompressed
+    return names, uncompressed, worksheets
 
 
 class _XlsxSource:
     """An .xlsx read with fastexcel; the XML parts are opened only for hidden columns and cell types."""
 
-    def __init__(self, path: Path, data: bytes) -> None:
+    def __init__(self, path: Path, data: bytes, worksheets: list[_Member] | None = None) -> None:
         import fastexcel  # imported here so that the CSV path and the tests of pure functions stay light
 
         self.path = path
         self._data = data
+        self._worksheets = worksheets  # where the worksheet parts are, for a plain zip (`_plain_zip_listing`)
         try:
             self._reader = fastexcel.read_excel(data)
         except Exception:
@@ -599,6 +615,8 @@ class _XlsxSource:
         XML is read here (kept for the reader's other looks into it); a sheet is placed cell by cell only when
         a reference is far (`_FAR_REFERENCE`) or some cell has none (placed after the one before, as calamine
         places it)."""
+        if self._worksheets is not None and _plain_parts_unsuspect(self._data, self._worksheets):
+            return  # the common case: every reference near, on every cell (one pass of one pattern a part)
         pending = [name for name in names if name not in self._sheet_xml]
         if pending:
             try:
@@ -715,6 +733,42 @@ MAX_SHEET_CELLS = 5_000_000
 # sheet holding one is placed cell by cell; Excel writes nothing like it for a district's table.
 # (Its literal start lets the search skip through the XML: 0.2 ms for a district's workbook.)
 _FAR_REFERENCE = re.compile(rb'r="(?:[A-Z]{0,3}\d{5}|[A-Z]{3}|[B-Z][A-Z]\d)')
+
+
+# A cell whose reference, first, is not a near one (column A to AZ, row 1 to 9999: 520,000 cells at most): a far
+# cell, one without a reference, or one written otherwise. One pattern whose literal start (`<c`) stops only at
+# cells, and one look ahead a cell, so that an ordinary workbook is cleared in one pass a part.
+_SUSPECT_CELL = re.compile(rb'<c(?! r="A?[A-Z]\d{1,4}")[\s>/]')
+_LOCAL = struct.Struct("<4s22x2H")  # a member's local header: signature, then its name's and extra field's lengths
+
+
+def _plain_parts_unsuspect(data: bytes, worksheets: list[_Member]) -> bool:
+    """Whether every worksheet part of a plain zip is inflated without trouble and holds no cell that
+    `_SUSPECT_CELL` finds, in a document without a namespace prefix. Anything else (False) is looked at sheet by
+    sheet (`_check_extents`); inflating with zlib straight from the file's bytes costs a third of zipfile's."""
+    for member in worksheets:
+        if member.flags & 1 or member.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return False  # encrypted, or another compression: zipfile says what it is
+        if len(data) < member.header_offset + _LOCAL.size:
+            return False
+        signature, name_length, extra_length = _LOCAL.unpack_from(data, member.header_offset)
+        start = member.header_offset + _LOCAL.size + name_length + extra_length
+        raw = data[start : start + member.compressed_size]
+        if signature != b"PK\x03\x04" or len(raw) != member.compressed_size:
+            return False
+        if member.method == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-15)
+            try:  # no more than the directory says: a part inflating beyond it is a bomb zipfile would refuse
+                xml = inflater.decompress(raw, member.size + 1)
+            except zlib.error:
+                return False
+            if len(xml) != member.size or inflater.unconsumed_tail:
+                return False
+        else:
+            xml = raw
+        if b"<worksheet" not in xml[:4096] or _SUSPECT_CELL.search(xml) is not None:
+            return False  # `<x:worksheet>`: its cells are `<x:c`, which the pattern does not see
+    return True
 
 
 def _unreferenced_cells(xml: bytes) -> bool:

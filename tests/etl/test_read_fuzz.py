@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.model import ParsedWorkbook
-from etl.read import _plain_zip_listing, _sheet_part, read_workbook
+from etl.read import _Member, _plain_zip_listing, _sheet_part, read_workbook
 from tests.etl.test_read import valid_book, write_xlsx
 
 SECONDS_PER_FILE = 5.0
@@ -168,13 +168,16 @@ def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
     assert "UTF-8" in message
 
 
-def _zipfile_listing(path: Path) -> tuple[set[str], int] | type[BaseException]:
+def _zipfile_listing(path: Path) -> tuple[set[str], int, list[_Member]] | type[BaseException]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except BaseException as exc:  # noqa: BLE001 - the kind of failure is what is compared
         return type(exc)
-    return {m.filename for m in members}, sum(m.file_size for m in members)
+    worksheets = [_Member(m.header_offset, m.compress_size, m.file_size, m.compress_type, m.flag_bits)
+                  for m in members
+                  if m.filename[:14].casefold() == "xl/worksheets/" and m.filename[-4:].casefold() == ".xml"]
+    return {m.filename for m in members}, sum(m.file_size for m in members), worksheets
 
 
 @pytest.mark.parametrize("seed", range(300))
