@@ -1680,6 +1680,7 @@ class _WorkbookReader:
                            if (r, c) != (first_row, first_col) and r in rows and c in columns]
                 if not covered:
                     continue
+                self._unread_covered(reader, covered, columns)
                 r, c = covered[0]
                 column = columns[c]
                 ref = f"{column_letter(first_col)}{first_row + 1}:{column_letter(last_col)}{last_row + 1}"
@@ -1695,6 +1696,37 @@ class _WorkbookReader:
                     key=column.key,
                     value=ref,
                 )
+
+    # findings about a cell a merged range covers, made before the range was known (it is looked for last)
+    _MERGE_FOLLOW_ONS = ("missing_value", "totals_row_mismatch")
+
+    def _unread_covered(self, reader: _TableReader, covered: list[tuple[int, int]],
+                        columns: dict[int, ColumnSpec]) -> None:
+        """The cells a merged range covers hold nothing of their own: their values become unknown (NA, as an
+        unreadable cell's), not the 0 or the missing value an empty cell reads as, so no rule reports them
+        again (a second school's 'lớp 5 tuổi = 5 > 0', 'Loại hình' missing) and their column's sum is not
+        checked against the totals row. The merged_cells finding is the one the clerk gets."""
+        position = {r: i for i, r in enumerate(reader.data_rows)}
+        keys = set()
+        for r, c in covered:
+            key = columns[c].key
+            keys.add(key)
+            reader.bad[key] = True
+            reader.sums.pop(key, None)
+            if r not in position:
+                continue  # the totals row: its cell is only compared, and not with a covered cell
+            values = reader.values[key]
+            if isinstance(values, np.ndarray):
+                values = reader.values[key] = values.tolist()
+                reader.count_block = None  # the column leaves the all-complete block: it has an NA now
+            values[position[r]] = None
+        cells = {(r + 1, columns[c].key) for r, c in covered}
+        self.findings[:] = [
+            f for f in self.findings
+            if not (f.sheet == reader.grid.name and f.rule in self._MERGE_FOLLOW_ONS
+                    and ((f.row_number, f.column_key) in cells
+                         or (f.rule == "totals_row_mismatch" and f.column_key in keys)))
+        ]
 
     def _read_one_by_one(
         self, matched: dict[str, str], info_spec: SheetSpec | None, tables: list[SheetSpec]

@@ -1,0 +1,139 @@
+"""One problem in a district file, one finding: no follow-on finding that contradicts what the clerk sees.
+
+Each case takes a freshly generated valid workbook of Vân Hồ (district 128, 7 schools 14128001..14128007,
+plain layout: labels row 2, keys row 3, schools from row 4), breaks ONE thing with openpyxl, reads it with
+the reader and validates it, and asserts every finding (severity, rule, sheet, row, column): the root
+problem, and none of the findings that only repeat it through cells, rows or codes it makes unreliable.
+Each cascade also has a case with a second, independent problem in the same file, which must still be
+reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from etl.config import PROJECT_ROOT, ProvinceConfig
+from etl.generate import generate_district_workbook
+from etl.model import ParsedWorkbook
+from etl.read import read_workbook
+from etl.validate import validate_workbooks
+
+SON_LA = ProvinceConfig(PROJECT_ROOT / "config" / "provinces" / "son-la")
+NAM_HOC, KY = "2019-2020", "CN"
+KEY_ROW = 3
+FIRST_SCHOOL_ROW = 4
+N_SCHOOLS = 7
+TL, DN, DG, BD = "TruongLop", "DoiNgu", "DanhGiaChuan", "BoiDuong"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return generate_district_workbook(
+        SON_LA, "128", NAM_HOC, KY, tmp_path_factory.mktemp("base") / "128.xlsx")
+
+
+def column_of(ws, key: str) -> int:
+    for cell in ws[KEY_ROW]:
+        if cell.value == key:
+            return cell.column
+    raise KeyError(key)
+
+
+def letter(ws, key: str) -> str:
+    return openpyxl.utils.get_column_letter(column_of(ws, key))
+
+
+def checked(base: Path, tmp_path: Path, *edits: Callable) -> ParsedWorkbook:
+    book = openpyxl.load_workbook(base)
+    for edit in edits:
+        edit(book)
+    path = tmp_path / "broken.xlsx"
+    book.save(path)
+    wb = read_workbook(path)
+    validate_workbooks([wb], SON_LA, expected_period=(NAM_HOC, KY))
+    return wb
+
+
+def found(wb: ParsedWorkbook) -> list[tuple]:
+    """Every finding but info, as (severity, rule, sheet, row, column), sorted."""
+    return sorted((f.severity, f.rule, f.sheet, f.row_number or 0, f.column_key or "")
+                   for f in wb.findings if f.severity != "info")
+
+
+def merge(sheet: str, key: str, first: int, last: int) -> Callable:
+    def edit(book) -> None:
+        ws = book[sheet]
+        ws.merge_cells(f"{letter(ws, key)}{first}:{letter(ws, key)}{last}")
+    return edit
+
+
+def set_value(sheet: str, row: int, key: str, value) -> Callable:
+    def edit(book) -> None:
+        ws = book[sheet]
+        ws.cell(row=row, column=column_of(ws, key)).value = value
+    return edit
+
+
+def add_to(sheet: str, row: int, key: str, delta: int) -> Callable:
+    def edit(book) -> None:
+        cell = book[sheet].cell(row=row, column=column_of(book[sheet], key))
+        cell.value = int(cell.value) + delta
+    return edit
+
+
+def totals_row(sheet: str) -> Callable:
+    """A 'Tổng cộng' row under the schools with the right sums of the file as generated."""
+    def edit(book) -> None:
+        ws = book[sheet]
+        row = FIRST_SCHOOL_ROW + N_SCHOOLS
+        ws.cell(row=row, column=1).value = "Tổng cộng"
+        for c in range(3, ws.max_column + 1):
+            values = [ws.cell(row=r, column=c).value for r in range(FIRST_SCHOOL_ROW, row)]
+            if all(isinstance(v, int) for v in values):
+                ws.cell(row=row, column=c).value = sum(values)
+    return edit
+
+
+# ------------------------------------------------------------------------------ merged cells over two schools
+
+
+def test_a_count_merged_over_two_schools_is_one_finding_not_a_zero_for_the_second(base, tmp_path):
+    # F4:F5 'Số lớp mẫu giáo': the second school's cell is covered, not 0; before, its 'lớp 5 tuổi = 5 > 0'
+    # (exceeds_total), '∞ trẻ mỗi lớp' (class_size) and the teachers per class (teacher_ratio) were reported
+    wb = checked(base, tmp_path, merge(TL, "so_lop_mau_giao", 4, 5))
+    assert found(wb) == [("error", "merged_cells", TL, 5, "so_lop_mau_giao")]
+    table = wb.tables[TL].set_index("_row")
+    assert table.loc[4, "so_lop_mau_giao"] > 0 and pd.isna(table.loc[5, "so_lop_mau_giao"])  # unknown, not 0
+
+
+def test_a_total_merged_over_two_schools_is_not_compared_as_0_with_the_other_sheets(base, tmp_path):
+    # K4:K5 'Tổng số giáo viên': before, 2 sum_mismatch, exceeds_total, teacher_ratio and 8 cross-sheet
+    # exceeds_total said the second school has 0 teachers
+    wb = checked(base, tmp_path, merge(DN, "gv_tong", 4, 5))
+    assert found(wb) == [("error", "merged_cells", DN, 5, "gv_tong")]
+
+
+def test_a_merged_count_is_not_summed_as_0_against_the_totals_row(base, tmp_path):
+    wb = checked(base, tmp_path, totals_row(TL), merge(TL, "so_lop_mau_giao", 4, 5))
+    assert found(wb) == [("error", "merged_cells", TL, 5, "so_lop_mau_giao")]
+
+
+def test_a_type_merged_over_three_schools_is_not_also_three_missing_values(base, tmp_path):
+    wb = checked(base, tmp_path, merge(TL, "loai_hinh", 4, 6))
+    assert found(wb) == [("error", "merged_cells", TL, 5, "loai_hinh")]
+
+
+def test_a_merged_range_leaves_the_other_problems_of_its_rows_and_sheet_reported(base, tmp_path):
+    # the merged school's other cells are still checked, and the totals row's other columns
+    wb = checked(base, tmp_path, totals_row(TL), merge(TL, "so_lop_mau_giao", 4, 5),
+                 add_to(TL, 5, "tre_5_tuoi", 1000))  # the second school: 5-year-olds > preschool children
+    assert found(wb) == [
+        ("error", "exceeds_total", TL, 5, "tre_5_tuoi"),
+        ("error", "merged_cells", TL, 5, "so_lop_mau_giao"),
+        ("warning", "totals_row_mismatch", TL, 11, "tre_5_tuoi"),
+    ]
