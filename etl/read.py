@@ -2525,6 +2525,7 @@ class _TableReader:
             return None
         if kind in ("int", "decimal") and value < 0:
             self.owner._negative(self.grid.name, r, column, cell)
+            self.bad[column.key] = True  # its column's sum against the totals row would repeat the finding
         return value
 
     def _is_number(self, r: int, c: int) -> bool:

@@ -10,8 +10,9 @@ so a night of 700 files costs seven calls, not 4,900.
 Frame conventions the suites rely on:
 - every frame carries the submission's context: `_ma_don_vi`, `_nam_hoc`, `_ky_bao_cao`, and
   `_nam_dau` / `_nam_cuoi` (the two years of `nam_hoc` as numbers, empty when it is malformed);
-- count, decimal and flag columns are float64, an unreadable cell is NaN (the reader reported it);
-  every expectation skips missing values, so a cell is never reported twice;
+- count, decimal and flag columns are float64, an unreadable cell is NaN (the reader reported it), and so
+  is a cell of a reader finding in UNKNOWN_CELL_RULES (a negative count); every expectation skips missing
+  values, so a cell is never reported twice;
 - a suite's `meta.derived` maps new column names to pandas expressions over the frame
   (`"neg_gv_tong": "-gv_tong"`), computed before validation;
 - `thong_tin` validates one row per workbook (the ThongTin values); its row numbers come from the
@@ -59,6 +60,9 @@ JOIN_SEPARATOR = "__"
 DISTRICT_CODES_PARAMETER = "ma_don_vi_dang_ky"
 NAM_HOC = re.compile(r"(\d{4})-(\d{4})")
 NUMERIC_TYPES = ("int", "decimal", "flag")
+# Reader findings whose cell keeps a value that is no count (a stray minus): the rules take the cell as
+# unknown, as they do an unreadable one, so the finding is not repeated by every sum or bound it enters.
+UNKNOWN_CELL_RULES = ("negative",)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words that carry no identity in a school or district name (compared without diacritics).
 _GENERIC_NAME_WORDS = re.compile(
@@ -282,7 +286,26 @@ def _build_batch(workbooks: list[ParsedWorkbook]) -> _Batch:
     _to_float(header, [c.key for c in header_spec.columns if c.type in NUMERIC_TYPES])
     header[SUBMISSION] = range(len(workbooks))
     header[ROW_NUMBER] = 0  # resolved per key from ParsedWorkbook.header_rows
+    _forget_reported_cells(workbooks, sheets, header)
     return _Batch(workbooks, context, sheets, header.merge(context, on=SUBMISSION, how="left"))
+
+
+def _forget_reported_cells(workbooks: list[ParsedWorkbook], sheets: dict[str, pd.DataFrame],
+                           header: pd.DataFrame) -> None:
+    """The cells of the reader's UNKNOWN_CELL_RULES findings, set to NaN in the frames the rules read."""
+    for i, wb in enumerate(workbooks):
+        reported = [f for f in wb.findings if f.rule in UNKNOWN_CELL_RULES and f.column_key]
+        if not reported:
+            continue
+        canonical = {written: name for name, written in wb.sheet_names.items()}
+        for f in reported:
+            sheet = canonical.get(f.sheet, f.sheet)
+            if sheet == HEADER_SHEET:
+                if f.column_key in header:
+                    header.loc[header[SUBMISSION] == i, f.column_key] = float("nan")
+            elif (frame := sheets.get(sheet)) is not None and f.column_key in frame:
+                cell = (frame[SUBMISSION] == i) & (frame[ROW_NUMBER] == f.row_number)
+                frame.loc[cell, f.column_key] = float("nan")
 
 
 def _context_frame(workbooks: list[ParsedWorkbook]) -> pd.DataFrame:

@@ -72,10 +72,11 @@ def merge(sheet: str, key: str, first: int, last: int) -> Callable:
     return edit
 
 
-def set_value(sheet: str, row: int, key: str, value) -> Callable:
+def set_value(sheet: str, row: int, key: str | None, value) -> Callable:
+    """Set a cell by its template key (ThongTin, key None: the value in column B)."""
     def edit(book) -> None:
         ws = book[sheet]
-        ws.cell(row=row, column=column_of(ws, key)).value = value
+        ws.cell(row=row, column=2 if key is None else column_of(ws, key)).value = value
     return edit
 
 
@@ -136,4 +137,32 @@ def test_a_merged_range_leaves_the_other_problems_of_its_rows_and_sheet_reported
         ("error", "exceeds_total", TL, 5, "tre_5_tuoi"),
         ("error", "merged_cells", TL, 5, "so_lop_mau_giao"),
         ("warning", "totals_row_mismatch", TL, 11, "tre_5_tuoi"),
+    ]
+
+
+# ------------------------------------------------------------------------------ a negative count
+
+
+def test_a_negative_count_is_one_finding_not_also_the_sums_it_breaks(base, tmp_path):
+    # '-6' for 6 teachers with a university degree (a stray minus): before, the row's sum_mismatch
+    # ('0 + 3 + 5 + -6 + 0 = 2') and the totals row's mismatch repeated it
+    wb = checked(base, tmp_path, totals_row(DN), set_value(DN, 4, "gv_td_dai_hoc", -6))
+    assert found(wb) == [("error", "negative", DN, 4, "gv_td_dai_hoc")]
+
+
+def test_a_negative_population_is_not_compared_with_the_population_it_is_part_of(base, tmp_path):
+    wb = checked(base, tmp_path, set_value("ThongTin", 11, None, -6100))
+    assert found(wb) == [("error", "negative", "ThongTin", 11, "dan_so_3_5")]
+
+
+def test_beside_a_negative_count_the_other_rows_and_columns_are_still_checked(base, tmp_path):
+    wb = checked(base, tmp_path, totals_row(DN), set_value(DN, 4, "gv_td_dai_hoc", -6),
+                 add_to(DN, 4, "cbql_dang_vien", 10),  # the same row: party members > managers
+                 add_to(DN, 6, "gv_td_cao_dang", 1))  # another school's qualifications: 1 too many
+    assert found(wb) == [
+        ("error", "exceeds_total", DN, 4, "cbql_dang_vien"),
+        ("error", "negative", DN, 4, "gv_td_dai_hoc"),
+        ("error", "sum_mismatch", DN, 6, "gv_tong"),
+        ("warning", "totals_row_mismatch", DN, 11, "cbql_dang_vien"),
+        ("warning", "totals_row_mismatch", DN, 11, "gv_td_cao_dang"),
     ]
