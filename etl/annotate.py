@@ -85,6 +85,7 @@ RULE_VI = {
                      "(và DanhGiaChuan ở kỳ cuối năm).",
     "wrong_template_version": "Phải dùng mẫu biểu DA33-MN-v1 (ô 'Phiên bản biểu mẫu' ở trang ThongTin).",
     "unknown_district": "Mã đơn vị phải là mã (3 chữ số) của một Phòng GD&ĐT trong danh mục của Sở.",
+    "district_mismatch": "Mã đơn vị phải là mã của Phòng GD&ĐT có các trường trong tệp.",
     "wrong_period": "Năm học (dạng 2019-2020) và kỳ báo cáo (HKI hoặc CN) phải đúng kỳ đang báo cáo.",
     "formula_error": "Ô không được chứa công thức bị lỗi (#REF!, #DIV/0!, #VALUE!...) hay công thức chưa được tính.",
     "unlabelled_row": "Dòng có số liệu phải có mã trường, hoặc là dòng Tổng cộng.",

@@ -136,6 +136,21 @@ _RULES = (
         "A school listed twice would be counted twice.",
     ),
     Rule(
+        "district_mismatch",
+        "district_mismatch",
+        "error",
+        "ThongTin",
+        ("ma_don_vi",),
+        "'{L[ma_don_vi]}' = '{value}' là mã của {ten_danh_muc}, nhưng các trường trong tệp ({so_truong} mã trường, "
+        "ví dụ '{ma_truong}' {ten_truong_danh_muc}) đều là trường của đơn vị {ma_don_vi_truong} "
+        "({ten_don_vi_truong}){ten_ghi}: kiểm tra lại mã đơn vị ở biểu thông tin; nếu mã đúng thì số liệu trong "
+        "tệp là của đơn vị khác. Các trường được đối chiếu với danh mục của đơn vị {ma_don_vi_truong}.",
+        "A district code mistyped as a neighbour's (or a neighbour's template reused) makes every school row "
+        "'not of the district' and every school of the written district 'missing': dozens of findings for one "
+        "cell, none naming it. When no school code of the file is the written district's and all are one other "
+        "district's, that is one finding, and the schools are checked against the district they belong to.",
+    ),
+    Rule(
         "name_mismatch.district",
         "name_mismatch",
         "warning",

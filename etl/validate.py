@@ -113,9 +113,12 @@ def validate_workbooks(
     new += _period_findings(batch, expected_period)
     # the Sở's day, not the server's (a container runs on UTC: seven hours behind Vietnam)
     new += _school_year_range_findings(batch, today or dt.datetime.now(TZ).date())
-    new += _district_name_findings(batch, province)
-    new += _school_findings(batch, registry, set(district_codes))
-    new += _completeness_findings(batch, registry, set(district_codes))
+    schools_of = _district_of_schools(batch, registry, set(district_codes))
+    new += _district_mismatch_findings(batch, schools_of, province)
+    new += _district_name_findings(batch, province, skip=set(schools_of))
+    schools_batch = _as_district(batch, schools_of)
+    new += _school_findings(schools_batch, registry, set(district_codes))
+    new += _completeness_findings(schools_batch, registry, set(district_codes))
     new += _evaluation_sheet_findings(batch)
     order = {name: i for i, name in enumerate(load_layout().sheets)}
     written = {(i, w): c for i, wb in enumerate(workbooks) for c, w in wb.sheet_names.items()}
@@ -490,10 +493,79 @@ def _school_year_range_findings(batch: _Batch, today: dt.date) -> list[tuple[int
     return findings
 
 
-def _district_name_findings(batch: _Batch, province: ProvinceConfig) -> list[tuple[int, Finding]]:
+def _district_of_schools(batch: _Batch, registry: pd.DataFrame, district_codes: set[str]) -> dict[int, str]:
+    """Submissions of a registered district none of whose school codes is that district's, all of them being
+    one other district's: {submission: the district its schools belong to}. One school of a neighbour among
+    the district's own is that row's problem (unknown_school); every school of a neighbour is the code's."""
+    codes = []
+    for spec in load_layout().school_sheets:
+        frame = batch.sheets.get(spec.name)
+        if frame is not None and "ma_truong" in frame:
+            codes.append(frame.loc[frame["_ma_don_vi"].isin(district_codes) & frame["ma_truong"].notna(),
+                                   [SUBMISSION, "_ma_don_vi", "ma_truong"]])
+    if not codes:
+        return {}
+    written = pd.concat(codes).astype({"ma_truong": "str"}).drop_duplicates()
+    known = written.merge(registry[["ma_truong", "ma_don_vi"]].drop_duplicates(), on="ma_truong")
+    own = set(known.loc[known["ma_don_vi"] == known["_ma_don_vi"], SUBMISSION])
+    others = known[~known[SUBMISSION].isin(own)].groupby(SUBMISSION)["ma_don_vi"].unique()
+    return {int(i): str(districts[0]) for i, districts in others.items() if len(districts) == 1}
+
+
+def _district_mismatch_findings(batch: _Batch, schools_of: dict[int, str],
+                                province: ProvinceConfig) -> list[tuple[int, Finding]]:
+    names = {d["ma_don_vi"]: d["ten_don_vi"] for d in province.districts}
+    findings = []
+    for i, district in schools_of.items():
+        wb = batch.workbooks[i]
+        codes = sorted({str(c) for spec in load_layout().school_sheets
+                        if (frame := batch.sheets.get(spec.name)) is not None and "ma_truong" in frame
+                        for c in frame.loc[frame[SUBMISSION] == i, "ma_truong"].dropna()})
+        example = next((s for s in province.schools if s["ma_truong"] in codes and s["ma_don_vi"] == district), {})
+        written_name = wb.header.get("ten_don_vi")
+        finding = _rule_finding(
+            "district_mismatch",
+            wb,
+            HEADER_SHEET,
+            wb.header_rows.get("ma_don_vi"),
+            "ma_don_vi",
+            wb.header.get("ma_don_vi"),
+            ten_danh_muc=names.get(str(wb.header.get("ma_don_vi")), ""),
+            so_truong=len(codes),
+            ma_truong=example.get("ma_truong", ""),
+            ten_truong_danh_muc=example.get("ten_truong", ""),
+            ma_don_vi_truong=district,
+            ten_don_vi_truong=names.get(district, ""),
+            ten_ghi=f", và '{_labels()['ten_don_vi']}' ghi '{written_name}'" if written_name else "",
+        )
+        findings.append((i, finding))
+    return findings
+
+
+def _as_district(batch: _Batch, schools_of: dict[int, str]) -> _Batch:
+    """The batch with each submission of `schools_of` taken as its schools' district (for the registry rules)."""
+    if not schools_of:
+        return batch
+    district = pd.Series(schools_of, dtype="object")
+
+    def moved(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        mapped = frame[SUBMISSION].map(district)
+        frame["_ma_don_vi"] = mapped.where(mapped.notna(), frame["_ma_don_vi"])
+        return frame
+
+    return _Batch(batch.workbooks, moved(batch.context), {k: moved(v) for k, v in batch.sheets.items()},
+                  batch.header)
+
+
+def _district_name_findings(batch: _Batch, province: ProvinceConfig, *,
+                            skip: set[int]) -> list[tuple[int, Finding]]:
+    """A district name other than the registry's for the code; not for `skip` (district_mismatch says it)."""
     names = {d["ma_don_vi"]: d["ten_don_vi"] for d in province.districts}
     findings = []
     for i, wb in enumerate(batch.workbooks):
+        if i in skip:
+            continue
         code, written = wb.header.get("ma_don_vi"), wb.header.get("ten_don_vi")
         if code in names and written and _name_core(str(written)) != _name_core(names[code]):
             row = wb.header_rows.get("ten_don_vi")

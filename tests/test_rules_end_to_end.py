@@ -317,6 +317,10 @@ CASES = [
          ("error", "unknown_school", "TruongLop", school_row(4), "ma_truong"), "rejected", value="14128099"),
     Case("unknown_school.other_district", set_value("DoiNgu", school_row(5), "ma_truong", "14116001"),
          ("error", "unknown_school", "DoiNgu", school_row(5), "ma_truong"), "rejected", value="14116001"),
+    # Vân Hồ's file with Quỳnh Nhai's district code: one finding on the code, not every school foreign and missing
+    Case("district_mismatch", set_info("ma_don_vi", "118"),
+         ("error", "district_mismatch", "ThongTin", THONG_TIN_ROW["ma_don_vi"], "ma_don_vi"), "rejected",
+         value="118", in_message=("Vân Hồ", "Quỳnh Nhai")),
     Case("missing_school", delete_row("DoiNgu", LAST_SCHOOL_ROW),
          ("error", "missing_school", "DoiNgu", None, "ma_truong"), "rejected", value="14128007"),
     Case("duplicate_school", copy_row("TruongLop", school_row(6)),

@@ -166,3 +166,45 @@ def test_beside_a_negative_count_the_other_rows_and_columns_are_still_checked(ba
         ("warning", "totals_row_mismatch", DN, 11, "cbql_dang_vien"),
         ("warning", "totals_row_mismatch", DN, 11, "gv_td_cao_dang"),
     ]
+
+
+# ------------------------------------------------------------------------------ the code of another district
+
+
+def test_the_code_of_another_district_is_one_finding_not_every_school_foreign_and_missing(base, tmp_path):
+    # Vân Hồ's file with Quỳnh Nhai's code 118: before, 77 findings (each of the 28 school rows 'không thuộc
+    # đơn vị 118', each of Quỳnh Nhai's 12 schools missing from each sheet, the district name)
+    wb = checked(base, tmp_path, set_value("ThongTin", 2, None, "118"))
+    assert found(wb) == [("error", "district_mismatch", "ThongTin", 2, "ma_don_vi")]
+    message = next(f.message for f in wb.findings if f.rule == "district_mismatch")
+    assert "'118'" in message and "Quỳnh Nhai" in message  # what was written, whose code it is
+    assert "128" in message and "Vân Hồ" in message  # whose schools the file holds
+
+
+def test_beside_the_code_of_another_district_its_schools_are_still_checked_against_their_district(
+        base, tmp_path):
+    # the schools are checked as the district they belong to: one left out, an unknown code, a row twice
+    def drop_last_school(book) -> None:
+        book[DN].delete_rows(FIRST_SCHOOL_ROW + N_SCHOOLS - 1)
+
+    def repeat_first_school(book) -> None:
+        ws = book[TL]
+        for c in range(1, ws.max_column + 1):
+            ws.cell(row=FIRST_SCHOOL_ROW + N_SCHOOLS, column=c).value = ws.cell(row=FIRST_SCHOOL_ROW, column=c).value
+
+    wb = checked(base, tmp_path, set_value("ThongTin", 2, None, "118"), drop_last_school, repeat_first_school,
+                 set_value(BD, 6, "ma_truong", "14128099"))
+    assert found(wb) == [
+        ("error", "district_mismatch", "ThongTin", 2, "ma_don_vi"),
+        ("error", "duplicate_school", TL, 11, "ma_truong"),
+        ("error", "missing_school", DN, 0, "ma_truong"),
+        ("error", "unknown_school", BD, 6, "ma_truong"),
+        ("warning", "missing_school", BD, 0, "ma_truong"),
+    ]
+    assert [f.value for f in wb.findings if f.rule == "missing_school"] == ["14128007", "14128003"]
+
+
+def test_a_school_of_a_neighbouring_district_among_the_districts_own_is_still_told(base, tmp_path):
+    wb = checked(base, tmp_path, set_value(DN, 5, "ma_truong", "14118001"))
+    assert found(wb) == [("error", "missing_school", DN, 0, "ma_truong"),
+                         ("error", "unknown_school", DN, 5, "ma_truong")]
