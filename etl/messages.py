@@ -102,6 +102,20 @@ _RULES = (
         "message of a closed school) would send them looking for a merger that never happened.",
     ),
     Rule(
+        "unknown_school.mistyped",
+        "unknown_school",
+        "error",
+        "TruongLop, DoiNgu, DanhGiaChuan, BoiDuong",
+        ("ma_truong",),
+        "'{L[ma_truong]}' = '{ma_truong}' không phải mã của trường ghi ở dòng này ('{ten_truong}'): theo danh mục "
+        "của Sở, {ten_truong_danh_muc} có mã '{ma_truong_dung}' và biểu không có dòng nào khác của trường này. "
+        "Có lẽ mã bị ghi nhầm: sửa thành '{ma_truong_dung}'.",
+        "A mistyped code made the row unknown (or another school listed twice) and the school the clerk sees in "
+        "that row missing. When the row's name is, alone in its sheet, that of one school of the district left "
+        "out of the sheet, the row is told the code to write, and the school is not told missing; its figures "
+        "are not compared with other sheets' rows of the code written.",
+    ),
+    Rule(
         "missing_school",
         "missing_school",
         "error",

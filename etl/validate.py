@@ -71,6 +71,11 @@ _GENERIC_NAME_WORDS = re.compile(
 )
 
 
+# (canonical sheet, submission, Excel row) of a row whose school code is mistyped -> (the code of the school
+# its name is, that school's registry name): see `_mistyped_codes`
+Mistyped = dict[tuple[str, int, int], tuple[str, str]]
+
+
 @dataclass
 class _Batch:
     """The workbooks of one validate_workbooks call, as concatenated frames."""
@@ -104,21 +109,24 @@ def validate_workbooks(
     # not in, and which codes are (the suites serve every province: no example code written into them)
     province_fields = {"ten_tinh": str(province.meta.get("ten_tinh", "")),
                        "danh_sach_ma_don_vi": ", ".join(district_codes)}
+    registry = _registry_frame(province)
+    # the district a file's schools belong to, and the rows whose code is mistyped (their name is a school's
+    # left out of the sheet): found first, so that no rule repeats them through a wrong district or code
+    schools_of = _district_of_schools(batch, registry, set(district_codes))
+    schools_batch = _as_district(batch, schools_of)
+    mistyped = _mistyped_codes(schools_batch, registry, set(district_codes))
     new: list[tuple[int, Finding]] = []
     for name in SUITES:
-        frame = _suite_frame(batch, load_suites()[name])
+        frame = _suite_frame(batch, load_suites()[name], mistyped)
         if frame is not None:
             new += _run_suite(name, frame, batch, parameters, province_fields)
-    registry = _registry_frame(province)
     new += _period_findings(batch, expected_period)
     # the Sở's day, not the server's (a container runs on UTC: seven hours behind Vietnam)
     new += _school_year_range_findings(batch, today or dt.datetime.now(TZ).date())
-    schools_of = _district_of_schools(batch, registry, set(district_codes))
     new += _district_mismatch_findings(batch, schools_of, province)
     new += _district_name_findings(batch, province, skip=set(schools_of))
-    schools_batch = _as_district(batch, schools_of)
-    new += _school_findings(schools_batch, registry, set(district_codes))
-    new += _completeness_findings(schools_batch, registry, set(district_codes))
+    new += _school_findings(schools_batch, registry, set(district_codes), mistyped)
+    new += _completeness_findings(schools_batch, registry, set(district_codes), mistyped)
     new += _evaluation_sheet_findings(batch)
     order = {name: i for i, name in enumerate(load_layout().sheets)}
     written = {(i, w): c for i, wb in enumerate(workbooks) for c, w in wb.sheet_names.items()}
@@ -335,11 +343,12 @@ def _to_float(frame: pd.DataFrame, columns: Iterable[str]) -> None:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
 
 
-def _suite_frame(batch: _Batch, raw: dict) -> pd.DataFrame | None:
-    """The frame one suite validates, with its derived columns; None when no workbook has the sheet."""
+def _suite_frame(batch: _Batch, raw: dict, mistyped: Mistyped | None = None) -> pd.DataFrame | None:
+    """The frame one suite validates, with its derived columns; None when no workbook has the sheet.
+    Rows whose code is `mistyped` are not joined with other sheets: their code names another school."""
     meta = raw["meta"]
     if "row_sheets" in meta:
-        frame = _cross_frame(batch, meta)
+        frame = _cross_frame(batch, meta, mistyped or {})
     elif meta["sheet"] == HEADER_SHEET:
         frame = batch.header.copy()
     else:
@@ -355,17 +364,17 @@ def _suite_frame(batch: _Batch, raw: dict) -> pd.DataFrame | None:
     return frame
 
 
-def _cross_frame(batch: _Batch, meta: dict) -> pd.DataFrame | None:
+def _cross_frame(batch: _Batch, meta: dict, mistyped: Mistyped) -> pd.DataFrame | None:
     on = meta["join_on"]
     pieces = []
     for sheet in meta["row_sheets"]:
-        frame = batch.sheets.get(sheet)
+        frame = _without_mistyped(batch.sheets.get(sheet), sheet, mistyped)
         if frame is None:
             continue
         frame = frame.assign(**{SHEET: sheet})
         for other, columns in meta["join"].items():
             names = {c: f"{other}{JOIN_SEPARATOR}{c}" for c in columns}
-            source = batch.sheets.get(other)
+            source = _without_mistyped(batch.sheets.get(other), other, mistyped)
             if source is None:
                 frame = frame.assign(**{n: float("nan") for n in names.values()})
                 continue
@@ -373,6 +382,14 @@ def _cross_frame(batch: _Batch, meta: dict) -> pd.DataFrame | None:
             frame = frame.merge(right, on=on, how="left")
         pieces.append(frame)
     return pd.concat(pieces, ignore_index=True) if pieces else None
+
+
+def _without_mistyped(frame: pd.DataFrame | None, sheet: str, mistyped: Mistyped) -> pd.DataFrame | None:
+    rows = [(i, row) for (name, i, row) in mistyped if name == sheet]
+    if frame is None or not rows:
+        return frame
+    keys = pd.MultiIndex.from_frame(frame[[SUBMISSION, ROW_NUMBER]])
+    return frame[~keys.isin(rows)]
 
 
 def suite_columns(raw: dict) -> list[str]:
@@ -582,14 +599,86 @@ def _district_name_findings(batch: _Batch, province: ProvinceConfig, *,
     return findings
 
 
-def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[str]) -> list[tuple[int, Finding]]:
-    """Registry membership, duplicated schools and school names, for every row of every per-school sheet."""
+def _expected_schools(batch: _Batch, registry: pd.DataFrame, district_codes: set[str]) -> pd.DataFrame:
+    """(submission, ma_truong, ten_truong) of every registry school open in the submission's school year."""
+    context = batch.context
+    valid = context["_ma_don_vi"].isin(district_codes) & context["_nam_hoc"].astype("str").str.fullmatch(
+        NAM_HOC.pattern
+    )
+    expected = context[valid.fillna(False)].merge(registry, left_on="_ma_don_vi", right_on="ma_don_vi")
+    expected = expected[_open_in(expected, expected["_nam_hoc"].astype("str"))]
+    return expected.drop_duplicates([SUBMISSION, "ma_truong"])  # two rows of one school open in one year
+
+
+def _mistyped_codes(batch: _Batch, registry: pd.DataFrame, district_codes: set[str]) -> Mistyped:
+    """Rows whose school code is mistyped: the code is not that of the school the row names (no school's,
+    another district's, a closed one's, or another school's of the district), and the name is, alone in its
+    sheet, that of one registry school of the district left out of the sheet. Told as one finding (the code
+    to write), where before the row's code was unknown (or the other school listed twice, its name not the
+    row's) and the school the clerk sees in that row missing."""
+    expected = _expected_schools(batch, registry, district_codes)
+    if expected.empty:
+        return {}
+    expected = expected.assign(_name=expected["ten_truong"].astype("str").map(_name_core))
+    names = registry.assign(_name=registry["ten_truong"].map(_name_core))[["ma_truong", "_name"]]
+    mistyped: Mistyped = {}
+    for spec in load_layout().school_sheets:
+        frame = batch.sheets.get(spec.name)
+        if frame is None or "ma_truong" not in frame or "ten_truong" not in frame:
+            continue
+        rows = frame.loc[frame["ma_truong"].notna() & frame["ten_truong"].notna(),
+                         [SUBMISSION, ROW_NUMBER, "ma_truong", "ten_truong"]]
+        rows = rows.assign(ma_truong=rows["ma_truong"].astype("str"),
+                           _name=rows["ten_truong"].astype("str").map(_name_core))
+        rows = rows[rows["_name"] != ""]
+        # a suspect code: not one of the district's schools that year, or written on another row too
+        codes = pd.MultiIndex.from_frame(rows[[SUBMISSION, "ma_truong"]])
+        suspect = ~codes.isin(pd.MultiIndex.from_frame(expected[[SUBMISSION, "ma_truong"]])) | codes.duplicated(
+            keep=False)
+        rows = rows[suspect]
+        # ... on a row that does not name the school of that code
+        named_as_code = rows.merge(names, on="ma_truong", suffixes=("", "_dm"))
+        named_as_code = named_as_code.loc[named_as_code["_name"] == named_as_code["_name_dm"], [SUBMISSION, ROW_NUMBER]]
+        rows = rows[~pd.MultiIndex.from_frame(rows[[SUBMISSION, ROW_NUMBER]]).isin(
+            pd.MultiIndex.from_frame(named_as_code))]
+        if rows.empty:
+            continue
+        present = frame[[SUBMISSION, "ma_truong"]].dropna().astype({"ma_truong": "str"})
+        left_out = expected.merge(present.drop_duplicates(), on=[SUBMISSION, "ma_truong"], how="left",
+                                  indicator=True)
+        left_out = left_out[left_out["_merge"] == "left_only"]
+        # unique on both sides: one row of that name, one school left out of that name
+        candidates = rows.merge(left_out[[SUBMISSION, "ma_truong", "ten_truong", "_name"]],
+                                on=[SUBMISSION, "_name"], suffixes=("", "_dung"))
+        all_named = frame[[SUBMISSION, "ten_truong"]].dropna()
+        all_named = all_named.assign(_name=all_named["ten_truong"].astype("str").map(_name_core))
+        named = all_named.groupby([SUBMISSION, "_name"]).size()
+        school_named = expected.groupby([SUBMISSION, "_name"]).size()
+        for r in candidates.to_dict("records"):
+            key = (r[SUBMISSION], r["_name"])
+            if named.get(key, 0) == 1 and school_named.get(key, 0) == 1:
+                mistyped[(spec.name, int(r[SUBMISSION]), int(r[ROW_NUMBER]))] = (r["ma_truong_dung"],
+                                                                                   r["ten_truong_dung"])
+    return mistyped
+
+
+def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[str],
+                     mistyped: Mistyped) -> list[tuple[int, Finding]]:
+    """Registry membership, duplicated schools and school names, for every row of every per-school sheet;
+    a `mistyped` row gets only the finding that its code is not its school's."""
     findings = []
     for spec in load_layout().school_sheets:
         frame = batch.sheets.get(spec.name)
         if frame is None or "ma_truong" not in frame:
             continue
         rows = frame[frame["_ma_don_vi"].isin(district_codes) & frame["ma_truong"].notna()]
+        wrong = [(i, row) for (name, i, row) in mistyped if name == spec.name]
+        if wrong:
+            is_wrong = pd.MultiIndex.from_frame(rows[[SUBMISSION, ROW_NUMBER]]).isin(wrong)
+            for r in rows[is_wrong].to_dict("records"):
+                code, name = mistyped[(spec.name, int(r[SUBMISSION]), int(r[ROW_NUMBER]))]
+                findings.append(_mistyped_finding(batch, spec.name, r, code, name))
+            rows = rows[~is_wrong]
         rows = rows.assign(_position=range(len(rows)))
         rows = _registry_row_of_year(
             rows.merge(registry.add_suffix("_dm"), left_on="ma_truong", right_on="ma_truong_dm", how="left"))
@@ -631,6 +720,14 @@ def _school_findings(batch: _Batch, registry: pd.DataFrame, district_codes: set[
     return findings
 
 
+def _mistyped_finding(batch: _Batch, sheet: str, r: dict, code: str, name: str) -> tuple[int, Finding]:
+    i = int(r[SUBMISSION])
+    finding = _rule_finding("unknown_school.mistyped", batch.workbooks[i], sheet, int(r[ROW_NUMBER]), "ma_truong",
+                            r["ma_truong"], ma_truong=r["ma_truong"], ten_truong=r["ten_truong"],
+                            ma_truong_dung=code, ten_truong_danh_muc=name)
+    return i, finding
+
+
 def _school_row_finding(
     rule_id: str, batch: _Batch, sheet: str, r: dict, column: str, **extra: Any
 ) -> tuple[int, Finding]:
@@ -657,16 +754,12 @@ def _school_row_finding(
 
 
 def _completeness_findings(
-    batch: _Batch, registry: pd.DataFrame, district_codes: set[str]
+    batch: _Batch, registry: pd.DataFrame, district_codes: set[str], mistyped: Mistyped
 ) -> list[tuple[int, Finding]]:
-    """Registry schools open in the submission's school year without a row (closed or merged ones are not expected)."""
-    context = batch.context
-    valid = context["_ma_don_vi"].isin(district_codes) & context["_nam_hoc"].astype("str").str.fullmatch(
-        NAM_HOC.pattern
-    )
-    expected = context[valid.fillna(False)].merge(registry, left_on="_ma_don_vi", right_on="ma_don_vi")
-    expected = expected[_open_in(expected, expected["_nam_hoc"].astype("str"))]
-    expected = expected.drop_duplicates([SUBMISSION, "ma_truong"])  # two rows of one school open in one year
+    """Registry schools open in the submission's school year without a row (closed or merged ones are not
+    expected); a school whose row has a `mistyped` code is there, and that row's finding says so."""
+    expected = _expected_schools(batch, registry, district_codes)
+    written_for = {(sheet, i, code) for (sheet, i, _), (code, _) in mistyped.items()}
     findings = []
     for sheet in COMPLETE_SHEETS + PARTIAL_SHEETS:
         # absent sheet: missing_sheet; a sheet without its code column: missing_column. Either is reported
@@ -685,6 +778,8 @@ def _completeness_findings(
         rule_id = "missing_school" if sheet in COMPLETE_SHEETS else "missing_school.partial_sheet"
         for r in joined[joined["_merge"] == "left_only"].to_dict("records"):
             i = int(r[SUBMISSION])
+            if (sheet, i, r["ma_truong"]) in written_for:
+                continue
             finding = _rule_finding(
                 rule_id,
                 batch.workbooks[i],

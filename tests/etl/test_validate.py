@@ -258,8 +258,13 @@ CASES = {
         [("error", "wrong_period", TT, "nam_hoc", "nam_hoc", "2019-2021")],
     ),
     "ky_bao_cao": (edit_header(ky_bao_cao="HK2"), [("error", "wrong_period", TT, "ky_bao_cao", "ky_bao_cao", "HK2")]),
-    "not_in_registry": (
+    # the row keeps its school's name, so the missing school is that row's (tests/etl/test_validate_cascades.py)
+    "mistyped_code": (
         edit(TL, 0, ma_truong="14118999"),
+        [("error", "unknown_school", TL, 0, "ma_truong", "14118999")],
+    ),
+    "not_in_registry": (
+        edit(TL, 0, ma_truong="14118999", ten_truong="Trường Mầm non Hoa Ban"),
         [
             ("error", "unknown_school", TL, 0, "ma_truong", "14118999"),
             ("error", "missing_school", TL, None, "ma_truong", "14118001"),

@@ -198,13 +198,71 @@ def test_beside_the_code_of_another_district_its_schools_are_still_checked_again
         ("error", "district_mismatch", "ThongTin", 2, "ma_don_vi"),
         ("error", "duplicate_school", TL, 11, "ma_truong"),
         ("error", "missing_school", DN, 0, "ma_truong"),
-        ("error", "unknown_school", BD, 6, "ma_truong"),
-        ("warning", "missing_school", BD, 0, "ma_truong"),
+        ("error", "unknown_school", BD, 6, "ma_truong"),  # the row of 14128003 by its name (see below)
     ]
-    assert [f.value for f in wb.findings if f.rule == "missing_school"] == ["14128007", "14128003"]
+    assert [f.value for f in wb.findings if f.rule == "missing_school"] == ["14128007"]
 
 
 def test_a_school_of_a_neighbouring_district_among_the_districts_own_is_still_told(base, tmp_path):
-    wb = checked(base, tmp_path, set_value(DN, 5, "ma_truong", "14118001"))
+    wb = checked(base, tmp_path, set_value(DN, 5, "ma_truong", "14118001"),
+                 set_value(DN, 5, "ten_truong", "Trường Mầm non Cà Nàng"))
     assert found(wb) == [("error", "missing_school", DN, 0, "ma_truong"),
                          ("error", "unknown_school", DN, 5, "ma_truong")]
+    assert "thuộc đơn vị 118" in next(f.message for f in wb.findings if f.rule == "unknown_school")
+
+
+# ------------------------------------------------------------------------------ a school code mistyped
+
+
+@pytest.mark.parametrize(("code", "why"), [
+    ("14128008", "in no registry"),
+    ("1412801", "a digit lost"),
+    ("14118001", "a school of Quỳnh Nhai"),
+    ("14128002", "the next school's code: that school is then listed twice"),
+])
+def test_a_mistyped_school_code_is_one_finding_naming_the_code_of_the_school_written(base, tmp_path, code, why):
+    # row 4 is Vân Hồ (14128001) by its name; before, the sheet also said Vân Hồ was missing (and, for an
+    # existing code, that the other school was listed twice and its name was not the row's)
+    wb = checked(base, tmp_path, set_value(DN, 4, "ma_truong", code))
+    assert found(wb) == [("error", "unknown_school", DN, 4, "ma_truong")], why
+    message = next(f.message for f in wb.findings if f.rule == "unknown_school")
+    assert f"'{code}'" in message and "'14128001'" in message and "Vân Hồ" in message
+
+
+def test_a_mistyped_code_in_a_training_sheet_is_not_also_a_school_left_out(base, tmp_path):
+    wb = checked(base, tmp_path, set_value(BD, 6, "ma_truong", "14128099"))
+    assert found(wb) == [("error", "unknown_school", BD, 6, "ma_truong")]
+
+
+def test_an_unknown_code_whose_name_is_no_missing_school_leaves_the_missing_school_reported(base, tmp_path):
+    # the row names another school: which of the two is meant is not written, both findings stay
+    wb = checked(base, tmp_path, set_value(DN, 4, "ma_truong", "14128099"),
+                 set_value(DN, 4, "ten_truong", "Trường Mầm non Hoa Ban"))
+    assert found(wb) == [("error", "missing_school", DN, 0, "ma_truong"),
+                         ("error", "unknown_school", DN, 4, "ma_truong")]
+
+
+def test_beside_a_mistyped_code_another_school_left_out_and_a_row_twice_are_told(base, tmp_path):
+    def drop_last_school(book) -> None:
+        book[DN].delete_rows(FIRST_SCHOOL_ROW + N_SCHOOLS - 1)
+
+    wb = checked(base, tmp_path, set_value(DN, 4, "ma_truong", "14128008"), drop_last_school,
+                 set_value(DN, 6, "ma_truong", "14128002"), set_value(DN, 6, "ten_truong", "Trường MN Chiềng Khoa"))
+    assert found(wb) == [
+        ("error", "duplicate_school", DN, 6, "ma_truong"),
+        ("error", "missing_school", DN, 0, "ma_truong"),
+        ("error", "missing_school", DN, 0, "ma_truong"),
+        ("error", "unknown_school", DN, 4, "ma_truong"),
+    ]
+    assert sorted(f.value for f in wb.findings if f.rule == "missing_school") == ["14128003", "14128007"]
+
+
+def test_a_school_named_as_another_that_is_left_out_is_not_taken_for_a_mistyped_code(base, tmp_path):
+    # row 5 has Chiềng Khoa's code, listed once, under Vân Hồ's name, and Vân Hồ's row is gone: the code may be
+    # right (and the name copied) or not; both findings stay, as before
+    def drop_first_school(book) -> None:
+        book[DN].delete_rows(FIRST_SCHOOL_ROW)
+
+    wb = checked(base, tmp_path, set_value(DN, 5, "ten_truong", "Trường Mầm non Vân Hồ"), drop_first_school)
+    assert found(wb) == [("error", "missing_school", DN, 0, "ma_truong"),
+                         ("warning", "name_mismatch", DN, 4, "ten_truong")]
