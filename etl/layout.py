@@ -81,6 +81,8 @@ class Layout:
     header_terms: tuple[HeaderTerm, ...] = ()  # `CBQL`, `ĐH`, `BC`...: a group label and its sub-labels read together
     header_fillers: tuple[str, ...] = ()  # `số`, `trong đó`: words that say nothing in a header over several rows
     header_of_which: tuple[str, ...] = ()  # `trong đó`: under `Tổng số GV`, a sub-label so begun is a part of it
+    # school year -> count columns a national reform redistributed that year (not compared with the year before)
+    yoy_reclassified: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def table_sheets(self) -> list[SheetSpec]:
@@ -147,4 +149,5 @@ def load_layout(template_version: str = DEFAULT_TEMPLATE_VERSION) -> Layout:
         header_terms=header_terms,
         header_fillers=header_fillers,
         header_of_which=header_of_which,
+        yoy_reclassified={str(k): tuple(v) for k, v in spec.get("yoy_reclassified", {}).items()},
     )

@@ -33,7 +33,9 @@ def yoy_change_findings(
     is compared only with its district's rows of the school year before its own (the previous frame
     may hold several years of a district: a night's files can span years); without it, with every
     previous row of its district. Columns other than template count keys are ignored; a count column
-    is compared when it is in both frames; a district without previous data is skipped. `threshold` is
+    is compared when it is in both frames; a district without previous data is skipped. A column a national
+    reform redistributed in a school year (the layout's `yoy_reclassified`: rank IV abolished from 2021-2022)
+    is not compared between that year and the one before, when the frames say the year. `threshold` is
     a fraction (0.30 = 30 %), or a dict by column key with an optional `"default"` entry.
 
     Returns one row per (district, column) beyond the threshold: `submission_id` (when given),
@@ -49,6 +51,10 @@ def yoy_change_findings(
     if by_year:  # each year with the one before it, never with itself or an older one
         before = before.assign(nam_hoc=before["nam_hoc"].map(next_school_year))
     joined = now.merge(before, on=["ma_don_vi", *(["nam_hoc"] if by_year else []), "column_key"], how="inner")
+    if by_year:  # a reform moved these counts between columns that year, in every district (the layout's data)
+        reclassified = {(y, c) for y, cols in load_layout().yoy_reclassified.items() for c in cols}
+        joined = joined[[(y, c) not in reclassified for y, c in zip(joined["nam_hoc"], joined["column_key"],
+                                                                       strict=True)]]
     change = (joined["current"] - joined["previous"]) / joined["previous"].where(joined["previous"] != 0)
     grew_from_zero = (joined["previous"] == 0) & (joined["current"] > 0)
     joined["change"] = change.mask(grew_from_zero, np.inf).fillna(0.0)

@@ -110,3 +110,18 @@ def test_yoy_change_compares_each_year_with_the_year_before_it_only():
     # 2019-2020 (40) against 2018-2019 (40): no change; 2020-2021 (41) against 2019-2020 (10): +310 %.
     assert found[["submission_id", "nam_hoc", "previous", "current"]].values.tolist() == [
         [2, "2020-2021", 10, 41]]
+
+
+def test_ranks_are_not_compared_across_the_year_rank_iv_was_abolished():
+    # Thông tư 01/2021: from 2021-2022 rank IV teachers are rank III or unranked, in every district. Telling each
+    # district that its ranks changed by -100 % and +150 % and asking it to explain is noise; a change of the
+    # total, or of the ranks the year after, is still reported.
+    current = pd.DataFrame({"submission_id": [1, 2], "ma_don_vi": ["116", "116"],
+                            "nam_hoc": ["2021-2022", "2022-2023"], "gv_tong": [100, 100],
+                            "gv_hang_3": [80, 40], "gv_hang_4": [0, 0], "gv_chua_xep_hang": [20, 60]})
+    previous = pd.DataFrame({"ma_don_vi": ["116", "116"], "nam_hoc": ["2020-2021", "2021-2022"],
+                             "gv_tong": [60, 100], "gv_hang_3": [20, 80], "gv_hang_4": [38, 0],
+                             "gv_chua_xep_hang": [2, 20]})
+    found = yoy_change_findings(current, previous)
+    assert found[["nam_hoc", "column_key"]].values.tolist() == [
+        ["2021-2022", "gv_tong"], ["2022-2023", "gv_chua_xep_hang"], ["2022-2023", "gv_hang_3"]]
