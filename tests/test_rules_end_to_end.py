@@ -38,6 +38,7 @@ import sqlalchemy as sa
 
 from etl.generate import generate_district_workbook
 from etl.ingest import ingest_files
+from etl.names import stored_name
 from tests.conftest import fresh_database
 
 MA_DON_VI = "128"  # Vân Hồ, 7 schools 14128001..14128007, all open since 2010-2011
@@ -540,7 +541,7 @@ def test_a_workbook_breaking_the_rule_gets_its_issue_row_and_verdict(case, outco
     if case.status == "rejected":
         assert n_errors >= 1 and got.submission.status == "rejected"
         assert got.in_core == 0 and not got.is_current, "a rejected submission must not reach core"
-        assert (settings.quarantine_dir / f"{got.verdict.submission_id}_{got.path.name}").exists()
+        assert (settings.quarantine_dir / f"{got.verdict.submission_id}_{stored_name(got.path)}").exists()
     else:
         assert n_errors == 0, got.described()
         # accepted; a later accepted file of the same period in the batch supersedes it
