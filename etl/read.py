@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -983,11 +984,19 @@ class _CsvZipSource:
         self.sheet_names = list(self._members)
         self.other_members = [m for m in other_members if not m.endswith("/")]
         self._limit = limit
+        self._rows: dict[str, tuple[list[list[str]], str]] = {}
+        self._style: str | None = None  # `_number_style`: "" once looked at and undecided
 
     def hidden_sheets(self) -> frozenset[str]:
         return frozenset()  # a CSV hides nothing
 
-    def load(self, name: str) -> Grid:
+    def _parsed(self, name: str) -> tuple[list[list[str]], str]:
+        """A member's rows and delimiter, read once (`_number_style` looks at every member)."""
+        if name not in self._rows:
+            self._rows[name] = self._parse(name)
+        return self._rows[name]
+
+    def _parse(self, name: str) -> tuple[list[list[str]], str]:
         with zipfile.ZipFile(self.path) as archive, archive.open(self._members[name]) as f:
             data = f.read(self._limit + 1)  # bounded even if the zip headers lie about sizes
         if len(data) > self._limit:
@@ -1000,7 +1009,29 @@ class _CsvZipSource:
                 f"Tệp không đọc được: {self._members[name].filename} không phải văn bản UTF-8 (tiếng Việt sẽ bị "
                 f"lỗi phông). Hãy xuất lại từ Excel bằng kiểu 'CSV UTF-8 (Comma delimited)', hoặc gửi tệp .xlsx.",
             ) from exc
-        rows, delimiter = _csv_rows(_no_nul(text))
+        return _csv_rows(_no_nul(text))
+
+    def _number_style(self) -> str | None:
+        """How the numbers of the zip's `,` and tab separated CSVs are written, from the cells only one
+        style can have written: "en" (`12.5`, `1,234`: a machine, or Excel under English settings, where the
+        comma groups thousands), "vi" (`12,5`, `1.250,5`: LibreOffice under Vietnamese settings saves cells
+        as shown, with whatever delimiter is chosen), or None when no cell tells or cells tell both."""
+        if self._style is None:
+            found: set[str] = set()
+            for name in self._members:
+                try:
+                    rows, delimiter = self._parsed(name)
+                except _FileProblem:
+                    continue  # reported when the sheet is read
+                if delimiter != ";":
+                    found.update(_number_evidence(cell) for row in rows for cell in row if cell[:1].isdigit())
+            found.discard("")
+            self._style = found.pop() if len(found) == 1 else ""
+        return self._style or None
+
+    def load(self, name: str) -> Grid:
+        rows, delimiter = self._parsed(name)
+        del self._rows[name]  # the grid holds the cells from here on
         width = max((len(r) for r in rows), default=0)
         if width * len(rows) > MAX_SHEET_CELLS:
             # the grid is as wide as the longest line: one line of 100,000 fields over 100,000 short lines is
@@ -1012,18 +1043,20 @@ class _CsvZipSource:
                 f"quá xa bảng số liệu ({_thousands(len(rows))} dòng). Hãy xoá các ô thừa ở cuối các dòng rồi "
                 f"xuất lại tệp CSV.",
             )
+        # A `;` separated CSV is what Excel writes where the comma is the decimal separator (Vietnamese
+        # settings): its cells are text, read as typed (`1.234` is one thousand two hundred and thirty-four).
+        # Another delimiter is a machine's or Excel's under English settings, unless its cells say otherwise.
+        style = "vi" if delimiter == ";" else self._number_style() or "machine"
         columns: list[list[str | None]] = [[None] * len(rows) for _ in range(width)]
         for r, row in enumerate(rows):
             for c, cell in enumerate(row):
-                columns[c][r] = cell if cell != "" else None
+                columns[c][r] = _csv_cell(cell, style)
         errors: dict[tuple[int, int], str] = {}
         _move_error_literals(columns, errors)
 
         def number_rows(c: int) -> frozenset[int]:
-            # A `,` separated CSV is a machine export: a plain `12.5` is a number as an Excel cell would be.
-            # Fields are separated by `;` where the comma is the decimal separator (Excel in Vietnamese), and
-            # there `1.234` is one thousand two hundred and thirty-four: its cells are text, read as typed.
-            if delimiter == ";":
+            # A plain `12.5` of a machine's or an English export is a number as an Excel cell would be.
+            if style == "vi":
                 return frozenset()
             return frozenset(r for r, cell in enumerate(columns[c]) if cell and _MACHINE_NUMBER.fullmatch(cell))
 
@@ -1035,11 +1068,60 @@ class _CsvZipSource:
         return grids
 
 
+# What exporters write for an empty cell: pandas (`NaN`, `<NA>`, `None`, `NaT`), R (`NA`), SQL clients
+# (`NULL`, `\N`). An empty cell it is, as Excel would have left it (a count 0, a code absent).
+_CSV_NULLS = frozenset({"NULL", "null", "Null", "NaN", "nan", "NAN", "<NA>", "None", "NA", "NaT", "\\N"})
+# Excel writes a TRUE/FALSE cell as the word; calamine reads the same cell of the workbook as 1/0.
+_CSV_BOOLEANS = {"TRUE": "1", "True": "1", "true": "1", "FALSE": "0", "False": "0", "false": "0"}
+_CSV_INTEGRAL = re.compile(r"(-?\d+)\.0{1,2}")  # pandas' `1.0` of a column holding an empty cell, SQL's `1.00`
+_CSV_EN_GROUPS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # `1,234`, `1,250.5`: English thousands
+_CSV_SCIENTIFIC = re.compile(r"-?\d+(?:\.\d+)?[eE]\+?\d{1,2}")  # R writes 100000 as `1e+05`
+# cells only one number style writes (`_CsvZipSource._number_style`)
+_EN_ONLY = re.compile(r"\d+\.(?:\d{1,2}|\d{4,})|\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_VI_ONLY = re.compile(r"\d+,(?:\d{1,2}|\d{4,})|\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:\.\d{3}){2,}")
+
+
+def _number_evidence(cell: str) -> str:
+    if _EN_ONLY.fullmatch(cell):
+        return "en"
+    return "vi" if _VI_ONLY.fullmatch(cell) else ""
+
+
+def _csv_cell(cell: str, style: str) -> str | None:
+    """A CSV field as the grid holds it: what an exporter writes for an empty cell, a boolean or a
+    whole number is written as Excel's cell would be read; a number of an English export loses its
+    thousands commas (`1,234` is 1234 there, and `12,5` no English export writes)."""
+    if cell == "" or cell in _CSV_NULLS:
+        return None
+    if not (cell[0].isdigit() or cell[0] in "-TtFf"):
+        return cell
+    if cell in _CSV_BOOLEANS:
+        return _CSV_BOOLEANS[cell]
+    if (integral := _CSV_INTEGRAL.fullmatch(cell)) is not None:
+        return integral.group(1)
+    if style == "vi":
+        return cell
+    if style == "en" and _CSV_EN_GROUPS.fullmatch(cell):
+        cell = cell.replace(",", "")
+        integral = _CSV_INTEGRAL.fullmatch(cell)
+        return integral.group(1) if integral else cell
+    if _CSV_SCIENTIFIC.fullmatch(cell):
+        # R writes a whole number in this form only when it is shorter than its digits (`1e+05`), and then
+        # exactly; Excel's `1.4118E+07` (a number shown in too narrow a column) lost digits and stays as written
+        number = Decimal(cell)
+        digits = str(int(number)) if number == number.to_integral_value() and abs(number) < 10**11 else ""
+        if len(digits) > len(cell):
+            return digits
+    return cell
+
+
 def _csv_rows(text: str) -> tuple[list[list[str]], str]:
-    """The rows of a CSV, and its delimiter: `;` when the text holds more of them than commas. Counted over
-    the whole text, not its first line: a `;` separated line may hold commas in its text (`huyện Quỳnh Nhai,
-    tỉnh Sơn La`, a title), which Excel writes unquoted, while every line holds the delimiter."""
-    delimiter = ";" if text.count(";") > text.count(",") else ","
+    """The rows of a CSV, and its delimiter: a tab when the text holds more tabs than `;` and commas (a tab
+    is never typed in a cell), else `;` when it holds more of them than commas. Counted over the whole text,
+    not its first line: a `;` separated line may hold commas in its text (`huyện Quỳnh Nhai, tỉnh Sơn La`, a
+    title), which Excel writes unquoted, while every line holds the delimiter."""
+    semicolons, commas = text.count(";"), text.count(",")
+    delimiter = "\t" if text.count("\t") > max(semicolons, commas) else ";" if semicolons > commas else ","
     rows = []
     cells = 0
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
@@ -1391,6 +1473,18 @@ def _matcher(spec: SheetSpec) -> _Matcher:
 
 def _column(spec: SheetSpec, key: str) -> ColumnSpec:
     return _matcher(spec).columns[key]
+
+
+def _wide_header(grid: Grid, matcher: _Matcher) -> tuple[int, dict[int, str]] | None:
+    """The row and its columns' keys when a key/value sheet is written as a table: a row naming three or
+    more of its items (a key/value sheet names one a row)."""
+    for r, row in enumerate(grid.rows):
+        if sum(not is_blank(cell) for cell in row) < 3:
+            continue
+        keys = {c: key for c, cell in enumerate(row) if not is_blank(cell) and (key := matcher.match(cell))}
+        if len(set(keys.values())) >= 3:
+            return r, keys
+    return None
 
 
 def _is_stt(text: str | None) -> bool:
@@ -1763,6 +1857,9 @@ class _WorkbookReader:
         for name in self.source.sheet_names:
             # a CSV named by its path (`_CsvZipSource`); an Excel sheet name cannot hold a `/`
             canonical = memo.sheet(name.rpartition("/")[2])
+            if canonical is None and isinstance(self.source, _CsvZipSource) and " - " in name:
+                # Google Sheets names a sheet's download `<spreadsheet> - <sheet>.csv`
+                canonical = memo.sheet(name.rpartition("/")[2].rpartition(" - ")[2])
             if canonical is None:
                 self._add("info", "ignored_sheet", f"Trang tính '{name}' không thuộc biểu mẫu, đã bỏ qua.", sheet=name)
             elif canonical in matched:
@@ -1825,6 +1922,11 @@ class _WorkbookReader:
     def _read_key_value(self, grid: Grid, spec: SheetSpec) -> None:
         matcher = _matcher(spec)
         seen: dict[str, int] = {}
+        wide = _wide_header(grid, matcher)
+        if wide is not None:
+            self._read_wide(grid, spec, *wide, seen)
+            self._report_missing_values(grid, spec, seen)
+            return
         for r, row in enumerate(grid.rows):
             filled = [c for c, cell in enumerate(row) if not is_blank(cell) or (r, c) in grid.errors]
             if not filled:
@@ -1848,9 +1950,11 @@ class _WorkbookReader:
                 )
                 continue
             column = _column(spec, key)
-            value_col = next((c for c in filled if c > label_col), None) if inline is None else label_col
+            # the label may follow the key (`ma_don_vi | Mã đơn vị | 118`, a template exported whole): not a value
+            after = [c for c in filled if c > label_col and (c != filled[1] or matcher.match(row[c]) != key)]
+            value_col = next(iter(after), None) if inline is None else label_col
             if inline is None and value_col is not None and value_col != filled[-1]:
-                value_col = self._visible_value_column(grid, r, [c for c in filled if c > label_col], key)
+                value_col = self._visible_value_column(grid, r, after, key)
             if key in seen:
                 earlier = seen[key]
                 hidden = grid.hidden_rows()  # the sheet's XML, read only for an item written twice
@@ -1896,6 +2000,46 @@ class _WorkbookReader:
                 value = restore_leading_zeros(value, width)  # a number cell: `58` is district 058
             if value is not None:
                 self.result.header[key] = value
+        self._report_missing_values(grid, spec, seen)
+
+    def _read_wide(self, grid: Grid, spec: SheetSpec, header_r: int, keys: dict[int, str],
+                   seen: dict[str, int]) -> None:
+        """ThongTin as a table exports it (a machine's `SELECT`, a spreadsheet's one row per submission): the
+        keys or labels in one row, the values in the row under it."""
+        below = [r for r in range(header_r + 1, grid.height)
+                 if any(not is_blank(cell) or (r, c) in grid.errors for c, cell in enumerate(grid.row(r)))]
+        if len(below) > 1:  # two submissions' rows: which one is this file's is not written
+            self._add("error", "duplicate_value",
+                      f"Trang '{grid.name}' có nhiều dòng giá trị dưới dòng tiêu đề {header_r + 1} (dòng "
+                      f"{below[0] + 1} và dòng {below[1] + 1}); chỉ ghi một dòng cho một báo cáo.",
+                      sheet=grid.name, row=below[1] + 1)
+            return
+        r = below[0] if below else None
+        taken: dict[str, int] = {}
+        for c, key in keys.items():
+            column = _column(spec, key)
+            if key in taken:
+                self._add("error", "duplicate_value",
+                          f"Mục '{column.label_vi}' được ghi hai lần (cột {grid.letter(taken[key])} và cột "
+                          f"{grid.letter(c)}, dòng {header_r + 1}); chỉ giữ một cột.",
+                          sheet=grid.name, row=header_r + 1, key=key)
+                continue
+            taken[key] = c
+            if r is None:
+                continue
+            seen[key] = r
+            self.result.header_rows[key] = r + 1  # the validator's ThongTin findings point at this row
+            if (r, c) in grid.errors:
+                self._formula_error(grid, r, c, column)
+                continue
+            value = self._parse_header_value(grid, r, grid.row(r)[c], column)
+            width = self.layout.code_widths.get(key)
+            if width and isinstance(value, str) and len(value) < width and r in grid.number_rows(c):
+                value = restore_leading_zeros(value, width)  # a number cell: `58` is district 058
+            if value is not None:
+                self.result.header[key] = value
+
+    def _report_missing_values(self, grid: Grid, spec: SheetSpec, seen: dict[str, int]) -> None:
         for column in spec.columns:
             if column.required and column.key not in self.result.header and not self._has_finding(column.key):
                 where = f" (dòng {seen[column.key] + 1})" if column.key in seen else ""
