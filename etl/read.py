@@ -966,6 +966,22 @@ def _member(archive: zipfile.ZipFile, part: str) -> str:
     raise KeyError(part)
 
 
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """A member's name as its maker wrote it. A zip marks UTF-8 names with a flag; without it zipfile reads
+    the bytes as cp437, but Windows' "Compressed folder", Info-ZIP and old macOS store Vietnamese names
+    unmarked, in UTF-8 or in the Windows code page (cp1258): `Thông tin.csv` came out as `Th├┤ng tin.csv`,
+    a sheet no template name took. Unmarked names are decoded as UTF-8 first, then cp1258."""
+    if member.flag_bits & 0x800 or member.filename.isascii():
+        return member.filename
+    raw = member.filename.encode("cp437")
+    for encoding in ("utf-8", "cp1258"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return member.filename
+
+
 class _CsvZipSource:
     """The CSV variant: one UTF-8 CSV per sheet, named `<SheetName>.csv`, inside a zip."""
 
@@ -974,10 +990,11 @@ class _CsvZipSource:
         # A sheet is named by its file's name; two CSVs of one name in different folders are named by their
         # paths (`moi/TruongLop`), so that both are seen and reported as one sheet twice, not one of them
         # silently replaced by the other (`_WorkbookReader._match_sheets` matches the name after the last `/`).
-        stems = Counter(Path(m.filename).stem for m in members)
+        names = [_member_name(m) for m in members]
+        stems = Counter(Path(name).stem for name in names)
         self._members: dict[str, zipfile.ZipInfo] = {}
-        for m in members:
-            name = Path(m.filename).stem if stems[Path(m.filename).stem] == 1 else m.filename[:-4]
+        for m, written in zip(members, names, strict=True):
+            name = Path(written).stem if stems[Path(written).stem] == 1 else written[:-4]
             while name in self._members:  # the same path twice in the zip: a copy
                 name += " (2)"
             self._members[name] = m

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,45 @@ def test_thongtin_rows_of_key_label_and_value(tmp_path: Path) -> None:
     wb = read_workbook(write_zip(tmp_path / "kv3.zip", book))
     assert errors(wb) == []
     assert wb.period == ("118", "2019-2020", "CN") and wb.header["nguoi_lap"] == "Vì Thị Xuân"
+
+
+VIETNAMESE_NAMES = {"ThongTin": "Thông tin", "TruongLop": "Trường lớp", "DoiNgu": "Đội ngũ",
+                    "DanhGiaChuan": "Đánh giá chuẩn", "BoiDuong": "Bồi dưỡng", "LopBoiDuong": "Lớp bồi dưỡng"}
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    """`text` as Windows writes it in `encoding`: cp1258 has the letters with their vowel marks (ô, ơ, ư) but
+    writes a tone as a combining mark after them (ờ is ơ + grave)."""
+    out = b""
+    for ch in text:
+        try:
+            out += ch.encode(encoding)
+        except UnicodeEncodeError:
+            nfd = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in nfd if c in "\u0300\u0301\u0303\u0309\u0323")
+            letter = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in tones))
+            out += (letter + tones).encode(encoding)
+    return out
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1258"])
+def test_vietnamese_member_names_stored_without_the_utf8_mark_are_the_sheets(tmp_path: Path, encoding: str) -> None:
+    """Windows' "Compressed folder" and Info-ZIP store names without the zip's UTF-8 flag, in UTF-8 or in the
+    Windows code page; zipfile reads them as cp437 (`Th├┤ng tin.csv`), which named no sheet."""
+    book, expected = valid_book(2)
+    placeholders = {}
+    path = tmp_path / "nen.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i, (sheet, rows) in enumerate(book.items()):
+            raw = _encoded(f"{VIETNAMESE_NAMES[sheet]}.csv", encoding)
+            placeholder = f"{i}".ljust(len(raw) - 4, "_") + ".csv"  # ASCII: stored without the flag
+            placeholders[placeholder.encode()] = raw
+            archive.writestr(placeholder, rows_text(rows).encode())
+    data = path.read_bytes()
+    for placeholder, raw in placeholders.items():
+        data = data.replace(placeholder, raw)  # the local header's name and the directory's
+    path.write_bytes(data)
+    wb = read_workbook(path)
+    assert errors(wb) == []
+    assert wb.sheet_names["ThongTin"] == "Thông tin"
+    assert wb.tables["TruongLop"].drop(columns="_row").to_dict("records") == expected["TruongLop"]
