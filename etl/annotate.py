@@ -38,7 +38,7 @@ from openpyxl.utils import column_index_from_string, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.layout import ColumnSpec, load_layout
+from etl.layout import ColumnSpec, combined_layout, load_layout, template_versions
 from etl.normalize import bare_label, bare_sheet_name
 from etl.read import find_columns
 
@@ -69,7 +69,7 @@ RULE_VI = {
     "sum_mismatch": "Tổng các cột thành phần phải bằng cột tổng tương ứng.",
     "unknown_school": "Mã trường (8 chữ số) phải có trong danh mục trường của Sở và thuộc đơn vị báo cáo.",
     "missing_school": "Mọi trường đang hoạt động trong năm học phải có một dòng ở biểu TruongLop và DoiNgu.",
-    "missing_column": "Biểu phải có đủ các cột bắt buộc của mẫu DA33-MN-v1, với tên cột như trong mẫu.",
+    "missing_column": "Biểu phải có đủ các cột bắt buộc của mẫu {phien_ban}, với tên cột như trong mẫu.",
     "missing_value": "Ô bắt buộc không được để trống.",
     "not_a_number": "Ô số liệu phải là số nguyên không âm (không ghi chữ, không ghi số lẻ, không quá 2.147.483.647).",
     "negative": "Số liệu không được âm.",
@@ -78,12 +78,12 @@ RULE_VI = {
     "yoy_change": "Tổng của đơn vị thường không thay đổi quá ngưỡng Sở quy định so với báo cáo cuối năm học "
                   "trước: đề nghị kiểm tra lại.",
     "totals_row_mismatch": "Dòng tổng cộng phải bằng tổng các dòng trường.",
-    "unreadable_file": "Tệp phải là tệp Excel (.xlsx) mở được, lập theo mẫu DA33-MN-v1.",
+    "unreadable_file": "Tệp phải là tệp Excel (.xlsx) mở được, lập theo mẫu {phien_ban}.",
     "duplicate_of_replaced": "Muốn dùng lại số liệu của một tệp đã gửi trước: mở tệp, lưu lại rồi gửi lại.",
     "file_too_large": "Dung lượng tệp vượt quá mức cho phép: bỏ các trang tính, hình ảnh không cần thiết.",
-    "missing_sheet": "Tệp phải có đủ các trang tính bắt buộc: ThongTin, TruongLop, DoiNgu, BoiDuong "
-                     "(và DanhGiaChuan ở kỳ cuối năm).",
-    "wrong_template_version": "Phải dùng mẫu biểu DA33-MN-v1 (ô 'Phiên bản biểu mẫu' ở trang ThongTin).",
+    "missing_sheet": "Tệp phải có đủ các trang tính bắt buộc: {S[ThongTin]}, {S[TruongLop]}, {S[DoiNgu]}, "
+                     "{S[BoiDuong]} (và {S[DanhGiaChuan]} ở kỳ cuối năm).",
+    "wrong_template_version": "Phải dùng mẫu biểu {phien_ban} (ô 'Phiên bản biểu mẫu' ở trang {S[ThongTin]}).",
     "unknown_district": "Mã đơn vị phải là mã (3 chữ số) của một Phòng GD&ĐT trong danh mục của Sở.",
     "district_mismatch": "Mã đơn vị phải là mã của Phòng GD&ĐT có các trường trong tệp.",
     "wrong_period": "Năm học (dạng 2019-2020) và kỳ báo cáo (HKI hoặc CN) phải đúng kỳ đang báo cáo.",
@@ -101,7 +101,7 @@ RULE_VI = {
     "ambiguous_column": "Tên cột, cùng tên nhóm cột gộp phía trên, phải chỉ rõ một cột của mẫu (ví dụ 'Trình độ GV' "
                         "trên 'ĐH', không chỉ 'Trình độ').",
     "duplicate_value": "Mỗi mục của trang ThongTin chỉ ghi một lần.",
-    "header_not_found": "Biểu phải giữ dòng tên cột của mẫu DA33-MN-v1 trong 15 dòng đầu của trang tính.",
+    "header_not_found": "Biểu phải giữ dòng tên cột của mẫu {phien_ban} trong 15 dòng đầu của trang tính.",
     "unexpected_layout": "Mỗi trang tính chỉ có một bảng số liệu: không thêm bảng thứ hai bên dưới.",
     "out_of_range": "Giá trị phải nằm trong khoảng cho phép của mẫu biểu.",
     "abolished_rank": "Từ Thông tư 01/2021/TT-BGDĐT giáo viên mầm non chỉ còn hạng I, II, III.",
@@ -132,17 +132,24 @@ def canonical_sheet(name: str | None) -> str | None:
     if not name:
         return None
     wanted = _sheet_key(name)
-    sheets = load_layout().sheets
-    exact = next((s for s in sheets if _sheet_key(s) == wanted), None)
+    names = _sheet_names()
+    exact = next((s for written, s in names if _sheet_key(written) == wanted), None)
     # as the reader matches them: also without a form number or Excel's copy number (`Biểu 1 - TruongLop`)
-    return exact or next((s for s in sheets if bare_sheet_name(s) == bare_sheet_name(name)), None)
+    return exact or next((s for written, s in names if bare_sheet_name(written) == bare_sheet_name(name)), None)
+
+
+def _sheet_names() -> list[tuple[str, str]]:
+    """(a name a sheet is written or read under in some accepted template version, the sheet's identity): a
+    file of any version is marked, whichever version's names it carries."""
+    return [(written, spec.name) for layout in template_versions().layouts.values()
+            for spec in layout.sheets.values() for written in (spec.name, *spec.sheet_names)]
 
 
 def column_spec(sheet: str | None, key: str | None) -> ColumnSpec | None:
     """The layout column of a template key, in the given sheet if known, else in any sheet."""
     if not key:
         return None
-    sheets = load_layout().sheets
+    sheets = combined_layout().sheets  # a column of another accepted version too (by its own label)
     canonical = canonical_sheet(sheet)
     order = ([sheets[canonical]] if canonical else []) + [s for s in sheets.values() if s.name != canonical]
     for spec in order:
@@ -159,7 +166,10 @@ def column_label(sheet: str | None, key: str | None) -> str:
 
 
 def rule_text(rule: str | None) -> str:
-    return RULE_VI.get(rule or "", "")
+    """What a rule expects, naming the template version the Sở hands out and its sheets as that version writes them."""
+    layout = load_layout()
+    sheets = {name: spec.written_as for name, spec in layout.sheets.items()}
+    return RULE_VI.get(rule or "", "").format(phien_ban=layout.template_version, S=sheets)
 
 
 # ------------------------------------------------------------------ locating cells
@@ -211,9 +221,9 @@ def locate_header(ws: Worksheet, sheet: str | None, key: str | None,
         exact, loose_map, bare_map = _header_columns(ws)
         if _cache is not None:
             _cache[ws.title] = (exact, loose_map, bare_map)
-    spec = column_spec(sheet or ws.title, key)
-    # the labels before the key: of a label row and a key row, the clerk reads the labels
-    names = [*(spec.labels if spec else ()), key]
+    # the labels before the key: of a label row and a key row, the clerk reads the labels (of every accepted
+    # version: a file of an earlier one carries its own)
+    names = [*_column_labels(sheet or ws.title, key), key]
     for name in names:
         if normalize(name) in exact:
             return exact[normalize(name)]
@@ -224,6 +234,14 @@ def locate_header(ws: Worksheet, sheet: str | None, key: str | None,
         if bare_label(name) in bare_map:
             return bare_map[bare_label(name)]
     return _grouped_header(ws, sheet, key, _cache)
+
+
+def _column_labels(sheet: str | None, key: str) -> list[str]:
+    canonical = canonical_sheet(sheet)
+    labels = [label for layout in template_versions().layouts.values()
+              for spec in ([layout.sheets[canonical]] if canonical in layout.sheets else layout.sheets.values())
+              for column in spec.columns if column.key == key for label in column.labels]
+    return list(dict.fromkeys(labels))
 
 
 def _grouped_header(ws: Worksheet, sheet: str | None, key: str, _cache: dict[str, Any] | None) -> Header | None:
@@ -239,7 +257,7 @@ def _grouped_header(ws: Worksheet, sheet: str | None, key: str, _cache: dict[str
     else:
         max_col = min(ws.max_column or 1, MAX_HEADER_COLUMNS)
         rows = list(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS + 3, max_col=max_col, values_only=True))
-        columns = find_columns(rows, load_layout().sheets[canonical], HEADER_SEARCH_ROWS)
+        columns = find_columns(rows, combined_layout().sheets[canonical], HEADER_SEARCH_ROWS)
         if _cache is not None:
             _cache[cache_key] = columns
     found = columns.get(key)

@@ -11,7 +11,7 @@ import sys
 from typing import NoReturn
 
 from etl.config import TZ
-from etl.layout import load_layout
+from etl.layout import load_layout, template_versions
 from etl.normalize import InvalidValue, NotANumber, parse_date, parse_enum, parse_school_year
 from etl.registry import FIRST_START_YEAR, LAST_START_YEAR, current_school_year
 
@@ -116,3 +116,14 @@ def day(text: str) -> dt.date:
     except (NotANumber, ValueError):
         raise argparse.ArgumentTypeError(
             f"ngày '{text}' không hợp lệ: viết YYYY-MM-DD hoặc DD/MM/YYYY (ví dụ 2020-06-15 hoặc 15/06/2020)") from None
+
+
+def template_version(text: str) -> str:
+    """`--phien-ban`: a template version the reader accepts (etl/layouts/versions.yaml), as written there."""
+    accepted = template_versions().accepted
+    wanted = text.strip().casefold()
+    found = next((version for version in accepted if version.casefold() == wanted), None)
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"phiên bản biểu mẫu '{text}' không được nhận; các phiên bản được nhận: {', '.join(accepted)}")
+    return found

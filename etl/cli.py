@@ -89,7 +89,8 @@ def cmd_warehouse(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     from etl.template import write_blank_template
 
-    path = write_blank_template(settings.province_config(), args.ma_don_vi, Path(args.out), nam_hoc=args.nam_hoc)
+    path = write_blank_template(settings.province_config(), args.ma_don_vi, Path(args.out), nam_hoc=args.nam_hoc,
+                                template_version=args.phien_ban)
     print(path)
     return 0
 
@@ -179,11 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                                    "stop: dừng kho nhúng")
     p.set_defaults(func=cmd_warehouse)
 
-    p = sub.add_parser("template", help="mẫu biểu DA33-MN-v1 trống, điền sẵn các trường của một đơn vị")
+    p = sub.add_parser("template", help="mẫu biểu trống (phiên bản hiện hành), điền sẵn các trường của một đơn vị")
     p.add_argument("--out", required=True, metavar="TỆP", help="tệp .xlsx sẽ ghi")
     p.add_argument("--ma-don-vi", required=True, help="mã đơn vị (Phòng GD&ĐT) trong danh mục của tỉnh")
     p.add_argument("--nam-hoc", type=arguments.school_year_or_next,
                    help="năm học của mẫu (mặc định: năm học hiện tại); các trường mở trong năm học đó")
+    p.add_argument("--phien-ban", type=arguments.template_version, metavar="PHIÊN_BẢN",
+                   help="phiên bản biểu mẫu (mặc định: phiên bản hiện hành trong etl/layouts/versions.yaml)")
     p.set_defaults(func=cmd_template)
 
     for name, func, text in (("lock", cmd_lock, "khóa một kỳ đã báo cáo: tệp nộp sau đó được giữ lại"),

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import ProvinceConfig
-from etl.layout import load_layout
+from etl.layout import Layout, load_layout
 from etl.template import KY_BAO_CAO_TEXT, district_record, school_identity_rows, write_workbook
 
 BASE_YEAR = 2018  # trend index 0 is school year 2018-2019, the year of the published baseline
@@ -552,6 +552,7 @@ def _header(
     ky_bao_cao: str,
     seed: int,
     populations: Mapping[str, int],
+    template_version: str,
 ) -> dict[str, object]:
     """The ThongTin values: who filled the workbook, when (a few days before the deadline), populations."""
     rng = _rng(seed, "district", district["ma_don_vi"], "header")
@@ -559,7 +560,7 @@ def _header(
         days=_rng(seed, "ngay_lap", district["ma_don_vi"], nam_hoc, ky_bao_cao).randint(1, 12)
     )
     return {
-        "phien_ban": load_layout().template_version,
+        "phien_ban": template_version,
         "ma_don_vi": district["ma_don_vi"],
         "ten_don_vi": district["ten_don_vi"],
         "nam_hoc": nam_hoc,
@@ -608,6 +609,7 @@ def _write_district(
     rows: list[Row],
     courses: list[Row],
     ky_bao_cao: str,
+    layout: Layout,
 ) -> Path:
     """One district workbook; DanhGiaChuan has header rows only in HKI (rating is done at year end)."""
     tables = {
@@ -626,6 +628,7 @@ def _write_district(
             f" – {district['ten_don_vi']} – năm học {header['nam_hoc']}, {KY_BAO_CAO_TEXT[ky_bao_cao]}"
         ),
         created=dt.datetime.combine(ngay_lap, dt.time(8, 0)),
+        layout=layout,
     )
 
 
@@ -638,9 +641,11 @@ def _check_round(ky_bao_cao: str) -> None:
 
 
 def generate_district_workbook(
-    province: ProvinceConfig, ma_don_vi: str, nam_hoc: str, ky_bao_cao: str, out_path: Path, *, seed: int = 0
+    province: ProvinceConfig, ma_don_vi: str, nam_hoc: str, ky_bao_cao: str, out_path: Path, *, seed: int = 0,
+    template_version: str | None = None,
 ) -> Path:
-    """Write a valid demo workbook of district `ma_don_vi` for (nam_hoc, ky_bao_cao) to `out_path`.
+    """Write a valid demo workbook of district `ma_don_vi` for (nam_hoc, ky_bao_cao) to `out_path`, of a template
+    version (default: the current one; a column the model does not fill, a new version's, is left empty).
 
     Every registry school of the district open in `nam_hoc` appears once in every school sheet
     (DanhGiaChuan is empty in HKI); every rule of the template holds. Same arguments, same bytes.
@@ -655,8 +660,9 @@ def generate_district_workbook(
     courses = _courses(rows, seed, ma_don_vi, nam_hoc)
     if ky_bao_cao == "HKI":
         rows = _mid_year(rows, seed, nam_hoc)
-    header = _header(province, district, nam_hoc, ky_bao_cao, seed, populations)
-    return _write_district(out_path, district, header, rows, courses, ky_bao_cao)
+    layout = load_layout(template_version)
+    header = _header(province, district, nam_hoc, ky_bao_cao, seed, populations, layout.template_version)
+    return _write_district(out_path, district, header, rows, courses, ky_bao_cao, layout)
 
 
 def workbook_name(ma_don_vi: str, nam_hoc: str, ky_bao_cao: str) -> str:
@@ -716,9 +722,10 @@ def generate_baseline_province(province: ProvinceConfig, out_dir: Path, *, seed:
     }
     populations = _split_populations(by_district, seed, t)
     paths = []
+    layout = load_layout()
     for district in districts:
         code = district["ma_don_vi"]
-        header = _header(province, district, BASELINE_NAM_HOC, "CN", seed, populations[code])
+        header = _header(province, district, BASELINE_NAM_HOC, "CN", seed, populations[code], layout.template_version)
         courses = _courses(by_district[code], seed, code, BASELINE_NAM_HOC)
         paths.append(
             _write_district(
@@ -728,6 +735,7 @@ def generate_baseline_province(province: ProvinceConfig, out_dir: Path, *, seed:
                 by_district[code],
                 courses,
                 "CN",
+                layout,
             )
         )
     return paths

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from etl import history, load, locks
 from etl.config import TZ, ProvinceConfig, Settings
-from etl.layout import load_layout
+from etl.layout import combined_layout
 from etl.model import Finding, ParsedWorkbook
 from etl.names import display_name, stored_name
 from etl.pipeline import ChunkWriter
@@ -276,7 +276,7 @@ def _write_chunk(writer: ChunkWriter, settings: Settings, province: ProvinceConf
     """Read and validate a chunk here, then write it in one transaction on the writer: its staging rows
     while the previous chunk publishes, the rest once that one has committed."""
     workbooks = _read_chunk(settings, province, chunk, expected_period)
-    layout = load_layout()
+    layout = combined_layout()  # the chunk may hold files of several template versions
     staged = [(r.submission_id, wb) for r, wb in zip(chunk, workbooks, strict=True)]
     return writer.submit(lambda c: load.load_staging(c, layout, staged),
                          lambda c: _record_chunk(c, province, chunk, workbooks), last=last)
@@ -305,6 +305,8 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
 
     Chunks are written by an `etl.pipeline.ChunkWriter`: while one chunk is written, the next is read."""
     province = settings.province_config()
+    with engine.connect() as connection:  # a template version's new column needs its migration first
+        load.check_staging_columns(connection, combined_layout())
     verdicts: list[Verdict] = []
     reported: dict[int, Verdict] = {}
     copies: dict[int, int] = {}  # this run's duplicates of files of this run: id -> the original's id

@@ -355,6 +355,20 @@ def staging_batches(layout: Layout, submissions: list[tuple[int, ParsedWorkbook]
         yield CopyBatch(f"staging.{sheet.table}", order, text, rows)
 
 
+def check_staging_columns(connection: sa.Connection, layout: Layout) -> None:
+    """ValueError (in Vietnamese, for the Sở's operator) when a column of the layout has no staging column: a
+    template version brought a column and its migration was not written or not run. Every file's COPY would
+    fail, and with it the night, on an English error after the files were recorded; asked once per run."""
+    present = set(connection.execute(sa.text(
+        "select table_name, column_name from information_schema.columns where table_schema = 'staging'")).all())
+    missing = [f"staging.{sheet.table}.{column.key}" for sheet in layout.sheets.values() for column in sheet.columns
+               if (sheet.table, column.key) not in present]
+    if missing:
+        raise ValueError(
+            f"Kho dữ liệu chưa có cột cho {', '.join(missing)} của biểu mẫu (etl/layouts/): cần viết và chạy "
+            f"migration thêm các cột này (docs/template-versions.md) trước khi nhận tệp. Chưa tệp nào được nhận.")
+
+
 def load_staging(connection: sa.Connection, layout: Layout,
                  submissions: list[tuple[int, ParsedWorkbook]]) -> dict[str, int]:
     """COPY every sheet of every given submission into staging; returns rows per table (staging.<table>)."""

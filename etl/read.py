@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 from pandas.api.internals import create_dataframe_from_blocks
 from pandas.arrays import ArrowStringArray, IntegerArray
 
-from etl.layout import ColumnSpec, Layout, SheetSpec, load_layout
+from etl.layout import ColumnSpec, Layout, SheetSpec, template_versions
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, StackArrays, TableView
 from etl.normalize import (
     MAX_COUNT,
@@ -173,9 +173,11 @@ def read_workbooks(
     each file alone (a test compares them). Memory: one file's cells at a time, and the batch's typed
     rows.
     """
+    # a file is read with the layout of the version its ThongTin names (`_VersionChoice`); a layout given is
+    # the only one
+    layouts = {layout.template_version: layout} if layout is not None else template_versions().layouts
     with _collection_paused():
-        return _read_workbooks([Path(path) for path in paths], layout or load_layout(),
-                               max_file_bytes, max_uncompressed_bytes)
+        return _read_workbooks([Path(path) for path in paths], layouts, max_file_bytes, max_uncompressed_bytes)
 
 
 @contextmanager
@@ -198,13 +200,13 @@ def _collection_paused() -> Iterator[None]:
 
 
 def _read_workbooks(
-    paths: list[Path], layout: Layout, max_file_bytes: int, max_uncompressed_bytes: int
+    paths: list[Path], layouts: dict[str, Layout], max_file_bytes: int, max_uncompressed_bytes: int
 ) -> list[ParsedWorkbook]:
     limits = (max_file_bytes, max_uncompressed_bytes)
     results: list[ParsedWorkbook] = []
     readers: list[_TableReader] = []
     for path in paths:
-        result, tables = _read_one(path, layout, *limits)
+        result, tables = _read_one(path, layouts, *limits)
         results.append(result)
         readers.extend(tables)
     try:
@@ -213,23 +215,64 @@ def _read_workbooks(
         if len(paths) > 1:
             # Stacking the batch failed: each file again alone, so that only the file that fails gets
             # the verdict, and the others read as they would alone.
-            return [_read_workbooks([path], layout, *limits)[0] for path in paths]
+            return [_read_workbooks([path], layouts, *limits)[0] for path in paths]
         return [_unreadable_exception(paths[0], exc)]
     return results
 
 
+class _OtherVersion(Exception):  # noqa: N818 - a signal, not an error
+    """The file is of another accepted template version than the layout it is being read with."""
+
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout.template_version)
+        self.layout = layout
+
+
+class _VersionChoice:
+    """Which accepted layout a file is read with: the current version's first (so a file of the current version
+    is read once, as before versions were chosen), then the one its ThongTin names (`Phiên bản biểu mẫu`).
+    When no version is read (ThongTin or its version cell renamed in another version), each other accepted
+    layout is tried in turn, and if none reads a version, the current one (`missing_value` is then reported).
+    A version not accepted is read with the current layout, and rejected (`wrong_template_version`)."""
+
+    def __init__(self, layouts: dict[str, Layout]) -> None:
+        self.layouts = layouts
+        self.layout = next(iter(layouts.values()))
+        self._untried = list(layouts.values())[1:]
+        self._final = len(layouts) == 1
+
+    def check(self, version: Any) -> None:
+        """Raises `_OtherVersion` when the file is to be read again with another layout."""
+        if self._final:
+            return
+        chosen = self.layouts.get(version) if isinstance(version, str) else None
+        if chosen is None and version is None and self._untried:
+            chosen = self._untried.pop(0)
+        elif chosen is None:
+            chosen = next(iter(self.layouts.values())) if version is None else self.layout
+            self._final = True
+        else:
+            self._final = True
+        if chosen is not self.layout:
+            self.layout = chosen
+            raise _OtherVersion(chosen)
+
+
 def _read_one(
-    path: Path, layout: Layout, max_file_bytes: int, max_uncompressed_bytes: int
+    path: Path, layouts: dict[str, Layout], max_file_bytes: int, max_uncompressed_bytes: int
 ) -> tuple[ParsedWorkbook, list[_TableReader]]:
     """One file read (its findings complete), with its table readers for `_stack_tables`."""
     try:
         source = _open_source(path, max_file_bytes, max_uncompressed_bytes)
         one_by_one = False
+        version = _VersionChoice(layouts)
         while True:
             result = ParsedWorkbook(file_name=path.name)
-            reader = _WorkbookReader(source, layout, result)
+            reader = _WorkbookReader(source, version.layout, result, version.check)
             try:
                 tables = reader.read(one_by_one=one_by_one)
+            except _OtherVersion:
+                continue
             except Exception:
                 if one_by_one:
                     raise
@@ -1390,8 +1433,11 @@ class _LayoutMemo:
         self._totals_memo: dict[str, bool] = {}
         self._spellings: dict[tuple[str, Any], Any] = {}
         self._header_values: dict[tuple[str, str | None], Any] = {}
-        self._wanted = {normalize_sheet_name(name): name for name in layout.sheets}
-        self._wanted_bare = {bare_sheet_name(name): name for name in layout.sheets}
+        # a sheet is read under its version's name or an alias (its name in an earlier version)
+        self._wanted = {normalize_sheet_name(written): spec.name for spec in layout.sheets.values()
+                        for written in spec.sheet_names}
+        self._wanted_bare = {bare_sheet_name(written): spec.name for spec in layout.sheets.values()
+                             for written in spec.sheet_names}
         self._sheets: dict[str, str | None] = {}
 
     def sheet(self, name: str) -> str | None:
@@ -1722,10 +1768,12 @@ class _TableColumns:
 
 
 class _WorkbookReader:
-    def __init__(self, source: _XlsxSource | _CsvZipSource, layout: Layout, result: ParsedWorkbook) -> None:
+    def __init__(self, source: _XlsxSource | _CsvZipSource, layout: Layout, result: ParsedWorkbook,
+                 check_version: Callable[[Any], None] = lambda version: None) -> None:
         self.source = source
         self.layout = layout
         self.result = result
+        self._check_version = check_version  # raises _OtherVersion: the file is read with another layout
         self.findings = result.findings
         self._totals = _layout_memo(layout).totals
         self._totals_first_words = {loose_label(label).split()[0] for label in layout.totals_labels}
@@ -1756,6 +1804,7 @@ class _WorkbookReader:
             if info_spec is not None:
                 self._read_key_value(grids.pop(0), info_spec)
             self.result.template_version = self.result.header.get("phien_ban")
+            self._check_version(self.result.template_version)
             pending: list[tuple[_TableReader | None, list[Finding]]] = []
             for spec, grid in zip(tables, grids, strict=True):
                 self.findings = []
@@ -1845,6 +1894,7 @@ class _WorkbookReader:
         if info_spec is not None:
             self._read_key_value(self.source.load_all([matched[info_spec.name]])[0], info_spec)
         self.result.template_version = self.result.header.get("phien_ban")
+        self._check_version(self.result.template_version)
         readers = []
         for spec in tables:
             grid = self.source.load_all([matched[spec.name]])[0]
@@ -2921,7 +2971,7 @@ def _stack_tables(readers: list[_TableReader]) -> None:
     text_cells: list[Any] = []
     spans: dict[tuple[str, str], tuple[int, int]] = {}
     for name, group in groups.items():
-        columns = [column for column in group[0].spec.columns if any(column.key in r.values for r in group)]
+        columns = [column for column in _sheet_columns(group) if any(column.key in r.values for r in group)]
         sheets.append((name, group, columns))
         for column in columns:
             if column.type in _TEXT_TYPES:
@@ -2944,6 +2994,16 @@ def _stack_tables(readers: list[_TableReader]) -> None:
             start = stop
     for reader in readers:  # in each workbook's sheet order
         reader.owner.result.tables.add_view(reader.spec.name, views[id(reader)])
+
+
+def _sheet_columns(group: list[_TableReader]) -> tuple[ColumnSpec, ...]:
+    """The columns of a sheet's readers: their layout's, or, when files of several template versions were
+    read together, every version's (a column of one version only is NA in the others' rows)."""
+    first = group[0].spec
+    if all(reader.spec is first for reader in group):
+        return first.columns
+    columns = {column.key: column for reader in group for column in reader.spec.columns}
+    return tuple(columns.values())
 
 
 def _nullable(reader: _TableReader) -> frozenset[str]:

@@ -49,6 +49,7 @@ from etl.alerts import (
     so_short_name,
 )
 from etl.config import Settings
+from etl.layout import template_versions
 from etl.mail import OutgoingMail
 
 OVERDUE_EVERY_DAYS = 7
@@ -176,7 +177,7 @@ def reminder_mail(settings: Settings, r: Reminder) -> OutgoingMail:
     """The Vietnamese e-mail of one reminder."""
     so, so_full = so_short_name(settings), so_name(settings)
     ky = KY_VI.get(r.ky_bao_cao, r.ky_bao_cao)
-    what = f"báo cáo GDMN năm học {r.nam_hoc}, kỳ {ky} ({r.ky_bao_cao}), mẫu DA33-MN-v1"
+    what = f"báo cáo GDMN năm học {r.nam_hoc}, kỳ {ky} ({r.ky_bao_cao}), mẫu {template_versions().current}"
     rejected = (
         "Các tệp đơn vị đã gửi cho kỳ này đều bị từ chối (xem thư thông báo lỗi của Sở): "
         "đề nghị đơn vị sửa và gửi lại tệp đã sửa."

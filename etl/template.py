@@ -19,16 +19,9 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from etl.config import ProvinceConfig
-from etl.layout import LAYOUT_DIR, ColumnSpec, Layout, SheetSpec, load_layout
+from etl.layout import ColumnSpec, Layout, SheetSpec, layout_dir, load_layout
 from etl.registry import current_school_year
 
-SHEET_TITLES = {
-    "TruongLop": "QUY MÔ TRƯỜNG, LỚP, TRẺ",
-    "DoiNgu": "ĐỘI NGŨ CÁN BỘ QUẢN LÝ, GIÁO VIÊN, NHÂN VIÊN",
-    "DanhGiaChuan": "ĐÁNH GIÁ GIÁO VIÊN, CÁN BỘ QUẢN LÝ THEO CHUẨN",
-    "BoiDuong": "BỒI DƯỠNG, CHỨNG CHỈ",
-    "LopBoiDuong": "CÁC LỚP BỒI DƯỠNG DO PHÒNG GD&ĐT TỔ CHỨC",
-}
 KY_BAO_CAO_TEXT = {"HKI": "học kỳ I", "CN": "cuối năm"}
 FIRST_DATA_ROW = 3  # 0-based: title, labels and keys stand above the data
 # Blank rows under the registry schools that still carry the validations: a school the registry
@@ -186,7 +179,7 @@ def _write_key_value(
     wb: Workbook, sheet: SheetSpec, values: Mapping[str, object], layout: Layout, fmt: _Formats
 ) -> None:
     """`ThongTin`: one row per key, label in column A, value (or an empty cell to fill) in column B."""
-    ws = wb.add_worksheet(sheet.name)
+    ws = wb.add_worksheet(sheet.written_as)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 36)
     for row, column in enumerate(sheet.columns):
@@ -207,7 +200,7 @@ def _write_table(
     fmt: _Formats,
 ) -> None:
     """A table sheet: title, labels, keys, then `rows` (missing keys stay empty cells to fill)."""
-    ws = wb.add_worksheet(sheet.name)
+    ws = wb.add_worksheet(sheet.written_as)
     last_col = len(sheet.columns) - 1
     ws.merge_range(0, 0, 0, last_col, title, fmt.title)
     ws.set_row(1, 48)
@@ -235,7 +228,7 @@ def _write_table(
 def instruction_lines(layout: Layout, fields: Mapping[str, str]) -> list[str]:
     """The instructions of the template version (`etl/layouts/<version>.instructions.txt`), filled in; none
     if the version has no such file."""
-    path = LAYOUT_DIR / f"{layout.template_version}.instructions.txt"
+    path = layout_dir() / f"{layout.template_version}.instructions.txt"
     if not path.exists():
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -263,7 +256,8 @@ def write_workbook(
     layout: Layout | None = None,
     instructions: Sequence[str] = (),
 ) -> Path:
-    """Write a DA33-MN-v1 workbook: every sheet of the layout, in layout order.
+    """Write a workbook of the layout's template version (default: the current one): every sheet of the
+    layout, in layout order, under the name the version gives it.
 
     `header` maps ThongTin keys to values (str, int or datetime.date; absent = empty cell). `tables`
     maps a table sheet to its rows, each a mapping key -> value with enumerations given as keys
@@ -286,7 +280,7 @@ def write_workbook(
         if sheet.kind == "key_value":
             _write_key_value(wb, sheet, header, layout, fmt)
         else:
-            title = f"{SHEET_TITLES.get(sheet.name, sheet.name)}{title_suffix}"
+            title = f"{sheet.title or sheet.written_as}{title_suffix}"
             _write_table(wb, sheet, title, tables.get(sheet.name, ()), spare_rows, layout, fmt)
     wb.close()
     return out_path
@@ -301,9 +295,11 @@ def school_identity_rows(schools: Sequence[Mapping[str, str]]) -> list[dict[str,
 
 
 def write_blank_template(
-    province: ProvinceConfig, ma_don_vi: str, out_path: Path, *, nam_hoc: str | None = None
+    province: ProvinceConfig, ma_don_vi: str, out_path: Path, *, nam_hoc: str | None = None,
+    template_version: str | None = None,
 ) -> Path:
-    """A blank DA33-MN-v1 workbook for one district, ready to fill in.
+    """A blank workbook of a template version (default: the current one, `etl/layouts/versions.yaml`) for
+    one district, ready to fill in.
 
     Every school sheet lists the registry schools of the district open in `nam_hoc` (default: the
     current school year, or the latest one in which the district has open schools) with code, name and
@@ -311,7 +307,7 @@ def write_blank_template(
     ThongTin carries the template version and the district's code and name. ValueError for a district
     that is not in the registry.
     """
-    layout = load_layout()
+    layout = load_layout(template_version)
     district = district_record(province, ma_don_vi)
     year = nam_hoc or default_school_year(province, ma_don_vi, dt.date.today())
     rows = school_identity_rows(province.open_schools(ma_don_vi, year))

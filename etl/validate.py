@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 
 from etl.config import PROJECT_ROOT, TZ, ProvinceConfig
-from etl.layout import load_layout
+from etl.layout import TemplateVersions, combined_layout, layout_of, load_layout, template_versions
 from etl.messages import INGEST_RULES, READER_RULES, RULES, format_value, location, render, render_for_docs, row_label
 from etl.model import ROW_NUMBER, Finding, ParsedWorkbook, stack_tables
 from etl.registry import FIRST_START_YEAR, LAST_START_YEAR, current_school_year
@@ -58,6 +58,7 @@ SUBMISSION = "_submission"
 SHEET = "_sheet"
 JOIN_SEPARATOR = "__"
 DISTRICT_CODES_PARAMETER = "ma_don_vi_dang_ky"
+VERSIONS_PARAMETER = "phien_ban_duoc_nhan"  # the accepted template versions (etl/layouts/versions.yaml)
 NAM_HOC = re.compile(r"(\d{4})-(\d{4})")
 NUMERIC_TYPES = ("int", "decimal", "flag")
 # Reader findings whose cell keeps a value that is no count (a stray minus): the rules take the cell as
@@ -104,11 +105,14 @@ def validate_workbooks(
         return
     batch = _build_batch(workbooks)
     district_codes = sorted({d["ma_don_vi"] for d in province.districts})
-    parameters = {DISTRICT_CODES_PARAMETER: district_codes}
+    versions = template_versions()
+    accepted = [versions.current, *(v for v in versions.accepted if v != versions.current)]
+    parameters = {DISTRICT_CODES_PARAMETER: district_codes, VERSIONS_PARAMETER: accepted}
     # what a message may name of the province: a district of another province learns whose registry it is
     # not in, and which codes are (the suites serve every province: no example code written into them)
     province_fields = {"ten_tinh": str(province.meta.get("ten_tinh", "")),
-                       "danh_sach_ma_don_vi": ", ".join(district_codes)}
+                       "danh_sach_ma_don_vi": ", ".join(district_codes),
+                       "danh_sach_phien_ban": " hoặc ".join(f"'{version}'" for version in accepted)}
     registry = _registry_frame(province)
     # the district a file's schools belong to, and the rows whose code is mistyped (their name is a school's
     # left out of the sheet): found first, so that no rule repeats them through a wrong district or code
@@ -234,8 +238,9 @@ def _suite_finding(raw: dict, meta: dict, kwargs: dict, row: pd.Series, batch: _
     column = meta["column"]
     fields = {**province_fields, **{k: format_value(v) for k, v in row.items()}}
     if "column_list" in kwargs:
-        fields["parts"] = _describe_sum(kwargs["column_list"], raw["meta"].get("derived", {}), row)
-    written = wb.sheet_names.get(sheet, sheet)
+        fields["parts"] = _describe_sum(kwargs["column_list"], raw["meta"].get("derived", {}), row,
+                                        wb.template_version)
+    written = _written(wb, sheet)
     if sheet == HEADER_SHEET:
         row_number, label = wb.header_rows.get(column), None
     else:
@@ -247,10 +252,10 @@ def _suite_finding(raw: dict, meta: dict, kwargs: dict, row: pd.Series, batch: _
     return i, finding
 
 
-def _describe_sum(columns: list[str], derived: dict[str, str], row: pd.Series) -> str:
+def _describe_sum(columns: list[str], derived: dict[str, str], row: pd.Series, version: str | None) -> str:
     """'A' + 'B' = 1 + 2 = 3, over the columns of a sum rule that are not derived (the negated total)."""
     parts = [c for c in columns if c not in derived]
-    labels = _labels()
+    labels = _labels(version)
     values = [row[c] for c in parts]
     return (
         " + ".join(f"'{labels.get(c, c)}'" for c in parts)
@@ -261,18 +266,30 @@ def _describe_sum(columns: list[str], derived: dict[str, str], row: pd.Series) -
 
 
 def _message_fields(fields: dict[str, str], wb: ParsedWorkbook) -> dict[str, Any]:
-    sheets = {name: wb.sheet_names.get(name, name) for name in load_layout().sheets}
-    return {**fields, "L": _labels(), "S": sheets, "ma_don_vi": format_value(wb.header.get("ma_don_vi"))}
+    sheets = {name: _written(wb, name) for name in load_layout().sheets}
+    return {**fields, "L": _labels(wb.template_version), "S": sheets,
+            "ma_don_vi": format_value(wb.header.get("ma_don_vi"))}
+
+
+def _written(wb: ParsedWorkbook, sheet: str) -> str:
+    """A sheet's name as the file writes it, else as the file's template version names it."""
+    return wb.sheet_names.get(sheet) or layout_of(wb.template_version).written_name(sheet)
+
+
+def _labels(version: str | None = None) -> dict[str, str]:
+    """Vietnamese label of every template key as a file of this template version reads it (a column of another
+    version by that version's label), also as <Sheet>__<key> (the joined columns' names)."""
+    versions = template_versions()
+    return _version_labels(versions, versions.current if version not in versions.accepted else version)
 
 
 @cache
-def _labels() -> dict[str, str]:
-    """Vietnamese label of every template key, also as <Sheet>__<key> (the joined columns' names)."""
+def _version_labels(versions: TemplateVersions, version: str) -> dict[str, str]:
     labels = {}
-    for sheet in load_layout().sheets.values():
+    for sheet in [*load_layout(version).sheets.values(), *combined_layout().sheets.values()]:
         for c in sheet.columns:
             labels.setdefault(c.key, c.label_vi)
-            labels[f"{sheet.name}{JOIN_SEPARATOR}{c.key}"] = c.label_vi
+            labels.setdefault(f"{sheet.name}{JOIN_SEPARATOR}{c.key}", c.label_vi)
     return labels
 
 
@@ -281,7 +298,7 @@ def _labels() -> dict[str, str]:
 
 def _build_batch(workbooks: list[ParsedWorkbook]) -> _Batch:
     context = _context_frame(workbooks)
-    layout = load_layout()
+    layout = combined_layout()  # a night's files may be of several template versions
     sheets = {}
     for spec in layout.table_sheets:
         stacked = stack_tables(workbooks, spec.name)
@@ -450,14 +467,15 @@ def _rule_finding(
     **fields: Any,
 ) -> Finding:
     rule = RULES[rule_id]
-    written = wb.sheet_names.get(sheet, sheet)
+    written = _written(wb, sheet)
     shown = {k: format_value(v) for k, v in fields.items()}
     shown.setdefault("sheet", written)
     shown.update(value=format_value(value), nam_hoc=format_value(wb.header.get("nam_hoc")))
     label = None
     if sheet != HEADER_SHEET and row_number is not None and "ma_truong" in fields:
         label = row_label("ma_truong", shown["ma_truong"])
-    fields_all = {**_message_fields(shown, wb), "L": {**_labels(), "column": _labels().get(column, column)}}
+    labels = _labels(wb.template_version)
+    fields_all = {**_message_fields(shown, wb), "L": {**labels, "column": labels.get(column, column)}}
     message = (location(written, row_number, label) if rule.located else "") + render(rule.message, fields_all)
     return Finding(rule.severity, rule.code, message, written, row_number, column, format_value(value) or None)
 
@@ -553,7 +571,7 @@ def _district_mismatch_findings(batch: _Batch, schools_of: dict[int, str],
             ten_truong_danh_muc=example.get("ten_truong", ""),
             ma_don_vi_truong=district,
             ten_don_vi_truong=names.get(district, ""),
-            ten_ghi=f", và '{_labels()['ten_don_vi']}' ghi '{written_name}'" if written_name else "",
+            ten_ghi=f", và '{_labels(wb.template_version)['ten_don_vi']}' ghi '{written_name}'" if written_name else "",
         )
         findings.append((i, finding))
     return findings
@@ -809,7 +827,7 @@ def _evaluation_sheet_findings(batch: _Batch) -> list[tuple[int, Finding]]:
             continue
         rows = wb.tables.rows(EVALUATION_SHEET)
         if rows is None:
-            names = {EVALUATION_SHEET, wb.sheet_names.get(EVALUATION_SHEET, EVALUATION_SHEET)}
+            names = {EVALUATION_SHEET, _written(wb, EVALUATION_SHEET)}
             reported = any(
                 f.rule == "missing_sheet" and (f.sheet in names or any(n in f.message for n in names))
                 for f in wb.findings
