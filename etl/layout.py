@@ -227,13 +227,16 @@ def _read_layout(folder: Path, template_version: str) -> Layout:
         raise ValueError(f"{folder}/{template_version}.yaml declares template_version {spec['template_version']}")
     with open(folder / spec["columns_file"], encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    ratio_marks = tuple(spec.get("ratio_marks", ()))
-    count_sublabels = tuple(spec.get("count_sublabels", ()))
-    narrowing_notes = tuple(spec.get("narrowing_notes", ()))
-    header_terms = tuple(HeaderTerm(t["term"], tuple(t["spellings"]), t.get("implies"))
-                         for t in spec.get("header_terms", ()))
-    header_fillers = tuple(spec.get("header_fillers", ()))
-    header_of_which = tuple(spec.get("header_of_which", ()))
+    # the layout's words for reading headers: the layout's, and each of its sheets' (the header reader has a sheet)
+    header_words = {
+        "ratio_marks": tuple(spec.get("ratio_marks", ())),
+        "count_sublabels": tuple(spec.get("count_sublabels", ())),
+        "narrowing_notes": tuple(spec.get("narrowing_notes", ())),
+        "header_terms": tuple(HeaderTerm(t["term"], tuple(t["spellings"]), t.get("implies"))
+                              for t in spec.get("header_terms", ())),
+        "header_fillers": tuple(spec.get("header_fillers", ())),
+        "header_of_which": tuple(spec.get("header_of_which", ())),
+    }
     sheets = {}
     for name, sheet in spec["sheets"].items():
         columns = tuple(
@@ -258,12 +261,7 @@ def _read_layout(folder: Path, template_version: str) -> Layout:
             written_as=str(sheet.get("written_as") or name),
             aliases=tuple(str(a) for a in sheet.get("aliases", ())),
             title=str(sheet.get("title", "")),
-            ratio_marks=ratio_marks,
-            count_sublabels=count_sublabels,
-            narrowing_notes=narrowing_notes,
-            header_terms=header_terms,
-            header_fillers=header_fillers,
-            header_of_which=header_of_which,
+            **header_words,
         )
     return Layout(
         template_version=spec["template_version"],
@@ -274,11 +272,6 @@ def _read_layout(folder: Path, template_version: str) -> Layout:
         enums={k: {key: tuple(v) for key, v in m.items()} for k, m in spec["enums"].items()},
         flags={int(k): tuple(v) for k, v in spec["flags"].items()},
         code_widths={k: int(v) for k, v in spec.get("code_widths", {}).items()},
-        ratio_marks=ratio_marks,
-        count_sublabels=count_sublabels,
-        narrowing_notes=narrowing_notes,
-        header_terms=header_terms,
-        header_fillers=header_fillers,
-        header_of_which=header_of_which,
+        **header_words,
         yoy_reclassified={str(k): tuple(v) for k, v in spec.get("yoy_reclassified", {}).items()},
     )
