@@ -123,15 +123,21 @@ def flag_outliers(engine: sa.Engine, province: ProvinceConfig, submission_ids: l
         found = outlier_findings(values)
         found = found[found["submission_id"].isin(submission_ids)]
         found = found[(found["value"] - found["median"]).abs() >= found["unit"].map(minimum).astype(float)]
-        if found.empty:
-            return 0
+        # Flagging the same submissions again (the roll-up task retried after this committed, an operator
+        # clearing it) replaces their outliers: before, each run added them again, and the district's e-mail
+        # and n_warnings counted every one twice.
+        replaced = c.execute(sa.text("delete from dq.issue where submission_id = any(:ids) and rule = 'outlier'"),
+                             {"ids": submission_ids}).rowcount
         rows = [{"submission_id": int(r["submission_id"]), "severity": r["severity"], "rule": r["rule"],
                  "value": f"{r['value']:g}",
                  # the indicator's Vietnamese label, for the district; its code stays in brackets for the Sở
                  "message": r["message"].replace(f"'{r['indicator']}'", f"'{r['label_vi']}' ({r['indicator']})")}
                 for r in found.to_dict("records")]
-        c.execute(sa.text("insert into dq.issue (submission_id, severity, rule, value, message) "
-                          "values (:submission_id, :severity, :rule, :value, :message)"), rows)
+        if not rows and not replaced:
+            return 0
+        if rows:
+            c.execute(sa.text("insert into dq.issue (submission_id, severity, rule, value, message) "
+                              "values (:submission_id, :severity, :rule, :value, :message)"), rows)
         c.execute(sa.text("update dq.submission s set n_warnings = (select count(*) from dq.issue i where "
                           "i.submission_id = s.submission_id and i.severity = 'warning') "
                           "where s.submission_id = any(:ids)"), {"ids": submission_ids})

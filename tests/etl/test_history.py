@@ -39,3 +39,24 @@ def test_districts_all_close_together_are_not_outliers(engine, settings):
     with engine.connect() as c:
         ids = list(c.execute(sa.text("select submission_id from core.current_submission")).scalars())
     assert flag_outliers(engine, settings.province_config(), ids) == 0
+
+
+def test_outliers_flagged_again_replace_the_first_ones(engine, settings):
+    """The roll-up task run twice (Airflow's retry after its XCom was lost, an operator clearing it): the
+    outlier warnings are those of one run, not one row per run, and the submission counts them once."""
+    schools = {f"14{d}001": {"ma_don_vi": d, "gv_tong": 20, "gv_tin_hoc": 14 + i % 2, "cbql_tong": 2,
+                             "cbql_tin_hoc": 1, "so_lop_mau_giao": 10} for i, d in enumerate(SIX_DISTRICTS)}
+    schools["14122001"]["gv_tin_hoc"] = 1
+    write_facts(engine, "2019-2020", schools, {d: (100, 100, 30) for d in SIX_DISTRICTS})
+    rebuild_marts(engine)
+    with engine.connect() as c:
+        ids = dict(c.execute(sa.text("select ma_don_vi, submission_id from core.current_submission")).all())
+    first = flag_outliers(engine, settings.province_config(), list(ids.values()))
+    assert flag_outliers(engine, settings.province_config(), list(ids.values())) == first
+    with engine.connect() as c:
+        found = c.execute(sa.text("select submission_id, message from dq.issue where rule = 'outlier'")).all()
+        n_warnings = c.execute(sa.text("select n_warnings from dq.submission where submission_id = :s"),
+                               {"s": ids["122"]}).scalar_one()
+    assert len(found) == first >= 1
+    assert len({m for _, m in found}) == len(found), "each outlier once"
+    assert n_warnings == first
