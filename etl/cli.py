@@ -31,6 +31,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         on_progress=lambda done, total: print(f"… {done}/{total} tệp đã xử lý", file=sys.stderr, flush=True),
         on_skip=lambda skipped: print(f"chưa nhận   {display_name(skipped.path)}: {skipped.reason}; "
                                       "để lại cho lần chạy sau", file=sys.stderr, flush=True),
+        on_wait=lambda: print("một lượt tiếp nhận khác (tác vụ hằng đêm hoặc lệnh tonghop ingest khác) đang chạy "
+                              "trên kho dữ liệu: chờ lượt đó xong rồi tiếp nhận", file=sys.stderr, flush=True),
         expected_period=expected)
     print(verdict_summary([v.status for v in verdicts]))
     return 0

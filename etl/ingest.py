@@ -19,9 +19,10 @@ import os
 import shutil
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,6 +47,8 @@ SKIPPED_NAMES = ("thumbs.db", "desktop.ini")
 SKIPPED_PREFIXES = ("~$", ".")
 IN_TRANSFER_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".filepart", ".tmp")
 CHUNK_SIZE = 100  # files read and validated together; bounds memory on a national night
+# pg_advisory_lock key an ingest holds for its whole run ("tonghopi" in ASCII; the migrations use "tonghop")
+INGEST_LOCK = 0x746F6E67686F7069
 
 
 @dataclass
@@ -135,6 +138,10 @@ def archive_file(path: Path, settings: Settings) -> tuple[str, Path, os.stat_res
                 dst.write(block)
             copied = dst.tell()
         after = path.stat()
+    except FileNotFoundError as exc:
+        tmp.unlink(missing_ok=True)
+        # the operator reads this: not the system's English "No such file or directory"
+        raise NotReceived(path, "tệp không còn ở đó (đã được chuyển đi hoặc xóa sau khi quét thư mục)") from exc
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise NotReceived(path, f"không đọc được tệp ({exc.strerror or type(exc).__name__})") from exc
@@ -291,10 +298,35 @@ def _quarantine(settings: Settings, chunk: list[Received], verdicts: list[Verdic
             shutil.copyfile(received.archive_path, quarantined)
 
 
+@contextmanager
+def exclusive_ingest(engine: sa.Engine, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One ingest at a time on a warehouse: a session advisory lock held on a connection of its own for the
+    whole run. `tonghop ingest` typed while the nightly task ingests (max_active_runs covers only the same
+    DAG) took the file the task had just recorded as one to resume, and both staged it: the task failed on
+    staging's key, after the command had published it. The second waits (`on_wait` is told once) and then
+    sees what the first left. The lock goes with its connection, so a killed worker does not keep it."""
+    with engine.connect() as connection:
+        if not connection.exec_driver_sql(f"select pg_try_advisory_lock({INGEST_LOCK})").scalar_one():
+            log.warning("another ingest is running on this warehouse: waiting for it to finish")
+            if on_wait:
+                on_wait()
+            connection.exec_driver_sql(f"select pg_advisory_lock({INGEST_LOCK})")
+        connection.commit()  # the lock is the session's: no transaction stays open meanwhile
+        try:
+            yield
+        finally:
+            try:
+                connection.exec_driver_sql(f"select pg_advisory_unlock({INGEST_LOCK})")
+                connection.commit()
+            except sa.exc.DBAPIError:  # the connection is gone, and its lock with it
+                log.warning("ingest lock: connection lost before unlocking (the server released the lock)")
+
+
 def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *,
                  on_verdict: Callable[[Verdict], None] | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  on_skip: Callable[[NotReceived], None] | None = None,
+                 on_wait: Callable[[], None] | None = None,
                  expected_period: tuple[str, str] | None = None) -> list[Verdict]:
     """Archive, record, read, validate and load every file; returns one verdict per file, in the order of
     arrival of the chunks. `on_progress(done, total)` is called after each chunk, for long batches.
@@ -302,8 +334,23 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     verdict and is not recorded: it is logged, passed to `on_skip`, and the batch goes on.
     `expected_period` (nam_hoc, ky_bao_cao): the files are for that round only, and one for another period is
     rejected (`wrong_period`); without it, any period is taken (a district may correct an earlier one).
+    Another ingest running on the warehouse is waited for (`on_wait` is told), and folders are scanned after.
 
     Chunks are written by an `etl.pipeline.ChunkWriter`: while one chunk is written, the next is read."""
+    paths = list(paths)
+    find_files(paths)  # a path that does not exist is refused at once, not after waiting
+    with exclusive_ingest(engine, on_wait):
+        return _ingest_files(engine, settings, paths, on_verdict=on_verdict, on_progress=on_progress,
+                             on_skip=on_skip, expected_period=expected_period)
+
+
+def _ingest_files(engine: sa.Engine, settings: Settings, paths: list[Path], *,
+                  on_verdict: Callable[[Verdict], None] | None = None,
+                  on_progress: Callable[[int, int], None] | None = None,
+                  on_skip: Callable[[NotReceived], None] | None = None,
+                  expected_period: tuple[str, str] | None = None) -> list[Verdict]:
+    """`ingest_files` under the ingest lock. A folder is scanned now; a file named and gone meanwhile (the
+    other ingest took it) is not received (`on_skip`)."""
     province = settings.province_config()
     with engine.connect() as connection:  # a template version's new column needs its migration first
         load.check_staging_columns(connection, combined_layout())
@@ -343,7 +390,9 @@ def ingest_files(engine: sa.Engine, settings: Settings, paths: Iterable[Path], *
     pending_duplicates: list[tuple[int, Verdict]] = []
     received_now: set[int] = set()  # this run's submissions: a second copy of one is a duplicate, not a resume
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
-    files = sorted((p for p in find_files(paths) if not _project_file(settings, p)), key=_arrival)
+    # a file named and gone since (the other ingest took it) stays listed: receive_file says it was not received
+    listed = find_files([p for p in paths if p.exists()]) + [p for p in paths if not p.exists()]
+    files = sorted((p for p in listed if not _project_file(settings, p)), key=_arrival)
     with ChunkWriter(engine) as writer:
         for index, path in enumerate(files, start=1):
             try:
@@ -478,13 +527,14 @@ def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] 
     the landing folder once it has a verdict and its bytes are archived, so the next scan sees only new
     arrivals. A file still there that an interrupted attempt already decided gets that verdict again."""
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
-    files = find_files([settings.landing_dir]) if paths is None else [p for p in paths if p.exists()]
-    decided = decided_earlier(engine, files)
-    verdicts = [decided[path] for path in files if path in decided]
-    if on_verdict:
-        for verdict in verdicts:
-            on_verdict(verdict)
-    new = [path for path in files if path not in decided]
-    verdicts += ingest_files(engine, settings, new, on_verdict=on_verdict, on_skip=on_skip)
-    remove_archived(settings, files)
+    with exclusive_ingest(engine):  # what another ingest left, once it is done
+        files = find_files([settings.landing_dir]) if paths is None else [p for p in paths if p.exists()]
+        decided = decided_earlier(engine, files)
+        verdicts = [decided[path] for path in files if path in decided]
+        if on_verdict:
+            for verdict in verdicts:
+                on_verdict(verdict)
+        new = [path for path in files if path not in decided]
+        verdicts += _ingest_files(engine, settings, new, on_verdict=on_verdict, on_skip=on_skip)
+        remove_archived(settings, files)
     return verdicts
