@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from etl.annotate import AnnotatedCopy, Place, annotate, canonical_sheet, column_label, rule_text, shown_value
 from etl.config import TZ, Settings
 from etl.layout import load_layout
-from etl.mail import OutgoingMail, send_messages
+from etl.mail import OutgoingMail, SentRecord, send_messages
 from etl.names import stored_name
 
 log = logging.getLogger(__name__)
@@ -635,36 +635,46 @@ UNSENDABLE = (ValueError, smtplib.SMTPRecipientsRefused)
 
 
 def _deliver_one(engine: sa.Engine, settings: Settings, mail: OutgoingMail) -> dict:
-    """Send one message unless its dedup key is already in dq.alert_log, and record it (see `deliver`)."""
-    with engine.begin() as conn:
-        if mail.dedup_key:
-            conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": mail.dedup_key})
-            if conn.execute(sa.text("select 1 from dq.alert_log where dedup_key = :k"), {"k": mail.dedup_key}).first():
-                return {**_describe(mail), "skipped": True}
-        [record] = send_messages([mail], settings)
-        conn.execute(
-            sa.text(
-                "insert into dq.alert_log (kind, ma_don_vi, nam_hoc, ky_bao_cao, submission_ids, due_on, "
-                "dedup_key, recipients, subject, transport, outbox_path, sent_at) "
-                "values (:kind, :ma_don_vi, :nam_hoc, :ky_bao_cao, :submission_ids, :due_on, :dedup_key, "
-                ":recipients, :subject, :transport, "
-                ":outbox_path, :sent_at)"
-            ),
-            {
-                "kind": mail.kind,
-                "ma_don_vi": mail.ma_don_vi,
-                "nam_hoc": mail.nam_hoc,
-                "ky_bao_cao": mail.ky_bao_cao,
-                "submission_ids": mail.submission_ids,
-                "due_on": mail.due_on,
-                "dedup_key": mail.dedup_key,
-                "recipients": record.recipients,
-                "subject": mail.subject,
-                "transport": record.transport,
-                "outbox_path": str(record.outbox_path) if record.outbox_path else None,
-                "sent_at": record.sent_at,
-            },
-        )
+    """Send one message unless its dedup key is already in dq.alert_log, and record it (see `deliver`).
+    A message written to the outbox whose record is not committed (the warehouse refused the row, or went
+    away) is removed again: nothing says it was sent, so the retry writes it anew, and before, the outbox
+    then held it twice. (A message an SMTP server took stays sent: the retry may send it once more.)"""
+    record: SentRecord | None = None
+    try:
+        with engine.begin() as conn:
+            if mail.dedup_key:
+                conn.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": mail.dedup_key})
+                logged = sa.text("select 1 from dq.alert_log where dedup_key = :k")
+                if conn.execute(logged, {"k": mail.dedup_key}).first():
+                    return {**_describe(mail), "skipped": True}
+            [record] = send_messages([mail], settings)
+            conn.execute(
+                sa.text(
+                    "insert into dq.alert_log (kind, ma_don_vi, nam_hoc, ky_bao_cao, submission_ids, due_on, "
+                    "dedup_key, recipients, subject, transport, outbox_path, sent_at) "
+                    "values (:kind, :ma_don_vi, :nam_hoc, :ky_bao_cao, :submission_ids, :due_on, :dedup_key, "
+                    ":recipients, :subject, :transport, "
+                    ":outbox_path, :sent_at)"
+                ),
+                {
+                    "kind": mail.kind,
+                    "ma_don_vi": mail.ma_don_vi,
+                    "nam_hoc": mail.nam_hoc,
+                    "ky_bao_cao": mail.ky_bao_cao,
+                    "submission_ids": mail.submission_ids,
+                    "due_on": mail.due_on,
+                    "dedup_key": mail.dedup_key,
+                    "recipients": record.recipients,
+                    "subject": mail.subject,
+                    "transport": record.transport,
+                    "outbox_path": str(record.outbox_path) if record.outbox_path else None,
+                    "sent_at": record.sent_at,
+                },
+            )
+    except BaseException:
+        if record is not None and record.outbox_path is not None:
+            record.outbox_path.unlink(missing_ok=True)
+        raise
     return {
         **_describe(mail),
         "skipped": False,

@@ -462,3 +462,25 @@ def test_a_file_with_a_long_name_still_gets_its_annotated_copy(engine, settings,
     [copy] = mail.attachments
     assert copy.exists() and copy.name.startswith("Báo cáo thống kê Báo cáo") and copy.name.endswith(f"_{sid}.xlsx")
     assert ERRORS_SHEET in openpyxl.load_workbook(copy).sheetnames
+
+
+def test_a_message_written_to_the_outbox_but_not_recorded_is_not_left_there(engine, settings, night, no_smtp):
+    """The warehouse refuses the alert_log row after the message was written to the outbox (a real trigger
+    raising, as a full disk or a restart would). Nothing is recorded, so the retry writes the message again:
+    the outbox must then hold each message once, not the unrecorded copy besides."""
+    with engine.begin() as c:
+        c.execute(sa.text(
+            "create function dq.refuse_alert_log() returns trigger language plpgsql as "
+            "$$ begin raise exception 'could not extend file: No space left on device'; end $$"))
+        c.execute(sa.text("create trigger refuse before insert on dq.alert_log "
+                          "for each row execute function dq.refuse_alert_log()"))
+    with pytest.raises(sa.exc.DBAPIError):
+        alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    assert not settings.outbox_dir.exists() or list(settings.outbox_dir.iterdir()) == []
+    with engine.begin() as c:
+        c.execute(sa.text("drop trigger refuse on dq.alert_log"))
+        c.execute(sa.text("drop function dq.refuse_alert_log()"))
+    sent = alerts.send_nightly_alerts(engine, settings, list(night.values()))
+    assert sorted(p.name for p in settings.outbox_dir.iterdir()) == sorted(
+        Path(m["outbox_path"]).name for m in sent["messages"])
+    assert len(list(settings.outbox_dir.iterdir())) == sent["sent"] == 3
