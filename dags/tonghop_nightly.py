@@ -39,12 +39,12 @@ DEFAULT_ARGS = {"owner": "so-gddt", "retries": 2, "retry_delay": timedelta(minut
 )
 def tonghop_nightly():
     @task
-    def scan_landing() -> list[str]:
+    def scan_landing() -> list[dict]:
         return tasks.scan_landing()
 
     @task
-    def ingest(paths: list[str]) -> list[dict]:
-        return tasks.ingest_landing_files(paths)
+    def ingest(scanned: list[dict]) -> list[dict]:
+        return tasks.ingest_landing_files(scanned)
 
     @task
     def rollup(verdicts: list[dict]) -> dict[str, int]:

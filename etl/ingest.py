@@ -505,6 +505,35 @@ def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]
     return decided
 
 
+def decided_since_scan(engine: sa.Engine, scanned: dict[Path, tuple[int, float]]) -> dict[Path, Verdict]:
+    """The verdicts of scanned files gone from the landing folder since the scan (`scanned`: each file's size
+    and modification time then): an earlier attempt of the same ingest decided them and moved them out, then
+    died before its result was kept (a worker killed, its result never stored). Without them the retry
+    answered nothing, so the night's roll-up and alerts left those files out. A file is found by its name,
+    size and modification time (its `received_at`), the latest such submission decided."""
+    gone = {p: at for p, at in scanned.items() if not p.exists()}
+    if not gone:
+        return {}
+    keys = {(display_name(p), size, dt.datetime.fromtimestamp(mtime, tz=dt.UTC)): p
+            for p, (size, mtime) in gone.items()}
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.text("select distinct on (file_name, size_bytes, received_at) file_name, size_bytes, received_at, "
+                    "submission_id, status, ma_don_vi, nam_hoc, ky_bao_cao, n_errors, n_warnings "
+                    "from dq.submission where file_name = any(:names) and status <> 'received' "
+                    "order by file_name, size_bytes, received_at, submission_id desc"),
+            {"names": sorted({name for name, _, _ in keys})},
+        ).all()
+    decided = {}
+    for row in rows:
+        path = keys.get((row.file_name, row.size_bytes, row.received_at))
+        if path is not None:
+            status = "accepted" if row.status == "superseded" else row.status
+            decided[path] = Verdict(display_name(path), row.submission_id, status, row.ma_don_vi, row.nam_hoc,
+                                    row.ky_bao_cao, row.n_errors, row.n_warnings)
+    return decided
+
+
 def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
     """Remove each file from the landing folder if the bytes it holds now are in the archive. A file a
     district replaced meanwhile (a corrected version uploaded under the same name while the run was
@@ -521,16 +550,20 @@ def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
 
 
 def ingest_landing(engine: sa.Engine, settings: Settings, paths: Iterable[Path] | None = None, *,
+                   scanned: dict[Path, tuple[int, float]] | None = None,
                    on_verdict: Callable[[Verdict], None] | None = None,
                    on_skip: Callable[[NotReceived], None] | None = None) -> list[Verdict]:
     """Ingest every new file of the landing folder (or the `paths` a scan of it listed); each file leaves
     the landing folder once it has a verdict and its bytes are archived, so the next scan sees only new
-    arrivals. A file still there that an interrupted attempt already decided gets that verdict again."""
+    arrivals. A file still there that an interrupted attempt already decided gets that verdict again, and so
+    does a file of `scanned` (path: size and modification time at the scan) that such an attempt moved out."""
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
     with exclusive_ingest(engine):  # what another ingest left, once it is done
+        moved = decided_since_scan(engine, scanned or {})
         files = find_files([settings.landing_dir]) if paths is None else [p for p in paths if p.exists()]
         decided = decided_earlier(engine, files)
-        verdicts = [decided[path] for path in files if path in decided]
+        verdicts = [moved[path] if path in moved else decided[path]
+                    for path in (paths if paths is not None else files) if path in moved or path in decided]
         if on_verdict:
             for verdict in verdicts:
                 on_verdict(verdict)

@@ -15,18 +15,31 @@ from etl.report import write_annual_report
 from etl.rollup import rebuild_marts
 
 
-def scan_landing() -> list[str]:
-    """The files waiting in the landing folder."""
+def scan_landing() -> list[dict]:
+    """The files waiting in the landing folder, each with its size and modification time: a retried ingest
+    finds by them the files its failed attempt decided and moved out (`etl.ingest.decided_since_scan`)."""
     settings = Settings.from_env()
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
-    return [str(p) for p in find_files([settings.landing_dir])]
+    scanned = []
+    for path in find_files([settings.landing_dir]):
+        try:
+            stat = path.stat()
+        except OSError:  # gone since: the ingest reports it as not received
+            scanned.append({"path": str(path)})
+            continue
+        scanned.append({"path": str(path), "size": stat.st_size, "mtime": stat.st_mtime})
+    return scanned
 
 
-def ingest_landing_files(paths: list[str]) -> list[dict]:
+def ingest_landing_files(scanned: list[dict | str]) -> list[dict]:
     """Ingest the scanned files; each leaves the landing folder once it has a verdict and its bytes are
-    archived. A retry answers the files its failed attempt already decided with their verdicts."""
+    archived. A retry answers the files its failed attempt already decided with their verdicts, those still
+    in the landing folder and those it moved out. (A bare path: a scan's result from before the sizes.)"""
     settings = Settings.from_env()
-    verdicts = ingest_landing(ready_warehouse(settings), settings, [Path(p) for p in paths])
+    entries = [{"path": s} if isinstance(s, str) else s for s in scanned]
+    paths = [Path(e["path"]) for e in entries]
+    at_scan = {Path(e["path"]): (int(e["size"]), float(e["mtime"])) for e in entries if "size" in e}
+    verdicts = ingest_landing(ready_warehouse(settings), settings, paths, scanned=at_scan)
     return [asdict(v) for v in verdicts]
 
 

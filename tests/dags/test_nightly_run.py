@@ -184,3 +184,53 @@ def test_a_retried_ingest_reports_what_its_failed_attempt_published(airflow_db, 
     assert status == [("quynh-nhai.xlsx", "accepted"), ("sop-cop.xlsx", "accepted")], "no duplicate of itself"
     assert marts == [("2019-2020", "118"), ("2020-2021", "127")]
     assert list(landing.iterdir()) == []
+
+
+def test_an_ingest_retried_after_its_files_left_the_landing_folder_still_reports_them(airflow_db, settings,
+                                                                                      use_settings, monkeypatch):
+    """The ingest's first attempt decided every file and moved them out of the landing folder, then died
+    (the worker killed, its result never stored). The retry finds the landing folder empty: it must still
+    answer the scanned files with their verdicts, so that the roll-up and the alerts cover them."""
+    import os
+    from datetime import timedelta
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from etl import ingest, warehouse
+    from etl.generate import generate_district_workbook
+
+    province = settings.province_config()
+    landing = settings.landing_dir
+    landing.mkdir(parents=True)
+    generate_district_workbook(province, "118", "2019-2020", "CN", landing / "quynh-nhai.xlsx", seed=1)
+    generate_district_workbook(province, "127", "2019-2020", "CN", landing / "sop-cop.xlsx", seed=1)
+    for hour, name in enumerate(["quynh-nhai.xlsx", "sop-cop.xlsx"]):
+        os.utime(landing / name, (1_591_000_000 + hour * 3600,) * 2)
+    use_settings(settings)
+    remove_archived, calls = ingest.remove_archived, []
+
+    def killed_once_the_files_are_moved(*args):
+        remove_archived(*args)
+        calls.append(1)
+        if len(calls) == 1:
+            raise SystemError("worker lost after the files left the landing folder")
+
+    monkeypatch.setattr(ingest, "remove_archived", killed_once_the_files_are_moved)
+    dag = DagBag().get_dag("tonghop_nightly")
+    for t in dag.tasks:
+        t.retries, t.retry_delay = 1, timedelta(0)
+    run = dag.test()
+
+    assert run.state == "success" and run.get_task_instance("ingest").try_number == 2
+    verdicts = run.get_task_instance("ingest").xcom_pull(task_ids="ingest")
+    assert sorted((v["file_name"], v["status"]) for v in verdicts) == [("quynh-nhai.xlsx", "accepted"),
+                                                                        ("sop-cop.xlsx", "accepted")]
+    with warehouse.get_engine(settings).connect() as c:
+        status = c.execute(sa.text("select file_name, status from dq.submission order by 1")).all()
+        marts = c.execute(sa.text(
+            "select ma_don_vi from mart.district_indicator where indicator = 'gv_tong' order by 1")).scalars().all()
+        summaries = c.execute(sa.text("select submission_ids from dq.alert_log where kind = 'summary'")).all()
+    assert status == [("quynh-nhai.xlsx", "accepted"), ("sop-cop.xlsx", "accepted")]
+    assert marts == ["118", "127"], "the roll-up covers the files the first attempt decided"
+    assert [sorted(s) for (s,) in summaries] == [sorted(v["submission_id"] for v in verdicts)], \
+        "the Sở hears of both files"
