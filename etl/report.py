@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -148,8 +149,8 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
         raise ValueError(f"chưa có số liệu cuối năm (CN) của năm học {nam_hoc} trong kho dữ liệu")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"bao-cao-nam_{province.slug}_{nam_hoc}"
-    xlsx = out_dir / f"{stem}.xlsx"
-    book = xlsxwriter.Workbook(xlsx, WORKBOOK_OPTIONS)
+    xlsx, csv_path = out_dir / f"{stem}.xlsx", out_dir / f"{stem}.csv"
+    book = xlsxwriter.Workbook(_part(xlsx), WORKBOOK_OPTIONS)
     ten_tinh = province.meta["ten_tinh"]
     covered = coverage(engine, nam_hoc)
     _write_sheet(
@@ -186,11 +187,10 @@ def write_annual_report(engine: sa.Engine, province: ProvinceConfig, nam_hoc: st
           "" if pd.isna(r.submission_id) else int(r.submission_id)] for r in status.itertuples()],
     )
     book.close()
-    csv_path = out_dir / f"{stem}.csv"
     # how many districts each figure sums, of how many expected: a partial province figure says so
     indicators.assign(n_districts=int(covered["included"].sum()), n_districts_expected=len(covered)).to_csv(
-        csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
-    return [xlsx, csv_path]
+        _part(csv_path), index=False, quoting=csv.QUOTE_MINIMAL)
+    return _publish_files([xlsx, csv_path])
 
 
 def phase_years(engine: sa.Engine, province: ProvinceConfig, giai_doan: str) -> tuple[list[str], str]:
@@ -252,14 +252,26 @@ def write_phase_report(engine: sa.Engine, province: ProvinceConfig, giai_doan: s
         rows.append(["", "Số đơn vị có số liệu tổng kết cả năm / số đơn vị phải báo cáo", *shares, "", "",
                      province.meta["ten_tinh"]])
     header = ["Mã chỉ tiêu", "Chỉ tiêu", *years, f"Mục tiêu {target_year}", "Đánh giá", "Đơn vị"]
-    xlsx = out_dir / f"{stem}.xlsx"
-    book = xlsxwriter.Workbook(xlsx, WORKBOOK_OPTIONS)
+    xlsx, csv_path = out_dir / f"{stem}.xlsx", out_dir / f"{stem}.csv"
+    book = xlsxwriter.Workbook(_part(xlsx), WORKBOOK_OPTIONS)
     _write_sheet(book, "Giai đoạn", f"{province.meta['ten_so']}: kết quả giai đoạn {giai_doan} so với mục tiêu",
                  header, rows)
     book.close()
-    csv_path = out_dir / f"{stem}.csv"
-    with open(csv_path, "w", encoding="utf-8", newline="") as f:
+    with open(_part(csv_path), "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerows(rows)
-    return [xlsx, csv_path]
+    return _publish_files([xlsx, csv_path])
+
+
+def _part(path: Path) -> Path:
+    """Where a report file is written before it replaces the previous one (`_publish_files`)."""
+    return path.with_name(f".{path.name}.part")
+
+
+def _publish_files(paths: list[Path]) -> list[Path]:
+    """Each report file replaces the previous one whole, once every file of the report is written: a write that
+    died half-way left a truncated workbook where the last good one was (the Sở signs from these files)."""
+    for path in paths:
+        os.replace(_part(path), path)
+    return paths

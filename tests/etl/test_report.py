@@ -9,7 +9,10 @@ import csv
 import zipfile
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
+import xlsxwriter
+import xlsxwriter.exceptions
 
 from etl import registry, warehouse
 from etl.report import write_annual_report, write_phase_report
@@ -169,3 +172,22 @@ def test_names_are_written_as_text_never_as_formulas_or_links(engine, settings, 
     assert not [name for name, xml in parts.items() if b"<f>" in xml or b"<hyperlink" in xml]
     sheet = openpyxl.load_workbook(xlsx)["Theo huyện"]
     assert [sheet["B4"].value, sheet["B5"].value] == ['=HYPERLINK("http://x.example/","Mộc Châu")', "http://x.example/"]
+
+
+def test_a_report_that_fails_half_way_leaves_the_previous_one_whole(engine, settings, tmp_path, monkeypatch):
+    """The Sở signs from these files: a write that dies mid-way must not leave a truncated workbook in place."""
+    schools = {"14118001": {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 5}}
+    write_facts(engine, "2019-2020", schools, {"118": (10, 10, 10)})
+    rebuild_marts(engine, [("2019-2020", "CN")])
+    xlsx, csv_path = write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+    before = (xlsx.read_bytes(), csv_path.read_bytes())
+
+    def disk_full(book) -> None:  # the disk fills while the workbook is being written out
+        with open(book.filename, "wb") as f:
+            f.write(b"PK\x03\x04 half a workbook")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", disk_full)
+    with pytest.raises((OSError, xlsxwriter.exceptions.FileCreateError)):
+        write_annual_report(engine, settings.province_config(), "2019-2020", tmp_path)
+    assert (xlsx.read_bytes(), csv_path.read_bytes()) == before
