@@ -12,6 +12,8 @@ from etl.migrations import sql_path
 from etl.warehouse import run_script
 
 ROLLUP_SCRIPTS = ("district_sums.sql",)
+# pg_advisory_xact_lock key of a rebuild ("tonghopr" in ASCII; ingest holds "tonghopi", the migrations "tonghop")
+ROLLUP_LOCK = 0x746F6E67686F7072
 # what rebuild_marts returns, read in the same round trip as the script: the unit rows of the periods
 # rebuilt (all of them when rollup_period lists none), and the units of each level now in the marts. The
 # province rows are counted from the district rows they are summed from (one per province and period).
@@ -47,8 +49,11 @@ def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None =
             c.exec_driver_sql("analyze rollup_period")
         else:
             script.insert(0, PERIOD_TABLE)  # empty at the start of the transaction: every period
-        # one round trip: the roll-up is milliseconds on a province, so each statement sent costs
-        statements = [part.strip().rstrip(";") for part in [*script, COUNTS]]
+        # one round trip: the roll-up is milliseconds on a province, so each statement sent costs. One rebuild
+        # at a time (a transaction lock, first): `tonghop rollup` typed while the nightly task rebuilt the same
+        # periods deleted its rows too late to see the other's new ones, and failed on the primary key
+        statements = [f"select pg_advisory_xact_lock({ROLLUP_LOCK})",
+                      *[part.strip().rstrip(";") for part in [*script, COUNTS]]]
         return _counts(*run_script(c, ";\n".join(statements)))
 
 

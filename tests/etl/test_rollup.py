@@ -227,3 +227,36 @@ def test_the_listed_periods_are_rebuilt_or_every_period_when_none_are_listed(eng
             c.execute(sa.text(f"delete from core.{table}"))
     rebuild_marts(engine)
     assert unit_sums(engine) == [], "a period without current facts is rebuilt to nothing"
+
+
+def test_two_rebuilds_at_once_run_one_after_the_other(engine):
+    """`tonghop rollup` typed while the nightly task rebuilds the same periods: the later one's delete could not
+    see the earlier one's new rows and its insert failed on the primary key. Both wait at one point here (a row
+    of district_sums held by a third session), so that without the rebuilds' lock both would be inside."""
+    import threading
+    import time
+
+    schools = {"14118001": {"ma_don_vi": "118", "gv_tong": 10, "gv_td_cao_dang": 5}}
+    write_facts(engine, "2019-2020", schools, {"118": (10, 10, 10)})
+    rebuild_marts(engine)
+    failures: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            rebuild_marts(engine, [("2019-2020", "CN")])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    with engine.connect() as holder:
+        holder.exec_driver_sql("begin")
+        holder.exec_driver_sql("select * from mart.district_sums for update")
+        threads = [threading.Thread(target=rebuild) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)  # both rebuilds reach the held row (or the rebuilds' lock)
+        holder.exec_driver_sql("commit")
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from mart.district_sums where nam_hoc = '2019-2020'")).scalar() == 1
