@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from etl import arguments
@@ -19,6 +20,7 @@ from etl.warehouse import WarehouseUnavailable
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from etl.ingest import ingest_files
     from etl.names import display_name
+    from etl.rollup import roll_up_accepted
 
     if (args.nam_hoc is None) != (args.ky_bao_cao is None):
         print("lỗi: --nam-hoc và --ky-bao-cao phải đi cùng nhau (đợt tiếp nhận: năm học và kỳ báo cáo)",
@@ -34,6 +36,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         on_wait=lambda: print("một lượt tiếp nhận khác (tác vụ hằng đêm hoặc lệnh tonghop ingest khác) đang chạy "
                               "trên kho dữ liệu: chờ lượt đó xong rồi tiếp nhận", file=sys.stderr, flush=True),
         expected_period=expected)
+    # the marts of the periods published here, as the nightly run does (the night rebuilds only its own)
+    roll_up_accepted(engine, settings.province_config(), [asdict(v) for v in verdicts])
     print(verdict_summary([v.status for v in verdicts]))
     return 0
 

@@ -4,10 +4,11 @@ about one GROUP BY over the current facts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
+from etl.config import ProvinceConfig
 from etl.migrations import sql_path
 from etl.warehouse import run_script
 
@@ -36,25 +37,43 @@ def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None =
 
     With None, the marts are emptied and every fact is summed, with no period filter to apply: a period
     that has no current submission any more is rebuilt to nothing. An empty `periods` rebuilds nothing."""
-    rows = None if periods is None else [{"y": y, "k": k} for y, k in set(periods)]
     with engine.begin() as c:
-        if rows == []:  # nothing to rebuild (an empty rollup_period would mean every period)
-            districts, provinces, indicators = c.exec_driver_sql(UNIT_COUNTS).one()
-            return _counts(0, districts, provinces, indicators)
-        script = [sql_path("rollup", name).read_text(encoding="utf-8") for name in ROLLUP_SCRIPTS]
-        if rows:
-            c.exec_driver_sql(PERIOD_TABLE)
-            c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
-            # unanalysed, the temporary table is guessed to hold thousands of periods, and planned for that
-            c.exec_driver_sql("analyze rollup_period")
-        else:
-            script.insert(0, PERIOD_TABLE)  # empty at the start of the transaction: every period
-        # one round trip: the roll-up is milliseconds on a province, so each statement sent costs. One rebuild
-        # at a time (a transaction lock, first): `tonghop rollup` typed while the nightly task rebuilt the same
-        # periods deleted its rows too late to see the other's new ones, and failed on the primary key
-        statements = [f"select pg_advisory_xact_lock({ROLLUP_LOCK})",
-                      *[part.strip().rstrip(";") for part in [*script, COUNTS]]]
-        return _counts(*run_script(c, ";\n".join(statements)))
+        return rebuild_marts_in(c, periods)
+
+
+def rebuild_marts_in(c: sa.Connection, periods: Iterable[tuple[str, str]] | None = None) -> dict[str, int]:
+    """rebuild_marts inside the caller's transaction (a configuration load that changes what every period
+    sums to rebuilds them with it, so no reader sees the new configuration with the old sums)."""
+    rows = None if periods is None else [{"y": y, "k": k} for y, k in set(periods)]
+    if rows == []:  # nothing to rebuild (an empty rollup_period would mean every period)
+        districts, provinces, indicators = c.exec_driver_sql(UNIT_COUNTS).one()
+        return _counts(0, districts, provinces, indicators)
+    script = [sql_path("rollup", name).read_text(encoding="utf-8") for name in ROLLUP_SCRIPTS]
+    if rows:
+        c.exec_driver_sql(PERIOD_TABLE)
+        c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
+        # unanalysed, the temporary table is guessed to hold thousands of periods, and planned for that
+        c.exec_driver_sql("analyze rollup_period")
+    else:
+        script.insert(0, PERIOD_TABLE)  # empty at the start of the transaction: every period
+    # one round trip: the roll-up is milliseconds on a province, so each statement sent costs
+    statements = [part.strip().rstrip(";") for part in [*script, COUNTS]]
+    return _counts(*run_script(c, ";\n".join(statements)))
+
+
+def roll_up_accepted(engine: sa.Engine, province: ProvinceConfig,
+                     verdicts: Iterable[Mapping[str, object]]) -> dict[str, int]:
+    """After an ingest (the nightly task, or `tonghop ingest` by hand): rebuild the marts of the periods that
+    received accepted files, then flag cross-district outliers there (they need every district's value, so
+    they come after the roll-up and before the alerts). Every path that publishes files rolls them up:
+    the nightly roll-up rebuilds only tonight's periods, so a period published by hand and not rolled up
+    kept its old figures in the marts until some later file of that period or a full `tonghop rollup`."""
+    from etl.history import flag_outliers
+
+    accepted = [v for v in verdicts if v["status"] == "accepted"]
+    counts = rebuild_marts(engine, {(str(v["nam_hoc"]), str(v["ky_bao_cao"])) for v in accepted})
+    counts["outliers"] = flag_outliers(engine, province, [int(str(v["submission_id"])) for v in accepted])
+    return counts
 
 
 def _counts(units: int, districts: int, provinces: int, indicators: int) -> dict[str, int]:

@@ -8,11 +8,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from etl.config import Settings
-from etl.history import flag_outliers
 from etl.ingest import find_files, ingest_landing
 from etl.registry import ready_warehouse
 from etl.report import write_annual_report
-from etl.rollup import rebuild_marts
+from etl.rollup import roll_up_accepted
 
 
 def scan_landing() -> list[dict]:
@@ -45,14 +44,9 @@ def ingest_landing_files(scanned: list[dict | str]) -> list[dict]:
 
 def rollup(verdicts: list[dict] | None = None) -> dict[str, int]:
     """Rebuild the marts of the periods that received accepted files, then flag cross-district outliers
-    there (they need every district's value, so they come after the roll-up and before the alerts)."""
+    there (etl.rollup.roll_up_accepted)."""
     settings = Settings.from_env()
-    engine = ready_warehouse(settings)
-    accepted_verdicts = [v for v in verdicts or [] if v["status"] == "accepted"]
-    counts = rebuild_marts(engine, {(v["nam_hoc"], v["ky_bao_cao"]) for v in accepted_verdicts})
-    accepted = [v["submission_id"] for v in accepted_verdicts]
-    counts["outliers"] = flag_outliers(engine, settings.province_config(), accepted)
-    return counts
+    return roll_up_accepted(ready_warehouse(settings), settings.province_config(), verdicts or [])
 
 
 def write_reports(verdicts: list[dict]) -> list[str]:
