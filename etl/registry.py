@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from etl.config import PROJECT_ROOT, ProvinceConfig, ProvinceConfigError, Settings
 from etl.migrations import sql_path
+from etl.rollup import rebuild_marts_in
 from etl.warehouse import run_script
 
 INDICATORS_FILE = PROJECT_ROOT / "config" / "indicators.csv"
@@ -117,14 +118,21 @@ def load_province(engine: sa.Engine, province: ProvinceConfig, *, today: dt.date
         if c.exec_driver_sql("select to_regclass('mart.unit_target') is not null").scalar():
             run_script(c, sql_path("rollup", "unit_target.sql").read_text(encoding="utf-8"))
         norms = province.norms
-        c.execute(
+        norm_changed = c.execute(
             sa.text(
                 "insert into core.norm (ma_tinh, gv_per_nhom_tre, gv_per_lop_mau_giao) values (:m, :a, :b) "
                 "on conflict (ma_tinh) do update set gv_per_nhom_tre = excluded.gv_per_nhom_tre, "
-                "gv_per_lop_mau_giao = excluded.gv_per_lop_mau_giao"
+                "gv_per_lop_mau_giao = excluded.gv_per_lop_mau_giao where (core.norm.gv_per_nhom_tre, "
+                "core.norm.gv_per_lop_mau_giao) is distinct from (excluded.gv_per_nhom_tre, "
+                "excluded.gv_per_lop_mau_giao) returning 1"
             ),
             {"m": province.ma_tinh, "a": norms["gv_per_nhom_tre"], "b": norms["gv_per_lop_mau_giao"]},
-        )
+        ).first() is not None
+        # thieu_gv is summed per school with the norm (mart.district_sums): a changed norm changes every
+        # period's figure, and the nightly roll-up rebuilds only the periods that received files, so the
+        # others kept the old norm's shortage, next to new periods counted with the new one
+        if norm_changed and c.exec_driver_sql("select to_regclass('mart.district_sums') is not null").scalar():
+            rebuild_marts_in(c)
         c.execute(
             sa.text(
                 "insert into core.reporting_period (nam_hoc, ky_bao_cao, deadline) "

@@ -260,3 +260,28 @@ def test_two_rebuilds_at_once_run_one_after_the_other(engine):
     assert failures == []
     with engine.connect() as c:
         assert c.execute(sa.text("select count(*) from mart.district_sums where nam_hoc = '2019-2020'")).scalar() == 1
+
+
+def test_a_changed_staffing_norm_applies_to_every_period_once_the_configuration_is_loaded(engine, settings,
+                                                                                           tmp_path):
+    """thieu_gv is summed with the norm when a period is rolled up, and the nightly roll-up rebuilds only the
+    periods that received files: after a norm change the old periods kept the old norm's shortage (and a
+    province chart mixed two norms) until a full `tonghop rollup`."""
+    import shutil
+
+    from etl.config import ProvinceConfig
+    from etl.registry import load_province
+
+    school = {"ma_don_vi": "118", "so_nhom_tre": 2, "so_lop_mau_giao": 0, "gv_tong": 5}
+    write_facts(engine, "2019-2020", {"14118001": school}, {"118": (10, 10, 10)})
+    rebuild_marts(engine)
+    assert mart(engine, "district_indicator", nam_hoc="2019-2020", ky_bao_cao="CN")[("118", "thieu_gv")][
+        "value"] == 0  # 2 groups x 2.5 = 5 teachers needed
+    changed = tmp_path / "son-la"
+    shutil.copytree(settings.province_config().folder, changed)
+    yaml = changed / "province.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace('gv_per_nhom_tre: "2.5"', 'gv_per_nhom_tre: "3"'),
+                    encoding="utf-8")
+    load_province(engine, ProvinceConfig(changed))  # no roll-up after it
+    assert mart(engine, "district_indicator", nam_hoc="2019-2020", ky_bao_cao="CN")[("118", "thieu_gv")][
+        "value"] == 1  # 2 x 3 = 6 needed, 5 there
