@@ -25,6 +25,14 @@ UNIT_COUNTS = (f"select count(*), count(distinct (nam_hoc, ky_bao_cao)) * {PROVI
 COUNTS = (f"select count(*) filter (where {IN_PERIODS}) "
           f"+ count(distinct (nam_hoc, ky_bao_cao)) filter (where {IN_PERIODS}) * {PROVINCES}, "
           + UNIT_COUNTS.removeprefix("select "))
+# the periods published since their last roll-up (mart.period_to_roll_up, written by sql/load/publish.sql) are
+# rebuilt with the ones asked for: a night whose roll-up failed after its ingest committed is caught up by
+# the next roll-up, whatever periods that one is asked for. Returns how many periods are to be rebuilt.
+TAKE_WAITING = ("with taken as (delete from mart.period_to_roll_up returning nam_hoc, ky_bao_cao), "
+                "added as (insert into rollup_period select * from taken except select * from rollup_period "
+                "returning 1) "
+                "select (select count(*) from rollup_period) + (select count(*) from added)")
+TAKE_ALL_WAITING = "delete from mart.period_to_roll_up"
 # the periods to rebuild, none meaning all; kept for the session (pooled connections roll up again): creating
 # a temporary table costs more catalog work than a province's whole roll-up query
 PERIOD_TABLE = ("create temporary table if not exists rollup_period (nam_hoc text, ky_bao_cao text) "
@@ -36,7 +44,9 @@ def rebuild_marts(engine: sa.Engine, periods: Iterable[tuple[str, str]] | None =
     transaction; returns the number of unit rows rebuilt and of indicator rows now in the marts.
 
     With None, the marts are emptied and every fact is summed, with no period filter to apply: a period
-    that has no current submission any more is rebuilt to nothing. An empty `periods` rebuilds nothing."""
+    that has no current submission any more is rebuilt to nothing. The periods published since their last
+    roll-up (mart.period_to_roll_up) are rebuilt with the given ones, so an empty `periods` rebuilds only
+    those (nothing when the marts are up to date)."""
     with engine.begin() as c:
         return rebuild_marts_in(c, periods)
 
@@ -45,17 +55,20 @@ def rebuild_marts_in(c: sa.Connection, periods: Iterable[tuple[str, str]] | None
     """rebuild_marts inside the caller's transaction (a configuration load that changes what every period
     sums to rebuilds them with it, so no reader sees the new configuration with the old sums)."""
     rows = None if periods is None else [{"y": y, "k": k} for y, k in set(periods)]
-    if rows == []:  # nothing to rebuild (an empty rollup_period would mean every period)
-        districts, provinces, indicators = c.exec_driver_sql(UNIT_COUNTS).one()
-        return _counts(0, districts, provinces, indicators)
     script = [sql_path("rollup", name).read_text(encoding="utf-8") for name in ROLLUP_SCRIPTS]
-    if rows:
+    if rows is None:  # every period: the periods waiting for their roll-up are all done by it
+        script[:0] = [PERIOD_TABLE, TAKE_ALL_WAITING]
+    else:
         c.exec_driver_sql(PERIOD_TABLE)
-        c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
+        if rows:
+            c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
+        # taken before the facts are read: a publish committing meanwhile records its period again (its
+        # insert waits for this delete), so it is never taken without being summed
+        if not run_script(c, TAKE_WAITING)[0]:  # nothing to rebuild (an empty rollup_period means every one)
+            districts, provinces, indicators = c.exec_driver_sql(UNIT_COUNTS).one()
+            return _counts(0, districts, provinces, indicators)
         # unanalysed, the temporary table is guessed to hold thousands of periods, and planned for that
         c.exec_driver_sql("analyze rollup_period")
-    else:
-        script.insert(0, PERIOD_TABLE)  # empty at the start of the transaction: every period
     # one round trip: the roll-up is milliseconds on a province, so each statement sent costs
     statements = [part.strip().rstrip(";") for part in [*script, COUNTS]]
     return _counts(*run_script(c, ";\n".join(statements)))

@@ -10,6 +10,14 @@ from dq.submission
 where submission_id in (:winner_ids)
 on conflict (ma_don_vi, nam_hoc, ky_bao_cao) do update set submission_id = excluded.submission_id;
 
+-- The winners' periods wait for their roll-up (mart.period_to_roll_up, migration 0015): the next roll-up
+-- takes them with its own, so a night whose roll-up failed after this commit is rolled up the next time.
+insert into mart.period_to_roll_up (nam_hoc, ky_bao_cao)
+select distinct nam_hoc, ky_bao_cao
+from dq.submission
+where submission_id in (:winner_ids)
+on conflict do nothing;
+
 insert into core.fact_district_period
     (ma_don_vi, nam_hoc, ky_bao_cao, submission_id, nguoi_lap, dien_thoai, email, ngay_lap,
      dan_so_0_2, dan_so_3_5, dan_so_5)

@@ -285,3 +285,25 @@ def test_a_changed_staffing_norm_applies_to_every_period_once_the_configuration_
     load_province(engine, ProvinceConfig(changed))  # no roll-up after it
     assert mart(engine, "district_indicator", nam_hoc="2019-2020", ky_bao_cao="CN")[("118", "thieu_gv")][
         "value"] == 1  # 2 x 3 = 6 needed, 5 there
+
+
+def test_a_night_whose_rollup_failed_is_rolled_up_by_the_next_rollup(engine, settings, tmp_path):
+    """The nightly roll-up rebuilds only the periods of its own accepted files. When a night's ingest had
+    committed and its roll-up task then failed (the warehouse restarted, the worker killed), the files were
+    out of the landing folder and in core, and no later night rebuilt their period unless it received a file
+    of the same period: the marts kept the old figures without a word."""
+    from etl.generate import generate_district_workbook
+    from etl.ingest import ingest_files
+
+    path = generate_district_workbook(settings.province_config(), "127", "2019-2020", "CN", tmp_path / "a.xlsx",
+                                      seed=1)
+    assert [v.status for v in ingest_files(engine, settings, [path])] == ["accepted"]  # no roll-up after it
+    assert rebuild_marts(engine, [("2020-2021", "CN")])["units_rebuilt"] == 2  # the next night: another period
+    with engine.connect() as c:
+        mart_value, core_value = c.execute(sa.text(
+            "select value, (select sum(gv_tong) from core.fact_school_period) from mart.district_indicator "
+            "where ma_don_vi = '127' and nam_hoc = '2019-2020' and ky_bao_cao = 'CN' and indicator = 'gv_tong'"
+        )).one()
+        waiting = c.execute(sa.text("select count(*) from mart.period_to_roll_up")).scalar()
+    assert (mart_value, waiting) == (core_value, 0)
+    assert rebuild_marts(engine, [])["units_rebuilt"] == 0, "nothing waits once it is rolled up"

@@ -66,6 +66,8 @@ files = st.tuples(st.sampled_from(DISTRICTS), st.sampled_from(PERIODS), st.integ
                   st.sampled_from(["good", "good", "broken", "copy"]))
 operations = st.one_of(
     st.tuples(st.just("night"), st.lists(files, min_size=1, max_size=3)),
+    # the night's ingest commits, then its roll-up task fails (the warehouse restarted, the worker killed)
+    st.tuples(st.just("night_without_rollup"), st.lists(files, min_size=1, max_size=2)),
     st.tuples(st.just("ingest_by_hand"), files),
     st.tuples(st.just("lock"), st.sampled_from(PERIODS)),
     st.tuples(st.just("unlock"), st.sampled_from(PERIODS)),
@@ -120,12 +122,13 @@ class Warehouse:
         from etl.registry import ready_warehouse
 
         kind, arg = op
-        if kind == "night":
+        if kind in ("night", "night_without_rollup"):
             self.settings.landing_dir.mkdir(parents=True, exist_ok=True)
             for spec in arg:
                 self.workbook(spec, self.settings.landing_dir)
             verdicts = tasks.ingest_landing_files(tasks.scan_landing())
-            tasks.rollup(verdicts)
+            if kind == "night":
+                tasks.rollup(verdicts)
         elif kind == "ingest_by_hand":
             folder = self.tmp / "by-hand"
             folder.mkdir(exist_ok=True)
@@ -166,7 +169,10 @@ def test_incremental_marts_equal_a_full_rebuild(server_url, tmp_path_factory, mo
     home = tmp_path_factory.mktemp("home")
     with fresh_database(server_url, home) as settings:
         warehouse = Warehouse(settings, monkeypatch, tmp_path_factory.mktemp("work"))
+        waiting = False  # a night's roll-up failed: the marts may lag until the next roll-up, not after it
         for number, op in enumerate(steps):
             warehouse.apply(op)
-            now, full = incremental_and_full(warehouse.engine)
-            assert differences(now, full) == [], f"after step {number} {op} of {steps}"
+            waiting = op[0] == "night_without_rollup" or (waiting and op[0] in ("lock", "unlock", "config"))
+            if not waiting:
+                now, full = incremental_and_full(warehouse.engine)
+                assert differences(now, full) == [], f"after step {number} {op} of {steps}"

@@ -24,7 +24,7 @@ def test_migrations_create_the_schemas_and_are_idempotent(settings):
                                                     "0011_school_facts_by_key_only",
                                                     "0012_due_after_the_deadline_day",
                                                     "0013_analyst_no_temp_elsewhere",
-                                                    "0014_held_files_are_sent"]
+                                                    "0014_held_files_are_sent", "0015_periods_to_roll_up"]
     assert warehouse.prepare(settings) is engine
     assert migrations.pending_revisions(engine) == []
     assert migrations.upgrade(engine) == []
@@ -120,7 +120,8 @@ def test_0009_keeps_the_district_sums_and_sums_the_province_rows_on_read(setting
 
     assert migrations.upgrade(engine) == ["0009_province_sums_on_read", "0010_school_type_as_reported",
                                           "0011_school_facts_by_key_only", "0012_due_after_the_deadline_day",
-                                          "0013_analyst_no_temp_elsewhere", "0014_held_files_are_sent"]
+                                          "0013_analyst_no_temp_elsewhere", "0014_held_files_are_sent",
+                                          "0015_periods_to_roll_up"]
     with engine.connect() as c:
         assert _columns(c, "unit_sums") == columns
         assert c.execute(sa.text("select count(*) from mart.district_sums")).scalar() == 2
