@@ -15,6 +15,7 @@ from etl.warehouse import run_script
 ROLLUP_SCRIPTS = ("district_sums.sql",)
 # pg_advisory_xact_lock key of a rebuild ("tonghopr" in ASCII; ingest holds "tonghopi", the migrations "tonghop")
 ROLLUP_LOCK = 0x746F6E67686F7072
+ONE_AT_A_TIME = f"select pg_advisory_xact_lock({ROLLUP_LOCK})"
 # what rebuild_marts returns, read in the same round trip as the script: the unit rows of the periods
 # rebuilt (all of them when rollup_period lists none), and the units of each level now in the marts. The
 # province rows are counted from the district rows they are summed from (one per province and period).
@@ -56,19 +57,20 @@ def rebuild_marts_in(c: sa.Connection, periods: Iterable[tuple[str, str]] | None
     sums to rebuilds them with it, so no reader sees the new configuration with the old sums)."""
     rows = None if periods is None else [{"y": y, "k": k} for y, k in set(periods)]
     script = [sql_path("rollup", name).read_text(encoding="utf-8") for name in ROLLUP_SCRIPTS]
+    # One rebuild at a time (a transaction lock, first): `tonghop rollup` typed while the nightly task rebuilt
+    # the same periods deleted their rows too late to see the other's new ones, and failed on the primary key.
     if rows is None:  # every period: the periods waiting for their roll-up are all done by it
-        script[:0] = [PERIOD_TABLE, TAKE_ALL_WAITING]
+        script[:0] = [ONE_AT_A_TIME, PERIOD_TABLE, TAKE_ALL_WAITING]
     else:
-        c.exec_driver_sql(PERIOD_TABLE)
+        run_script(c, f"{ONE_AT_A_TIME};\n{PERIOD_TABLE}")
         if rows:
             c.execute(sa.text("insert into rollup_period values (:y, :k)"), rows)
-        # taken before the facts are read: a publish committing meanwhile records its period again (its
-        # insert waits for this delete), so it is never taken without being summed
-        if not run_script(c, TAKE_WAITING)[0]:  # nothing to rebuild (an empty rollup_period means every one)
+        # Taken before the facts are read: a publish committing meanwhile records its period again (its
+        # insert waits for this delete), so it is never taken without being summed. Unanalysed, the temporary
+        # table is guessed to hold thousands of periods, and planned for that.
+        if not run_script(c, f"{TAKE_WAITING};\nanalyze rollup_period;\nselect count(*) from rollup_period")[0]:
             districts, provinces, indicators = c.exec_driver_sql(UNIT_COUNTS).one()
-            return _counts(0, districts, provinces, indicators)
-        # unanalysed, the temporary table is guessed to hold thousands of periods, and planned for that
-        c.exec_driver_sql("analyze rollup_period")
+            return _counts(0, districts, provinces, indicators)  # nothing to rebuild (none would mean every one)
     # one round trip: the roll-up is milliseconds on a province, so each statement sent costs
     statements = [part.strip().rstrip(";") for part in [*script, COUNTS]]
     return _counts(*run_script(c, ";\n".join(statements)))
