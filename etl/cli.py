@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("ingest", help="lưu trữ, kiểm tra, nạp hoặc cách ly các tệp (hoặc các thư mục chứa tệp); "
-                                      "mỗi tệp một dòng kết quả")
+                                      "mỗi tệp một dòng kết quả; rồi tính lại số liệu tổng hợp của các kỳ có tệp "
+                                      "được chấp nhận")
     p.add_argument("paths", nargs="+", metavar="ĐƯỜNG_DẪN", help="tệp .xlsx/.zip hoặc thư mục")
     p.add_argument("--nam-hoc", type=arguments.school_year,
                    help="cùng --ky-bao-cao: đợt đang tiếp nhận (ví dụ 2019-2020 CN); tệp của kỳ khác bị từ chối "
