@@ -130,13 +130,19 @@ def cmd_lock(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_unlock(args: argparse.Namespace, settings: Settings) -> int:
     from etl.locks import unlock_period
-    from etl.rollup import rebuild_marts
+    from etl.rollup import roll_up_accepted
 
     engine = ready_warehouse(settings)
     published = unlock_period(engine, args.nam_hoc, args.ky, reason=args.ly_do, by=args.nguoi)
     if published:
-        rebuild_marts(engine)
+        # as a night does for its accepted files: the period's marts, then its cross-district outliers
+        roll_up_accepted(engine, settings.province_config(),
+                         [{"status": "accepted", "nam_hoc": args.nam_hoc, "ky_bao_cao": args.ky, "submission_id": s}
+                          for s in published])
     print(f"đã mở khóa kỳ {args.ky} năm học {args.nam_hoc}; {len(published)} lần nộp đang giữ được cập nhật")
+    if published and args.ky == "CN":
+        print(f"số liệu tổng hợp đã được tính lại; báo cáo năm học chưa được viết lại: chạy "
+              f"'tonghop report --nam-hoc {args.nam_hoc}' khi cần cập nhật báo cáo")
     return 0
 
 

@@ -132,3 +132,30 @@ def test_files_ingested_by_hand_reach_the_marts(engine, settings, use_settings, 
         with engine.connect() as c:
             mart_value, core_value = c.execute(query).one()
         assert mart_value == core_value, path.name
+
+
+def test_unlock_rolls_up_the_held_files_it_publishes_and_says_the_report_is_not_rewritten(engine, settings,
+                                                                                         use_settings, tmp_path,
+                                                                                         capsys):
+    import sqlalchemy as sa
+
+    from etl.generate import generate_district_workbook
+
+    use_settings(settings)
+    province = settings.province_config()
+    first = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "lan-1.xlsx", seed=1)
+    late = generate_district_workbook(province, "127", "2019-2020", "CN", tmp_path / "lan-2.xlsx", seed=2)
+    assert cli.main(["ingest", str(first)]) == 0
+    assert cli.main(["lock", "--nam-hoc", "2019-2020", "--ky", "CN", "--ly-do", "đã báo cáo UBND tỉnh"]) == 0
+    assert cli.main(["ingest", str(late)]) == 0
+    capsys.readouterr()
+    assert cli.main(["unlock", "--nam-hoc", "2019-2020", "--ky", "CN", "--ly-do", "Sốp Cộp gửi lại số liệu"]) == 0
+    out = capsys.readouterr().out
+    assert "1 lần nộp đang giữ được cập nhật" in out
+    assert "chạy 'tonghop report --nam-hoc 2019-2020' khi cần cập nhật báo cáo" in out
+    with engine.connect() as c:
+        mart_value, core_value = c.execute(sa.text(
+            "select d.value, (select sum(gv_tong) from core.fact_school_period where ma_don_vi = '127') "
+            "from mart.district_indicator d where ma_don_vi = '127' and nam_hoc = '2019-2020' "
+            "and ky_bao_cao = 'CN' and indicator = 'gv_tong'")).one()
+    assert mart_value == core_value
