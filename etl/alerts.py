@@ -165,8 +165,15 @@ def _submissions(conn: sa.Connection, ids: list[int]) -> list[dict]:
         conn.execute(
             sa.text(
                 "select s.submission_id, s.file_name, s.archive_path, s.ma_don_vi, s.nam_hoc, s.ky_bao_cao, s.email, "
-                "s.status, s.n_errors, s.n_warnings, s.received_at, d.ten_don_vi, d.email as registry_email "
+                "s.status, s.n_errors, s.n_warnings, s.received_at, d.ten_don_vi, d.email as registry_email, "
+                "m.ma_don_vi as schools_district, m.ten_don_vi as schools_ten_don_vi, m.email as schools_email "
                 "from dq.submission as s left join core.district as d on d.ma_don_vi = s.ma_don_vi "
+                # a file whose schools are all another district's (district_mismatch): that district
+                "left join lateral (select sd.ma_don_vi, sd.ten_don_vi, sd.email from staging.truong_lop as t "
+                "join core.school as sc using (ma_truong) join core.district as sd on sd.ma_don_vi = sc.ma_don_vi "
+                "where t.submission_id = s.submission_id and exists (select from dq.issue as i "
+                "where i.submission_id = s.submission_id and i.rule = 'district_mismatch') "
+                "group by sd.ma_don_vi, sd.ten_don_vi, sd.email order by count(*) desc limit 1) as m on true "
                 "where s.submission_id = any(:ids) order by s.ma_don_vi nulls last, s.received_at, s.submission_id"
             ),
             {"ids": ids},
@@ -462,11 +469,20 @@ def build_district_alerts(engine: sa.Engine, settings: Settings, submission_ids:
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[dict, list[dict]]]] = {}
     for s in submissions:
         if findings.get(s["submission_id"]):
+            if s["schools_district"]:
+                # district_mismatch: the file's schools are all another district's, whose clerk most likely
+                # typed a wrong code; that district is told (and the file's own address), not the one the code
+                # names, which sent nothing
+                s = {**s, "ten_don_vi": s["schools_ten_don_vi"], "registry_email": s["schools_email"]}
+                key = (s["schools_district"], _own_addresses(s))
             # A known district gets one e-mail for the files that name the same address of their own, if any (a
             # file's address hears of that file only: whoever can put a file in the landing folder may write
             # any address in it, and would otherwise receive the district's other files); a file of an unknown
             # district is told on its own.
-            key = (s["ma_don_vi"], _own_addresses(s)) if s["ten_don_vi"] else (f"#{s['submission_id']}", ())
+            elif s["ten_don_vi"]:
+                key = (s["ma_don_vi"], _own_addresses(s))
+            else:
+                key = (f"#{s['submission_id']}", ())
             groups.setdefault(key, []).append((s, findings[s["submission_id"]]))
     mails = []
     for key, items in groups.items():

@@ -484,3 +484,26 @@ def test_a_message_written_to_the_outbox_but_not_recorded_is_not_left_there(engi
     assert sorted(p.name for p in settings.outbox_dir.iterdir()) == sorted(
         Path(m["outbox_path"]).name for m in sent["messages"])
     assert len(list(settings.outbox_dir.iterdir())) == sent["sent"] == 3
+
+
+def test_a_file_under_another_districts_code_is_told_to_the_district_its_schools_belong_to(engine, settings,
+                                                                                          no_smtp, tmp_path):
+    """Vân Hồ's file with Quỳnh Nhai's code (district_mismatch): Vân Hồ's clerk typed a wrong code, and Quỳnh
+    Nhai sent nothing; the e-mail goes to Vân Hồ's address (and the file's own), addressed to Vân Hồ."""
+    import shutil
+
+    from etl.ingest import ingest_files
+    from tests.conftest import SAMPLES
+
+    path = tmp_path / "van-ho-ma-sai.xlsx"
+    shutil.copyfile(SAMPLES / "van-ho_2019-2020_CN.xlsx", path)
+    book = openpyxl.load_workbook(path)
+    code = next(c for r in book["ThongTin"].iter_rows(min_row=1, max_row=30) for c in r if str(c.value) == "128")
+    code.value = "118"
+    book.save(path)
+    verdict, = ingest_files(engine, settings, [path])
+    assert verdict.status == "rejected"
+    [mail] = alerts.build_district_alerts(engine, settings, [verdict.submission_id])
+    assert "pgd-vanho@example.org" in mail.to and "pgd-quynhnhai@example.org" not in mail.to
+    assert mail.text.startswith("Kính gửi: Phòng GD&ĐT huyện Vân Hồ,")
+    assert "là mã của Phòng GD&ĐT huyện Quỳnh Nhai" in mail.text
