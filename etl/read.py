@@ -657,8 +657,7 @@ class _XlsxSource:
         a 2 KB file can say it) made it ask for 1.6 TB, which kills the process at once (a Rust allocation
         failure is no exception), and with it the night, every night, the file staying `received`. The sheets'
         XML is read here (kept for the reader's other looks into it); a sheet is placed cell by cell only when
-        a reference is far (`_FAR_REFERENCE`) or some cell has none (placed after the one before, as calamine
-        places it)."""
+        it is suspect (`_suspect_part`)."""
         if self._worksheets is not None and _plain_parts_unsuspect(self._data, self._worksheets):
             return  # the common case: every reference near, on every cell (one pass of one pattern a part)
         pending = [name for name in names if name not in self._sheet_xml]
@@ -675,7 +674,7 @@ class _XlsxSource:
                 return
         for name in names:
             xml = self._sheet_xml[name]
-            if _FAR_REFERENCE.search(xml._xml) or _unreferenced_cells(xml._xml):
+            if _suspect_part(xml._xml):
                 _check_extent(name, xml)
 
     def _check_every_part(self) -> None:
@@ -686,7 +685,7 @@ class _XlsxSource:
                         xml = archive.read(member)
                     except _XML_FAILURES:
                         continue
-                    if _FAR_REFERENCE.search(xml) or _unreferenced_cells(xml):
+                    if _suspect_part(xml):  # a part that is no worksheet has no cells: nothing to refuse
                         _check_extent(member, _SheetXml(self.path, member, xml))
 
     def _grid(self, name: str, columns: list[list[str | None]], errors: dict, sheet: Any) -> Grid:
@@ -773,12 +772,6 @@ def _move_error_literals(columns: list[list[str | None]], errors: dict[tuple[int
 # A sheet's cells span at most this many cells, first to last (a district's largest table is a few hundred
 # schools by 25 columns; Excel's last cell, XFD1048576, is 17 billion cells from A1).
 MAX_SHEET_CELLS = 5_000_000
-# A reference that may be far: a row of five digits or more (a row's or a cell's), or a column beyond AZ. Only a
-# sheet holding one is placed cell by cell; Excel writes nothing like it for a district's table.
-# (Its literal start lets the search skip through the XML: 0.2 ms for a district's workbook.)
-_FAR_REFERENCE = re.compile(rb'r="(?:[A-Z]{0,3}\d{5}|[A-Z]{3}|[B-Z][A-Z]\d)')
-
-
 # A cell whose reference, first, is not a near one (column A to AZ, row 1 to 9999: 520,000 cells at most): a far
 # cell, one without a reference, or one written otherwise. One pattern whose literal start (`<c`) stops only at
 # cells, and one look ahead a cell, so that an ordinary workbook is cleared in one pass a part.
@@ -810,17 +803,16 @@ def _plain_parts_unsuspect(data: bytes, worksheets: list[_Member]) -> bool:
                 return False
         else:
             xml = raw
-        if b"<worksheet" not in xml[:4096] or _SUSPECT_CELL.search(xml) is not None:
-            return False  # `<x:worksheet>`: its cells are `<x:c`, which the pattern does not see
+        if _suspect_part(xml):
+            return False
     return True
 
 
-def _unreferenced_cells(xml: bytes) -> bool:
-    """Whether some cell of the sheet may have no reference (calamine places it after the cell before it).
-    Excel writes every cell as `<c r="..."`; anything else (no reference, the reference after another
-    attribute, a namespace prefix) is placed cell by cell."""
-    return (xml.count(b"<c ") != xml.count(b'<c r="') or b"<c>" in xml or b"<c/>" in xml
-            or b":c " in xml or b":c>" in xml or b":c/>" in xml)
+def _suspect_part(xml: bytes) -> bool:
+    """Whether a worksheet part may span more than MAX_SHEET_CELLS: a cell `_SUSPECT_CELL` finds (far, without a
+    reference, or written otherwise), or a document with a namespace prefix (`<x:worksheet>`: its cells are
+    `<x:c`, which the pattern does not see). Such a part is placed cell by cell (`_check_extent`)."""
+    return b"<worksheet" not in xml[:4096] or _SUSPECT_CELL.search(xml) is not None
 
 
 def _check_extent(sheet: str, xml: _SheetXml) -> None:
