@@ -392,7 +392,8 @@ def _ingest_files(engine: sa.Engine, settings: Settings, paths: list[Path], *,
     # In order of arrival: of two identical copies the later is the duplicate, of two versions the later wins.
     # a file named and gone since (the other ingest took it) stays listed: receive_file says it was not received
     listed = find_files([p for p in paths if p.exists()]) + [p for p in paths if not p.exists()]
-    files = sorted((p for p in listed if not _project_file(settings, p)), key=_arrival)
+    own = _own_folders(settings)
+    files = sorted((p for p in listed if not _project_file(own, p)), key=_arrival)
     with ChunkWriter(engine) as writer:
         for index, path in enumerate(files, start=1):
             try:
@@ -448,16 +449,20 @@ def _complete_copies(engine: sa.Engine, copies: dict[int, int]) -> None:
                 _tell_copy_of_replaced(c, copy_id, original_id, received_at)
 
 
-def _project_file(settings: Settings, path: Path) -> bool:
-    """Whether a file is one of tonghop's own (archive, quarantine, reports, outbox, the embedded warehouse's
-    data): `tonghop ingest ./var` must not take the archive for new arrivals, nor copy the database's files."""
-    own = (settings.archive_dir, settings.quarantine_dir, settings.reports_dir, settings.outbox_dir,
-           settings.pgdata_dir)
+def _own_folders(settings: Settings) -> tuple[Path, ...]:
+    """tonghop's own folders (archive, quarantine, reports, outbox, the embedded warehouse's data), resolved."""
+    return tuple(folder.resolve() for folder in (settings.archive_dir, settings.quarantine_dir, settings.reports_dir,
+                                                  settings.outbox_dir, settings.pgdata_dir))
+
+
+def _project_file(own: tuple[Path, ...], path: Path) -> bool:
+    """Whether a file is in one of tonghop's own folders (`_own_folders`): `tonghop ingest ./var` must not take
+    the archive for new arrivals, nor copy the database's files."""
     try:
         resolved = path.resolve()
     except OSError:
         return False
-    if any(resolved.is_relative_to(folder.resolve()) for folder in own):
+    if any(resolved.is_relative_to(folder) for folder in own):
         log.warning("not ingested: %s is one of tonghop's own files", path)
         return True
     return False
@@ -494,15 +499,8 @@ def decided_earlier(engine: sa.Engine, paths: list[Path]) -> dict[Path, Verdict]
                     "order by sha256, file_name, received_at, submission_id"),
             {"shas": sorted({sha for sha, _, _ in keys})},
         ).all()
-    decided = {}
-    for row in rows:
-        path = keys.get((row.sha256, row.file_name, row.received_at))
-        if path is not None:
-            # what the attempt reported: a file accepted then superseded by a later one of its batch was accepted
-            status = "accepted" if row.status == "superseded" else row.status
-            decided[path] = Verdict(display_name(path), row.submission_id, status, row.ma_don_vi, row.nam_hoc,
-                                    row.ky_bao_cao, row.n_errors, row.n_warnings)
-    return decided
+    found = ((keys.get((row.sha256, row.file_name, row.received_at)), row) for row in rows)
+    return {path: _recorded_verdict(path, row) for path, row in found if path is not None}
 
 
 def decided_since_scan(engine: sa.Engine, scanned: dict[Path, tuple[int, float]]) -> dict[Path, Verdict]:
@@ -524,14 +522,16 @@ def decided_since_scan(engine: sa.Engine, scanned: dict[Path, tuple[int, float]]
                     "order by file_name, size_bytes, received_at, submission_id desc"),
             {"names": sorted({name for name, _, _ in keys})},
         ).all()
-    decided = {}
-    for row in rows:
-        path = keys.get((row.file_name, row.size_bytes, row.received_at))
-        if path is not None:
-            status = "accepted" if row.status == "superseded" else row.status
-            decided[path] = Verdict(display_name(path), row.submission_id, status, row.ma_don_vi, row.nam_hoc,
-                                    row.ky_bao_cao, row.n_errors, row.n_warnings)
-    return decided
+    found = ((keys.get((row.file_name, row.size_bytes, row.received_at)), row) for row in rows)
+    return {path: _recorded_verdict(path, row) for path, row in found if path is not None}
+
+
+def _recorded_verdict(path: Path, row: sa.Row) -> Verdict:
+    """The verdict an earlier attempt reported for a file, from its dq.submission row: a file accepted then
+    superseded by a later one of its batch was reported accepted."""
+    status = "accepted" if row.status == "superseded" else row.status
+    return Verdict(display_name(path), row.submission_id, status, row.ma_don_vi, row.nam_hoc, row.ky_bao_cao,
+                   row.n_errors, row.n_warnings)
 
 
 def remove_archived(settings: Settings, paths: Iterable[Path]) -> None:
