@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,10 +19,9 @@ from etl import registry, warehouse
 from etl.alerts import send_nightly_alerts
 from etl.config import ProvinceConfig, ProvinceConfigError, Settings
 from etl.generate import generate_province
-from etl.history import flag_outliers
 from etl.ingest import Verdict, ingest_landing, sha256_of
 from etl.report import write_annual_report, write_phase_report
-from etl.rollup import rebuild_marts
+from etl.rollup import roll_up_accepted
 
 DEMO_PERIODS = [(f"{y}-{y + 1}", "CN") for y in range(2018, 2025)] + [("2024-2025", "HKI")]
 
@@ -98,9 +97,7 @@ def run_demo(settings: Settings, *, seed: int = 2025) -> DemoSummary:
     files = generate_demo_files(settings, province, seed=seed)
     stage_new_files(engine, settings, files)
     verdicts = ingest_landing(engine, settings)
-    accepted = [v.submission_id for v in verdicts if v.status == "accepted"]
-    rebuild_marts(engine, {(v.nam_hoc, v.ky_bao_cao) for v in verdicts if v.status == "accepted"})
-    flag_outliers(engine, province, accepted)
+    roll_up_accepted(engine, province, [asdict(v) for v in verdicts])  # as the nightly run does
     alerts = send_nightly_alerts(engine, settings, [v.submission_id for v in verdicts])
     latest = max(nam_hoc for nam_hoc, ky in DEMO_PERIODS if ky == "CN")
     reports = write_annual_report(engine, province, latest, settings.reports_dir)
