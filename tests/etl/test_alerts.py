@@ -45,10 +45,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_sink(monkeypatch):
-    """A local SMTP server collecting envelopes, configured as the Airflow connection smtp_default."""
-    sink = Sink()
+def serve_smtp(sink, monkeypatch) -> Controller:
+    """Start a local SMTP server with this handler, configured as the Airflow connection smtp_default."""
     port = _free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
@@ -56,6 +54,14 @@ def smtp_sink(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": port,
         "extra": {"disable_tls": True, "disable_ssl": True, "from_email": FROM, "retry_limit": 0}}))
+    return controller
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch):
+    """A local SMTP server collecting envelopes, configured as the Airflow connection smtp_default."""
+    sink = Sink()
+    controller = serve_smtp(sink, monkeypatch)
     yield sink
     controller.stop()
 
@@ -431,13 +437,7 @@ class RefusingSink(Sink):
 
 def test_a_message_the_server_refuses_does_not_stop_the_others(engine, settings, monkeypatch):
     sink = RefusingSink()
-    port = _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.delenv("TONGHOP_MAIL_TRANSPORT", raising=False)
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": FROM, "retry_limit": 0}}))
+    controller = serve_smtp(sink, monkeypatch)
     try:
         refused = alerts.OutgoingMail("finding", ["refused@example.org"], "Thư không gửi được", "t", "<p>t</p>",
                                       dedup_key="finding:test:refused")
